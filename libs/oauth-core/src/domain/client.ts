@@ -1,0 +1,26 @@
+export type AccessTokenFormat = 'opaque' | 'jwt';
+export const ACCESS_TOKEN_FORMATS: readonly AccessTokenFormat[] = ['opaque', 'jwt'];
+
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+/** A registered client (RFC 7591 metadata plus Tessera's own). */
+export interface Client {
+  clientId: string;
+  /** Keyed hash of the client secret; null for public clients. */
+  secretHash: string | null;
+  clientName: string | null;
+  grantTypes: string[];
+  /** The scopes this client may request (RFC 6749 §3.3). */
+  scopes: string[];
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  redirectUris: string[];
+  /** Format of the access tokens issued to this client, unless a resource overrides it. */
+  accessTokenFormat: AccessTokenFormat;
+  /** Access-token lifetime for this client in seconds; null means the server default. */
+  accessTokenTtl: number | null;
+  /** RFC 8707 resource indicators (audiences) this client may request. */
+  resources: string[];
+  disabledAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}

@@ -1,0 +1,106 @@
+/**
+ * The one error type of the protocol core. `code` is the RFC error code sent
+ * on the wire, `description` is safe to show to the client, and `cause` stays
+ * private (logged, never sent).
+ */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'unsupported_token_type'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'invalid_client_metadata'
+  | 'invalid_redirect_uri'
+  | 'access_denied'
+  | 'request_too_large'
+  | 'not_found'
+  | 'server_error'
+  | 'temporarily_unavailable';
+
+/** HTTP status of each code. Exhaustive: a new code does not compile until it has one. */
+export const OAUTH_ERROR_STATUS: Record<OAuthErrorCode, number> = {
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_grant: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
+  invalid_scope: 400,
+  invalid_target: 400,
+  unsupported_token_type: 400,
+  invalid_token: 401,
+  insufficient_scope: 403,
+  invalid_client_metadata: 400,
+  invalid_redirect_uri: 400,
+  access_denied: 403,
+  request_too_large: 413,
+  not_found: 404,
+  server_error: 500,
+  temporarily_unavailable: 503,
+};
+
+export interface OAuthErrorOptions {
+  cause?: unknown;
+  /** For invalid_client: the HTTP authentication scheme the client tried (`Basic`), echoed in WWW-Authenticate. */
+  authScheme?: string;
+}
+
+export class OAuthError extends Error {
+  readonly status: number;
+  readonly authScheme?: string;
+
+  constructor(
+    readonly code: OAuthErrorCode,
+    readonly description: string,
+    options: OAuthErrorOptions = {},
+  ) {
+    super(`${code}: ${description}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OAuthError';
+    this.status = OAUTH_ERROR_STATUS[code];
+    this.authScheme = options.authScheme;
+  }
+
+  static invalidRequest(description: string, cause?: unknown) {
+    return new OAuthError('invalid_request', description, { cause });
+  }
+  static invalidClient(description = 'client authentication failed', authScheme?: string) {
+    return new OAuthError('invalid_client', description, { authScheme });
+  }
+  static invalidGrant(description: string) {
+    return new OAuthError('invalid_grant', description);
+  }
+  static unauthorizedClient(description: string) {
+    return new OAuthError('unauthorized_client', description);
+  }
+  static unsupportedGrantType(grantType: string) {
+    return new OAuthError('unsupported_grant_type', `grant_type "${grantType}" is not supported`);
+  }
+  static invalidScope(description: string) {
+    return new OAuthError('invalid_scope', description);
+  }
+  static invalidTarget(description: string) {
+    return new OAuthError('invalid_target', description);
+  }
+  static invalidClientMetadata(description: string) {
+    return new OAuthError('invalid_client_metadata', description);
+  }
+  static invalidRedirectUri(description: string) {
+    return new OAuthError('invalid_redirect_uri', description);
+  }
+  static invalidToken(description: string) {
+    return new OAuthError('invalid_token', description);
+  }
+  static notFound(description = 'not found') {
+    return new OAuthError('not_found', description);
+  }
+  static temporarilyUnavailable(cause?: unknown) {
+    return new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable, try again later', { cause });
+  }
+  static serverError(cause?: unknown) {
+    return new OAuthError('server_error', 'an unexpected error occurred', { cause });
+  }
+}

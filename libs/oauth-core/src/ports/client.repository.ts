@@ -1,0 +1,29 @@
+import type { Client } from '../domain/client.js';
+
+export type ClientChanges = Partial<
+  Pick<
+    Client,
+    | 'secretHash'
+    | 'clientName'
+    | 'grantTypes'
+    | 'scopes'
+    | 'tokenEndpointAuthMethod'
+    | 'redirectUris'
+    | 'accessTokenFormat'
+    | 'accessTokenTtl'
+    | 'resources'
+    | 'disabledAt'
+  >
+>;
+
+export abstract class ClientRepository {
+  abstract findById(clientId: string): Promise<Client | null>;
+  abstract create(client: Client): Promise<void>;
+  /**
+   * Applies `changes`. When `revokeTokensIssuedBefore` is given, a revocation of
+   * every token of the client issued before that instant is recorded in the
+   * same transaction. Returns the updated client, or null when unknown.
+   */
+  abstract update(clientId: string, changes: ClientChanges, revokeTokensIssuedBefore?: Date): Promise<Client | null>;
+  abstract list(): Promise<Client[]>;
+}

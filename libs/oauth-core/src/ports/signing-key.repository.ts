@@ -1,0 +1,25 @@
+export type SigningAlgorithm = 'ES256' | 'EdDSA' | 'RS256';
+export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'EdDSA', 'RS256'];
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: SigningAlgorithm;
+  /** Public JWK (with kid, alg, use). */
+  publicJwk: Record<string, unknown>;
+  /** Private JWK as JSON, or an encrypted envelope of it (see libs/tokens key-encryption). */
+  privateKey: string;
+  status: 'active' | 'retired';
+  createdAt: Date;
+  retiredAt: Date | null;
+  /** Retired keys stay in the JWKS until this instant (the last token they signed has expired). */
+  publishUntil: Date | null;
+}
+
+export abstract class SigningKeyRepository {
+  /** The active key and the retired keys still published at `now`. */
+  abstract listPublished(now: Date): Promise<SigningKeyRecord[]>;
+  /** Inserts `key` as the active key unless one already exists (concurrent first starts). True when inserted. */
+  abstract insertFirst(key: SigningKeyRecord): Promise<boolean>;
+  /** In one transaction: retire the active key (published until `publishUntil`) and make `key` active. */
+  abstract rotate(key: SigningKeyRecord, at: Date, publishUntil: Date): Promise<void>;
+}

@@ -1,0 +1,26 @@
+import { AccessTokenRepository, type AccessTokenClaims, type StoredAccessToken } from '@tessera/oauth-core';
+import type { InMemoryRevocationRepository } from './in-memory-revocation.repository.js';
+
+export class InMemoryAccessTokenRepository extends AccessTokenRepository {
+  readonly tokens = new Map<string, StoredAccessToken>();
+
+  constructor(private readonly revocations?: InMemoryRevocationRepository) {
+    super();
+  }
+
+  async insert(tokenHash: string, claims: AccessTokenClaims): Promise<void> {
+    if (this.tokens.has(tokenHash)) throw new Error('duplicate token hash');
+    this.tokens.set(tokenHash, { claims: structuredClone(claims), revokedAt: null });
+  }
+  async findByHash(tokenHash: string): Promise<StoredAccessToken | null> {
+    const t = this.tokens.get(tokenHash);
+    return t ? structuredClone(t) : null;
+  }
+  async revoke(tokenHash: string, at: Date): Promise<boolean> {
+    const t = this.tokens.get(tokenHash);
+    if (!t || t.revokedAt) return false;
+    t.revokedAt = at;
+    await this.revocations?.revokeToken(t.claims.jti, t.claims.clientId, new Date(t.claims.exp * 1000), at);
+    return true;
+  }
+}

@@ -1,0 +1,30 @@
+import { ClientRepository, type Client, type ClientChanges } from '@tessera/oauth-core';
+import type { InMemoryRevocationRepository } from './in-memory-revocation.repository.js';
+
+export class InMemoryClientRepository extends ClientRepository {
+  readonly clients = new Map<string, Client>();
+
+  constructor(private readonly revocations?: InMemoryRevocationRepository) {
+    super();
+  }
+
+  async findById(clientId: string): Promise<Client | null> {
+    const c = this.clients.get(clientId);
+    return c ? structuredClone(c) : null;
+  }
+  async create(client: Client): Promise<void> {
+    if (this.clients.has(client.clientId)) throw new Error(`duplicate client ${client.clientId}`);
+    this.clients.set(client.clientId, structuredClone(client));
+  }
+  async update(clientId: string, changes: ClientChanges, revokeTokensIssuedBefore?: Date): Promise<Client | null> {
+    const c = this.clients.get(clientId);
+    if (!c) return null;
+    const updated = { ...c, ...structuredClone(changes), updatedAt: new Date() };
+    this.clients.set(clientId, updated);
+    if (revokeTokensIssuedBefore) this.revocations?.markIssuedBefore(clientId, revokeTokensIssuedBefore);
+    return structuredClone(updated);
+  }
+  async list(): Promise<Client[]> {
+    return [...this.clients.values()].map((c) => structuredClone(c));
+  }
+}
