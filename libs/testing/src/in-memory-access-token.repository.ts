@@ -10,7 +10,7 @@ export class InMemoryAccessTokenRepository extends AccessTokenRepository {
 
   async insert(tokenHash: string, claims: AccessTokenClaims): Promise<void> {
     if (this.tokens.has(tokenHash)) throw new Error('duplicate token hash');
-    this.tokens.set(tokenHash, { claims: structuredClone(claims), revokedAt: null });
+    this.tokens.set(tokenHash, { claims: structuredClone({ ...claims, grantId: claims.grantId ?? null }), revokedAt: null });
   }
   async findByHash(tokenHash: string): Promise<StoredAccessToken | null> {
     const t = this.tokens.get(tokenHash);

@@ -19,7 +19,8 @@ export class InMemoryClientRepository extends ClientRepository {
   async update(clientId: string, changes: ClientChanges, revokeTokensIssuedBefore?: Date): Promise<Client | null> {
     const c = this.clients.get(clientId);
     if (!c) return null;
-    const updated = { ...c, ...structuredClone(changes), updatedAt: new Date() };
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    const updated = { ...c, ...structuredClone(defined), updatedAt: new Date() };
     this.clients.set(clientId, updated);
     if (revokeTokensIssuedBefore) this.revocations?.markIssuedBefore(clientId, revokeTokensIssuedBefore);
     return structuredClone(updated);

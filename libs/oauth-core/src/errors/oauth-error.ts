@@ -17,8 +17,6 @@ export type OAuthErrorCode =
   | 'invalid_client_metadata'
   | 'invalid_redirect_uri'
   | 'access_denied'
-  | 'request_too_large'
-  | 'not_found'
   | 'server_error'
   | 'temporarily_unavailable';
 
@@ -37,8 +35,6 @@ export const OAUTH_ERROR_STATUS: Record<OAuthErrorCode, number> = {
   invalid_client_metadata: 400,
   invalid_redirect_uri: 400,
   access_denied: 403,
-  request_too_large: 413,
-  not_found: 404,
   server_error: 500,
   temporarily_unavailable: 503,
 };
@@ -93,9 +89,6 @@ export class OAuthError extends Error {
   }
   static invalidToken(description: string) {
     return new OAuthError('invalid_token', description);
-  }
-  static notFound(description = 'not found') {
-    return new OAuthError('not_found', description);
   }
   static temporarilyUnavailable(cause?: unknown) {
     return new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable, try again later', { cause });

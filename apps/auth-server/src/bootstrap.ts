@@ -1,0 +1,36 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AuthServerConfig } from '@tessera/config';
+import { parseForm } from '@tessera/oauth-core';
+import { AppModule } from './app.module.js';
+
+export function fastifyAdapter(config: AuthServerConfig): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: config.http.bodyLimit,
+    // A slow or stalled client never holds a request open for long.
+    requestTimeout: 10_000,
+    connectionTimeout: 10_000,
+    trustProxy: false,
+  });
+}
+
+/** What main.ts and the integration tests both apply to a freshly created app. */
+export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
+  // Strict form parsing: repeated parameters stay visible, broken encodings are refused.
+  app.useBodyParser('application/x-www-form-urlencoded', {}, (_req, body, done) => {
+    try {
+      done(null, parseForm(body));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  app.enableShutdownHooks();
+  return app;
+}
+
+export async function createAuthServer(config: AuthServerConfig): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), fastifyAdapter(config), {
+    bufferLogs: false,
+  });
+  return configureApp(app);
+}

@@ -1,0 +1,16 @@
+import { Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { FormParams, IntrospectionEndpoint } from '@tessera/oauth-core';
+import { Form } from '../http/form.decorator.js';
+import { NoStore } from '../http/no-store.js';
+
+@Controller()
+export class IntrospectionController {
+  constructor(private readonly endpoint: IntrospectionEndpoint) {}
+
+  @Post('oauth2/introspect')
+  @HttpCode(200)
+  @NoStore()
+  introspect(@Headers('authorization') authorization: string | undefined, @Form() params: FormParams) {
+    return this.endpoint.handle(authorization, params);
+  }
+}

@@ -1,0 +1,182 @@
+// The one place where ports meet adapters and the enabled grants are registered.
+import { Module, type DynamicModule, type OnModuleDestroy, Inject, Injectable } from '@nestjs/common';
+import type { AuthServerConfig, GrantType } from '@tessera/config';
+import {
+  AccessTokenInspector,
+  AccessTokenIssuer,
+  AccessTokenRepository,
+  authorizationServerMetadata,
+  CachingClientRepository,
+  ChangeFeed,
+  ClientAuthenticator,
+  ClientCredentialsGrant,
+  ClientRegistrar,
+  ClientRepository,
+  Clock,
+  IntrospectionEndpoint,
+  RandomSource,
+  RegistrationEndpoint,
+  RevocationEndpoint,
+  RevocationRepository,
+  SecretHasher,
+  SigningKeyRepository,
+  SystemClock,
+  TokenEndpoint,
+  type Grant,
+} from '@tessera/oauth-core';
+import { ClientSecretHasher, CryptoRandomSource, JwtAccessTokenStrategy, KeySet, OpaqueAccessTokenStrategy } from '@tessera/tokens';
+import { DiscoveryController } from './discovery.controller.js';
+import { IntrospectionController } from './introspection.controller.js';
+import { AUTH_SERVER_CONFIG, DISCOVERY_METADATA } from './oauth.tokens.js';
+import { RegistrationController } from './registration.controller.js';
+import { RevocationController } from './revocation.controller.js';
+import { TokenController } from './token.controller.js';
+
+/** The clients the protocol reads: cached in memory, invalidated through the change feed. */
+export const CACHED_CLIENTS = Symbol('CACHED_CLIENTS');
+const GRANTS = Symbol('GRANTS');
+
+interface GrantDeps {
+  issuer: AccessTokenIssuer;
+  config: AuthServerConfig;
+}
+
+/** Every grant Tessera knows. A grant that is not enabled is not registered, so it answers unsupported_grant_type. */
+const GRANT_FACTORIES: Record<GrantType, (d: GrantDeps) => Grant> = {
+  client_credentials: (d) => new ClientCredentialsGrant(d.issuer, d.config.issuer.url),
+};
+
+@Injectable()
+class OAuthLifecycle implements OnModuleDestroy {
+  constructor(
+    private readonly keys: KeySet,
+    @Inject(CACHED_CLIENTS) private readonly clients: CachingClientRepository,
+  ) {}
+  onModuleDestroy(): void {
+    this.keys.close();
+    this.clients.close();
+  }
+}
+
+@Module({})
+export class OAuthModule {
+  static forRoot(config: AuthServerConfig): DynamicModule {
+    const registration = config.features.registration;
+    return {
+      module: OAuthModule,
+      controllers: [
+        TokenController,
+        IntrospectionController,
+        RevocationController,
+        DiscoveryController,
+        ...(registration ? [RegistrationController] : []),
+      ],
+      providers: [
+        { provide: AUTH_SERVER_CONFIG, useValue: config },
+        { provide: Clock, useClass: SystemClock },
+        { provide: RandomSource, useClass: CryptoRandomSource },
+        { provide: SecretHasher, useFactory: () => new ClientSecretHasher(config.tokens.clientSecretPepper) },
+        {
+          provide: CACHED_CLIENTS,
+          useFactory: (repo: ClientRepository, feed: ChangeFeed, clock: Clock) => new CachingClientRepository(repo, feed, clock),
+          inject: [ClientRepository, ChangeFeed, Clock],
+        },
+        {
+          provide: KeySet,
+          useFactory: async (repo: SigningKeyRepository, feed: ChangeFeed, clock: Clock) => {
+            const keys = new KeySet(repo, feed, clock, {
+              algorithm: config.tokens.signingAlgorithm,
+              encryptionSecret: config.tokens.keyEncryptionKey,
+              maxTokenTtlSeconds: config.tokens.maxAccessTokenTtl,
+            });
+            await keys.init();
+            return keys;
+          },
+          inject: [SigningKeyRepository, ChangeFeed, Clock],
+        },
+        {
+          provide: OpaqueAccessTokenStrategy,
+          useFactory: (repo: AccessTokenRepository, random: RandomSource, clock: Clock) => new OpaqueAccessTokenStrategy(repo, random, clock),
+          inject: [AccessTokenRepository, RandomSource, Clock],
+        },
+        {
+          provide: JwtAccessTokenStrategy,
+          useFactory: (keys: KeySet, revocations: RevocationRepository, clock: Clock) =>
+            new JwtAccessTokenStrategy(keys, revocations, clock, config.issuer.url),
+          inject: [KeySet, RevocationRepository, Clock],
+        },
+        {
+          provide: AccessTokenIssuer,
+          useFactory: (opaque: OpaqueAccessTokenStrategy, jwt: JwtAccessTokenStrategy, random: RandomSource, clock: Clock) =>
+            new AccessTokenIssuer([opaque, jwt], random, clock, { issuer: config.issuer.url, defaultTtl: config.tokens.accessTokenTtl }),
+          inject: [OpaqueAccessTokenStrategy, JwtAccessTokenStrategy, RandomSource, Clock],
+        },
+        {
+          provide: AccessTokenInspector,
+          useFactory: (opaque: OpaqueAccessTokenStrategy, jwt: JwtAccessTokenStrategy, revocations: RevocationRepository, clients: ClientRepository) =>
+            new AccessTokenInspector([opaque, jwt], revocations, clients),
+          inject: [OpaqueAccessTokenStrategy, JwtAccessTokenStrategy, RevocationRepository, CACHED_CLIENTS],
+        },
+        {
+          provide: ClientAuthenticator,
+          useFactory: (clients: ClientRepository, hasher: SecretHasher) => new ClientAuthenticator(clients, hasher),
+          inject: [CACHED_CLIENTS, SecretHasher],
+        },
+        {
+          provide: GRANTS,
+          useFactory: (issuer: AccessTokenIssuer) => config.features.grants.map((g) => GRANT_FACTORIES[g]({ issuer, config })),
+          inject: [AccessTokenIssuer],
+        },
+        {
+          provide: TokenEndpoint,
+          useFactory: (grants: Grant[], auth: ClientAuthenticator) => new TokenEndpoint(grants, auth),
+          inject: [GRANTS, ClientAuthenticator],
+        },
+        {
+          provide: IntrospectionEndpoint,
+          useFactory: (auth: ClientAuthenticator, inspector: AccessTokenInspector) => new IntrospectionEndpoint(auth, inspector),
+          inject: [ClientAuthenticator, AccessTokenInspector],
+        },
+        {
+          provide: RevocationEndpoint,
+          useFactory: (auth: ClientAuthenticator, inspector: AccessTokenInspector, clock: Clock) => new RevocationEndpoint(auth, inspector, clock),
+          inject: [ClientAuthenticator, AccessTokenInspector, Clock],
+        },
+        {
+          provide: ClientRegistrar,
+          useFactory: (clients: ClientRepository, hasher: SecretHasher, random: RandomSource, clock: Clock) =>
+            new ClientRegistrar(clients, hasher, random, clock),
+          inject: [CACHED_CLIENTS, SecretHasher, RandomSource, Clock],
+        },
+        ...(registration
+          ? [
+              {
+                provide: RegistrationEndpoint,
+                useFactory: (registrar: ClientRegistrar, tokens: TokenEndpoint) =>
+                  new RegistrationEndpoint(
+                    registrar,
+                    { grantTypes: tokens.grantTypes(), maxAccessTokenTtl: config.tokens.maxAccessTokenTtl },
+                    registration.initialAccessToken,
+                  ),
+                inject: [ClientRegistrar, TokenEndpoint],
+              },
+            ]
+          : []),
+        {
+          provide: DISCOVERY_METADATA,
+          // A function: the signing algorithms change when a key is rotated.
+          useFactory: (tokens: TokenEndpoint, keys: KeySet) => () =>
+            authorizationServerMetadata({
+              issuer: config.issuer.url,
+              grantTypes: tokens.grantTypes(),
+              registrationEnabled: registration !== null,
+              scopesSupported: config.features.scopesSupported,
+              signingAlgorithms: keys.algorithms(),
+            }),
+          inject: [TokenEndpoint, KeySet],
+        },
+        OAuthLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export const DISCOVERY_METADATA = Symbol('DISCOVERY_METADATA');
+export const AUTH_SERVER_CONFIG = Symbol('AUTH_SERVER_CONFIG');

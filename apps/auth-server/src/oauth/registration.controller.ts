@@ -1,0 +1,15 @@
+import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { RegistrationEndpoint } from '@tessera/oauth-core';
+import { NoStore } from '../http/no-store.js';
+
+@Controller()
+export class RegistrationController {
+  constructor(private readonly endpoint: RegistrationEndpoint) {}
+
+  @Post('oauth2/register')
+  @HttpCode(201)
+  @NoStore()
+  register(@Headers('authorization') authorization: string | undefined, @Body() body: unknown) {
+    return this.endpoint.handle(authorization, body);
+  }
+}

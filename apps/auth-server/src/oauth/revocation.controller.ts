@@ -1,0 +1,16 @@
+import { Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { FormParams, RevocationEndpoint } from '@tessera/oauth-core';
+import { Form } from '../http/form.decorator.js';
+import { NoStore } from '../http/no-store.js';
+
+@Controller()
+export class RevocationController {
+  constructor(private readonly endpoint: RevocationEndpoint) {}
+
+  @Post('oauth2/revoke')
+  @HttpCode(200)
+  @NoStore()
+  async revoke(@Headers('authorization') authorization: string | undefined, @Form() params: FormParams): Promise<void> {
+    await this.endpoint.handle(authorization, params);
+  }
+}

@@ -1,0 +1,79 @@
+import { Test } from '@nestjs/testing';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadAuthServerConfig, type AuthServerConfig } from '@tessera/config';
+import { createTestDatabase, freePort, TcpProxy } from '@tessera/testing';
+import { AppModule } from '../src/app.module.js';
+import { configureApp, fastifyAdapter } from '../src/bootstrap.js';
+
+export const INITIAL_ACCESS_TOKEN = 'test-initial-access-token-0123456789';
+
+export interface RunningAuthServer {
+  app: NestFastifyApplication;
+  url: string;
+  config: AuthServerConfig;
+  databaseUrl: string;
+  /** Present with `{ proxy: true }`: sits between the server and PostgreSQL, to cut the database off. */
+  proxy?: TcpProxy;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real auth-server module on a fresh database of the test run's PostgreSQL,
+ * served on 127.0.0.1 over real HTTP.
+ */
+export async function startAuthServer(
+  options: { env?: Record<string, string>; proxy?: boolean; databaseUrl?: string } = {},
+): Promise<RunningAuthServer> {
+  const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createTestDatabase();
+  const proxied = options.proxy ? await TcpProxy.for(db.url) : undefined;
+  const proxy = proxied?.proxy;
+  const port = await freePort();
+  const config = loadAuthServerConfig({
+    DATABASE_URL: proxied?.url ?? db.url,
+    TESSERA_AUTH_PORT: String(port),
+    TESSERA_ISSUER: `http://127.0.0.1:${port}`,
+    TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN,
+    ...options.env,
+  });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+  const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter(config), { logger: ['error', 'warn'] }));
+  await app.listen(port, '127.0.0.1');
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    config,
+    databaseUrl: db.url,
+    proxy,
+    async stop() {
+      await app.close();
+      await proxy?.stop();
+      await db.drop();
+    },
+  };
+}
+
+/** Registers a client through RFC 7591 and returns its credentials. */
+export async function registerClient(
+  baseUrl: string,
+  metadata: Record<string, unknown> = {},
+): Promise<{ client_id: string; client_secret: string } & Record<string, unknown>> {
+  const res = await fetch(`${baseUrl}/oauth2/register`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${INITIAL_ACCESS_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'test client', scope: 'read write', ...metadata }),
+  });
+  if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export function basicAuth(id: string, secret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
+
+export function postForm(url: string, body: string | Record<string, string>, headers: Record<string, string> = {}) {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: typeof body === 'string' ? body : new URLSearchParams(body).toString(),
+  });
+}

@@ -1,0 +1,192 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { basicAuth, INITIAL_ACCESS_TOKEN, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
+
+let server: RunningAuthServer;
+beforeAll(async () => {
+  server = await startAuthServer();
+});
+afterAll(() => server.stop());
+
+describe.each(['opaque', 'jwt'] as const)('client_credentials with %s access tokens', (format) => {
+  let client: { client_id: string; client_secret: string };
+  let rs: { client_id: string; client_secret: string };
+  beforeAll(async () => {
+    client = await registerClient(server.url, { access_token_format: format, resources: ['https://api.example'] });
+    rs = await registerClient(server.url, { client_name: 'resource server' });
+  });
+  const token = (body: Record<string, string>) =>
+    postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials', ...body }, { authorization: basicAuth(client.client_id, client.client_secret) });
+
+  it('issues a token with RFC 6749 §5.1 headers and body', async () => {
+    const res = await token({ scope: 'read' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('pragma')).toBe('no-cache');
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = await res.json();
+    expect(body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 3600, scope: 'read' });
+    if (format === 'opaque') {
+      expect(body.access_token).toMatch(/^tsr_at_[A-Za-z0-9_-]{43}$/);
+    } else {
+      expect(decodeProtectedHeader(body.access_token)).toMatchObject({ typ: 'at+jwt', alg: 'ES256', kid: expect.any(String) });
+      expect(decodeJwt(body.access_token)).toEqual({
+        iss: server.url,
+        sub: client.client_id,
+        aud: 'https://api.example',
+        client_id: client.client_id,
+        scope: 'read',
+        iat: expect.any(Number),
+        exp: expect.any(Number),
+        jti: expect.any(String),
+      });
+    }
+  });
+
+  it('is active on introspection, then inactive after revocation', async () => {
+    const { access_token } = await (await token({ scope: 'read write' })).json();
+    const introspect = () => postForm(`${server.url}/oauth2/introspect`, { token: access_token }, { authorization: basicAuth(rs.client_id, rs.client_secret) });
+    const active = await introspect();
+    expect(active.status).toBe(200);
+    expect(active.headers.get('cache-control')).toBe('no-store');
+    const claims = await active.json();
+    expect(claims).toEqual({
+      active: true,
+      scope: 'read write',
+      client_id: client.client_id,
+      token_type: 'Bearer',
+      sub: client.client_id,
+      aud: 'https://api.example',
+      iss: server.url,
+      exp: claims.iat + 3600,
+      iat: expect.any(Number),
+      jti: expect.any(String),
+    });
+
+    const revoked = await postForm(`${server.url}/oauth2/revoke`, { token: access_token, token_type_hint: 'access_token' }, {
+      authorization: basicAuth(client.client_id, client.client_secret),
+    });
+    expect(revoked.status).toBe(200);
+    expect(await revoked.text()).toBe('');
+    expect(await (await introspect()).json()).toEqual({ active: false });
+  });
+
+  it('refuses a scope the client was not registered for', async () => {
+    const res = await token({ scope: 'admin' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'invalid_scope', error_description: 'scope not allowed for this client: admin' });
+  });
+
+  it('refuses a resource the client may not use', async () => {
+    const res = await token({ resource: 'https://elsewhere.example' });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toBe('invalid_target');
+  });
+
+  it('does not let another client revoke the token', async () => {
+    const { access_token } = await (await token({})).json();
+    const res = await postForm(`${server.url}/oauth2/revoke`, { token: access_token }, { authorization: basicAuth(rs.client_id, rs.client_secret) });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toBe('unauthorized_client');
+  });
+});
+
+describe('introspection of tokens that are not active', () => {
+  it.each(['garbage', 'tsr_at_' + 'A'.repeat(43), 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', 'a.b.c'])('%s is exactly {"active":false}', async (t) => {
+    const rs = await registerClient(server.url);
+    const res = await postForm(`${server.url}/oauth2/introspect`, { token: t }, { authorization: basicAuth(rs.client_id, rs.client_secret) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ active: false });
+  });
+
+  it('revoking an unknown token answers 200', async () => {
+    const rs = await registerClient(server.url);
+    const res = await postForm(`${server.url}/oauth2/revoke`, { token: 'never-issued' }, { authorization: basicAuth(rs.client_id, rs.client_secret) });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('registration (RFC 7591)', () => {
+  it('returns the secret once and the metadata', async () => {
+    const res = await fetch(`${server.url}/oauth2/register`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${INITIAL_ACCESS_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'svc', scope: 'a b', access_token_format: 'jwt', access_token_lifetime: 600, unknown_member: true }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toEqual({
+      client_id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      client_secret: expect.stringMatching(/^tsr_cs_[A-Za-z0-9_-]{43}$/),
+      client_secret_expires_at: 0,
+      client_id_issued_at: expect.any(Number),
+      client_name: 'svc',
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'a b',
+      access_token_format: 'jwt',
+      access_token_lifetime: 600,
+    });
+  });
+
+  it.each([undefined, 'Bearer wrong-token', `Basic ${INITIAL_ACCESS_TOKEN}`])('refuses authorization %j with 401', async (authorization) => {
+    const res = await fetch(`${server.url}/oauth2/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      body: '{}',
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="tessera", error="invalid_token"/);
+    expect((await res.json()).error).toBe('invalid_token');
+  });
+
+  it('refuses invalid metadata', async () => {
+    const res = await fetch(`${server.url}/oauth2/register`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${INITIAL_ACCESS_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_types: ['password'] }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'invalid_client_metadata', error_description: 'grant_types: "password" is not supported' });
+  });
+});
+
+describe('discovery and JWKS', () => {
+  it('lists exactly what is enabled, at both well-known paths', async () => {
+    for (const path of ['oauth-authorization-server', 'openid-configuration']) {
+      const res = await fetch(`${server.url}/.well-known/${path}`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({
+        issuer: server.url,
+        token_endpoint: `${server.url}/oauth2/token`,
+        jwks_uri: `${server.url}/.well-known/jwks.json`,
+        registration_endpoint: `${server.url}/oauth2/register`,
+        response_types_supported: [],
+        grant_types_supported: ['client_credentials'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        revocation_endpoint: `${server.url}/oauth2/revoke`,
+        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        introspection_endpoint: `${server.url}/oauth2/introspect`,
+        introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        access_token_signing_alg_values_supported: ['ES256'],
+      });
+    }
+  });
+
+  it('publishes the public signing key with cache headers', async () => {
+    const res = await fetch(`${server.url}/.well-known/jwks.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=300');
+    const { keys } = await res.json();
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toEqual({ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: expect.any(String), alg: 'ES256', use: 'sig' });
+  });
+});
+
+describe('health', () => {
+  it('is live and ready', async () => {
+    expect(await (await fetch(`${server.url}/health/live`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${server.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { database: 'up' } });
+  });
+});

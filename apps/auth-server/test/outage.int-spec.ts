@@ -1,0 +1,35 @@
+import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
+
+let server: RunningAuthServer;
+beforeAll(async () => {
+  server = await startAuthServer({ proxy: true });
+});
+afterAll(() => server.stop());
+
+describe('when PostgreSQL goes away', () => {
+  it('answers 503 temporarily_unavailable, then recovers by itself', async () => {
+    const opaque = await registerClient(server.url, { access_token_format: 'opaque' });
+    const jwt = await registerClient(server.url, { access_token_format: 'jwt' });
+    const token = (c: { client_id: string; client_secret: string }) =>
+      postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(c.client_id, c.client_secret) });
+    expect((await token(opaque)).status).toBe(200);
+    expect((await token(jwt)).status).toBe(200);
+
+    await server.proxy!.stop();
+    const down = await token(opaque);
+    expect(down.status).toBe(503);
+    expect(down.headers.get('retry-after')).toBe('5');
+    expect(await down.json()).toEqual({ error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, try again later' });
+    // A JWT for a cached client needs no database at all.
+    expect((await token(jwt)).status).toBe(200);
+    const ready = await fetch(`${server.url}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'unavailable', checks: { database: 'down' } });
+    const unknown = await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth('someone-else', 'x') });
+    expect(unknown.status).toBe(503);
+
+    await server.proxy!.start();
+    expect((await token(opaque)).status).toBe(200);
+    expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
+  });
+});

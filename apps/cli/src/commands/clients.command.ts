@@ -1,0 +1,200 @@
+// Operator commands on clients. Validation and creation go through the same
+// code as RFC 7591 registration (parseClientMetadata, ClientRegistrar).
+import {
+  clientResponse,
+  ClientRegistrar,
+  formatScope,
+  OAuthError,
+  parseClientMetadata,
+  type Client,
+} from '@tessera/oauth-core';
+import { TypeOrmClientRepository } from '@tessera/persistence';
+import { ClientSecretHasher, CryptoRandomSource } from '@tessera/tokens';
+import type { CliContext } from '../cli-context.js';
+import { CliError, printJson, printTable, type CliIo } from '../cli-io.js';
+import { JSON_OPTION, type Command, type OptionValues } from '../command.js';
+
+/** Where each registration metadata member comes from on the command line. */
+const FLAG_OF: Record<string, string> = {
+  client_name: '--name',
+  scope: '--scope',
+  grant_types: '--grant-types',
+  token_endpoint_auth_method: '--auth-method',
+  access_token_format: '--format',
+  access_token_lifetime: '--ttl',
+  resources: '--resource',
+};
+
+function services(ctx: CliContext) {
+  const clients = new TypeOrmClientRepository(ctx.dataSource, ctx.tokens.maxAccessTokenTtl);
+  const registrar = new ClientRegistrar(clients, new ClientSecretHasher(ctx.tokens.clientSecretPepper), new CryptoRandomSource(), ctx.clock);
+  return { clients, registrar };
+}
+
+/** An OAuthError from the core, said in terms of this command's flags. */
+function explain(e: unknown): never {
+  if (e instanceof OAuthError) {
+    const member = Object.keys(FLAG_OF).find((m) => e.description.startsWith(m));
+    throw new CliError(member ? `${e.description} (${FLAG_OF[member]})` : e.description);
+  }
+  throw e;
+}
+
+/** The RFC 7591 metadata object the flags describe; parseClientMetadata judges it. */
+function metadataFrom(values: OptionValues): Record<string, unknown> {
+  const list = (v: unknown) => (v as string[] | undefined)?.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
+  const ttl = values.ttl as string | undefined;
+  return {
+    client_name: values.name,
+    scope: values.scope,
+    grant_types: list(values['grant-types']),
+    token_endpoint_auth_method: values['auth-method'],
+    access_token_format: values.format,
+    // A non-number is passed on as it is, so the core rejects it with its usual message.
+    access_token_lifetime: ttl === undefined ? undefined : /^\d+$/.test(ttl) ? Number(ttl) : ttl,
+    resources: values.resource,
+  };
+}
+
+function withStatus(client: Client): Record<string, unknown> {
+  return { ...clientResponse(client, null), disabled_at: client.disabledAt?.toISOString() ?? null };
+}
+
+async function findOrFail(clients: TypeOrmClientRepository, clientId: string): Promise<Client> {
+  const client = await clients.findById(clientId);
+  if (!client) throw new CliError(`no client ${clientId} (see \`clients list\`)`);
+  return client;
+}
+
+const create: Command = {
+  name: 'clients create',
+  synopsis:
+    '--name NAME --scope "a b" [--grant-types client_credentials] [--auth-method client_secret_basic|client_secret_post] ' +
+    '[--format opaque|jwt] [--ttl SECONDS] [--resource URI ...] [--json]',
+  summary: 'register a client; prints its client_id and client_secret (shown only this once)',
+  details: [
+    '--name NAME            client_name (required)',
+    '--scope "a b"          scopes the client may request, space-separated (required)',
+    '--grant-types LIST     comma- or space-separated; default client_credentials',
+    '--auth-method METHOD   client_secret_basic (default) or client_secret_post',
+    '--format FORMAT        access tokens as opaque (default) or jwt',
+    '--ttl SECONDS          access-token lifetime; default the server\'s TESSERA_ACCESS_TOKEN_TTL',
+    '--resource URI         an RFC 8707 resource (audience) the client may ask for; repeatable',
+    '--json                 print the RFC 7591 client information response as JSON',
+  ],
+  options: {
+    name: { type: 'string' },
+    scope: { type: 'string' },
+    'grant-types': { type: 'string', multiple: true },
+    'auth-method': { type: 'string' },
+    format: { type: 'string' },
+    ttl: { type: 'string' },
+    resource: { type: 'string', multiple: true },
+    ...JSON_OPTION,
+  },
+  async run(ctx, { values }, io) {
+    const missing = (['name', 'scope'] as const).filter((o) => values[o] === undefined);
+    if (missing.length > 0) throw new CliError(`missing ${missing.map((o) => `--${o}`).join(' and ')}`, 2);
+    const { registrar } = services(ctx);
+    let result: Awaited<ReturnType<ClientRegistrar['register']>>;
+    try {
+      const metadata = parseClientMetadata(metadataFrom(values), { grantTypes: ctx.grants, maxAccessTokenTtl: ctx.tokens.maxAccessTokenTtl });
+      result = await registrar.register(metadata);
+    } catch (e) {
+      explain(e);
+    }
+    const { client, clientSecret } = result;
+    if (values.json) return printJson(io, clientResponse(client, clientSecret));
+    io.out.write(
+      [
+        `Created client ${JSON.stringify(client.clientName)}`,
+        `  client_id:      ${client.clientId}`,
+        `  client_secret:  ${clientSecret}`,
+        `  auth method:    ${client.tokenEndpointAuthMethod}`,
+        `  grant types:    ${client.grantTypes.join(', ')}`,
+        `  scope:          ${formatScope(client.scopes)}`,
+        `  token format:   ${client.accessTokenFormat}`,
+        `  token lifetime: ${client.accessTokenTtl === null ? 'server default' : `${client.accessTokenTtl}s`}`,
+        ...(client.resources.length > 0 ? [`  resources:      ${client.resources.join(' ')}`] : []),
+        'Store the client secret now: it is not shown again (only its hash is kept).',
+        '',
+      ].join('\n'),
+    );
+  },
+};
+
+const list: Command = {
+  name: 'clients list',
+  synopsis: '[--json]',
+  summary: 'list the registered clients',
+  options: { ...JSON_OPTION },
+  async run(ctx, { values }, io) {
+    const all = await services(ctx).clients.list();
+    if (values.json) return printJson(io, all.map(withStatus));
+    if (all.length === 0) {
+      io.out.write('No clients yet. Create one with `clients create --name NAME --scope "a b"`.\n');
+      return;
+    }
+    printTable(
+      io,
+      ['CLIENT_ID', 'NAME', 'STATUS', 'FORMAT', 'TTL', 'AUTH_METHOD', 'GRANT_TYPES', 'SCOPE'],
+      all.map((c) => [
+        c.clientId,
+        c.clientName ?? '',
+        c.disabledAt ? 'disabled' : 'active',
+        c.accessTokenFormat,
+        c.accessTokenTtl === null ? 'default' : `${c.accessTokenTtl}s`,
+        c.tokenEndpointAuthMethod,
+        c.grantTypes.join(','),
+        formatScope(c.scopes),
+      ]),
+    );
+  },
+};
+
+const disable: Command = {
+  name: 'clients disable',
+  synopsis: '<client_id> [--json]',
+  summary: 'disable a client: it can no longer authenticate, and its tokens stop working',
+  options: { ...JSON_OPTION },
+  positionals: ['client_id'],
+  async run(ctx, { values, args: [clientId] }, io) {
+    const { clients, registrar } = services(ctx);
+    const existing = await findOrFail(clients, clientId);
+    const client = existing.disabledAt ? existing : await registrar.disable(clientId).catch(explain);
+    if (values.json) return printJson(io, withStatus(client));
+    io.out.write(
+      existing.disabledAt
+        ? `Client ${clientId} was already disabled (since ${existing.disabledAt.toISOString()}).\n`
+        : `Disabled client ${clientId}; tokens issued to it no longer work.\n`,
+    );
+  },
+};
+
+const rotateSecret: Command = {
+  name: 'clients rotate-secret',
+  synopsis: '<client_id> [--revoke-tokens] [--json]',
+  summary: 'give a client a new secret (the old one stops working); prints it once',
+  details: ['--revoke-tokens        also revoke every token issued to the client so far'],
+  options: { 'revoke-tokens': { type: 'boolean' }, ...JSON_OPTION },
+  positionals: ['client_id'],
+  async run(ctx, { values, args: [clientId] }, io) {
+    const { clients, registrar } = services(ctx);
+    const existing = await findOrFail(clients, clientId);
+    const revokeTokens = values['revoke-tokens'] === true;
+    const { client, clientSecret } = await registrar.rotateSecret(clientId, revokeTokens).catch(explain);
+    if (existing.disabledAt) io.err.write(`note: client ${clientId} is disabled; it cannot authenticate with any secret while disabled\n`);
+    if (values.json) return printJson(io, { ...clientResponse(client, clientSecret), tokens_revoked: revokeTokens });
+    io.out.write(
+      [
+        `New secret for client ${clientId}`,
+        `  client_secret:  ${clientSecret}`,
+        revokeTokens ? 'Tokens issued to the client so far are revoked.' : 'Tokens already issued stay valid until they expire (use --revoke-tokens to revoke them).',
+        'Store the client secret now: it is not shown again.',
+        '',
+      ].join('\n'),
+    );
+  },
+};
+
+export const clientCommands: Command[] = [create, list, rotateSecret, disable];

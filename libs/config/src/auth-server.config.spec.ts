@@ -1,0 +1,41 @@
+import { ConfigError } from './env-reader.js';
+import { loadAuthServerConfig } from './auth-server.config.js';
+
+const base = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db' };
+
+describe('loadAuthServerConfig', () => {
+  it('has defaults for everything but the database', () => {
+    const c = loadAuthServerConfig(base);
+    expect(c.http.port).toBe(3000);
+    expect(c.issuer.url).toBe('http://localhost:3000');
+    expect(c.tokens).toMatchObject({ accessTokenTtl: 3600, signingAlgorithm: 'ES256' });
+    expect(c.features.grants).toEqual(['client_credentials']);
+    expect(c.features.registration).toBeNull();
+  });
+
+  it('honours PORT when TESSERA_AUTH_PORT is unset', () => {
+    expect(loadAuthServerConfig({ ...base, PORT: '8080' }).issuer.url).toBe('http://localhost:8080');
+    expect(loadAuthServerConfig({ ...base, PORT: '8080', TESSERA_AUTH_PORT: '9000' }).http.port).toBe(9000);
+  });
+
+  it('lists every bad variable at once', () => {
+    let error: unknown;
+    try {
+      loadAuthServerConfig({
+        TESSERA_AUTH_PORT: 'abc',
+        TESSERA_SIGNING_ALG: 'HS256',
+        TESSERA_INITIAL_ACCESS_TOKEN: 'short',
+        TESSERA_GRANTS: 'client_credentials,password',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((p) => p.split(/[:=]/)[0]);
+    expect(problems).toEqual(['TESSERA_AUTH_PORT', 'DATABASE_URL', 'TESSERA_INITIAL_ACCESS_TOKEN', 'TESSERA_SIGNING_ALG', 'TESSERA_GRANTS']);
+  });
+
+  it('refuses an issuer with a query', () => {
+    expect(() => loadAuthServerConfig({ ...base, TESSERA_ISSUER: 'https://as.example/?x=1' })).toThrow(/TESSERA_ISSUER/);
+  });
+});

@@ -1,0 +1,57 @@
+import { ConfigError, EnvReader } from './env-reader.js';
+
+export const SUPPORTED_GRANTS = ['client_credentials'] as const;
+export type GrantType = (typeof SUPPORTED_GRANTS)[number];
+export const SIGNING_ALGS = ['ES256', 'EdDSA', 'RS256'] as const;
+
+export interface AuthServerConfig {
+  database: { url: string };
+  http: { host: string; port: number; bodyLimit: number };
+  issuer: { url: string };
+  tokens: {
+    accessTokenTtl: number;
+    maxAccessTokenTtl: number;
+    signingAlgorithm: (typeof SIGNING_ALGS)[number];
+    keyEncryptionKey?: string;
+    clientSecretPepper?: string;
+  };
+  features: {
+    grants: GrantType[];
+    registration: { initialAccessToken: string } | null;
+    scopesSupported: string[];
+  };
+}
+
+/** Reads and validates the auth server's configuration; throws one ConfigError listing every bad variable. */
+export function loadAuthServerConfig(env: Record<string, string | undefined> = process.env): AuthServerConfig {
+  const r = new EnvReader(env);
+  const port = r.string('TESSERA_AUTH_PORT') !== undefined ? r.int('TESSERA_AUTH_PORT', 3000, 0, 65535) : r.int('PORT', 3000, 0, 65535);
+  const databaseUrl = r.require('DATABASE_URL', r.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:'], 'a PostgreSQL URL'), 'npm start sets it to the embedded database');
+  const issuer = r.url('TESSERA_ISSUER', `http://localhost:${port}`, ['http:', 'https:']) ?? `http://localhost:${port}`;
+  if (r.string('TESSERA_ISSUER') && (new URL(issuer).search || new URL(issuer).hash)) {
+    r.problems.push('TESSERA_ISSUER: must have no query or fragment (RFC 8414 §2)');
+  }
+  const accessTokenTtl = r.int('TESSERA_ACCESS_TOKEN_TTL', 3600, 60, 86400);
+  const maxAccessTokenTtl = r.int('TESSERA_MAX_ACCESS_TOKEN_TTL', 86400, 60, 31 * 86400);
+  if (accessTokenTtl > maxAccessTokenTtl) r.problems.push('TESSERA_ACCESS_TOKEN_TTL: must not exceed TESSERA_MAX_ACCESS_TOKEN_TTL');
+  const initialAccessToken = r.secret('TESSERA_INITIAL_ACCESS_TOKEN', 16);
+  const config: AuthServerConfig = {
+    database: { url: databaseUrl },
+    http: { host: r.string('TESSERA_HOST') ?? '127.0.0.1', port, bodyLimit: r.int('TESSERA_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024) },
+    issuer: { url: issuer.replace(/\/$/, '') },
+    tokens: {
+      accessTokenTtl,
+      maxAccessTokenTtl,
+      signingAlgorithm: r.oneOf('TESSERA_SIGNING_ALG', SIGNING_ALGS, 'ES256'),
+      keyEncryptionKey: r.secret('TESSERA_KEY_ENCRYPTION_KEY', 32),
+      clientSecretPepper: r.secret('TESSERA_CLIENT_SECRET_PEPPER', 16),
+    },
+    features: {
+      grants: r.list('TESSERA_GRANTS', SUPPORTED_GRANTS, [...SUPPORTED_GRANTS]),
+      registration: initialAccessToken ? { initialAccessToken } : null,
+      scopesSupported: r.list('TESSERA_SCOPES_SUPPORTED', null, []),
+    },
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}

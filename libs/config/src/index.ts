@@ -1,0 +1,3 @@
+export * from './env-reader.js';
+export * from './auth-server.config.js';
+export * from './resource-server.config.js';

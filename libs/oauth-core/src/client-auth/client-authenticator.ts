@@ -1,0 +1,82 @@
+// RFC 6749 §2.3.1: client password authentication, HTTP Basic or form post, one method per request.
+import type { Client, TokenEndpointAuthMethod } from '../domain/client.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import type { FormParams } from '../forms/form-params.js';
+import { ClientRepository } from '../ports/client.repository.js';
+import { SecretHasher } from '../ports/secret-hasher.port.js';
+
+export interface ClientCredentialsPresented {
+  method: TokenEndpointAuthMethod;
+  clientId: string;
+  clientSecret: string | null;
+}
+
+/** Reads the credentials a request presents, without checking them. */
+export function presentedCredentials(authorization: string | undefined, params: FormParams): ClientCredentialsPresented {
+  const bodyId = params.get('client_id');
+  const bodySecret = params.get('client_secret');
+  if (authorization !== undefined) {
+    const basic = parseBasic(authorization);
+    if (bodySecret !== undefined) {
+      throw OAuthError.invalidRequest('use exactly one client authentication method');
+    }
+    if (bodyId !== undefined && bodyId !== basic.clientId) {
+      throw OAuthError.invalidClient('client_id does not match the Authorization header', 'Basic');
+    }
+    return { method: 'client_secret_basic', ...basic };
+  }
+  if (bodyId === undefined) throw OAuthError.invalidClient('client authentication required');
+  if (bodySecret !== undefined) return { method: 'client_secret_post', clientId: bodyId, clientSecret: bodySecret };
+  return { method: 'none', clientId: bodyId, clientSecret: null };
+}
+
+function parseBasic(header: string): { clientId: string; clientSecret: string } {
+  const match = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(header.trim());
+  if (!match) throw OAuthError.invalidClient('malformed Basic authorization header', 'Basic');
+  const decoded = Buffer.from(match[1], 'base64');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(decoded);
+  } catch {
+    throw OAuthError.invalidClient('malformed Basic authorization header', 'Basic');
+  }
+  const colon = text.indexOf(':');
+  if (colon < 1) throw OAuthError.invalidClient('malformed Basic authorization header', 'Basic');
+  try {
+    // §2.3.1: id and secret are form-encoded before Basic encoding.
+    const unform = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    return { clientId: unform(text.slice(0, colon)), clientSecret: unform(text.slice(colon + 1)) };
+  } catch {
+    throw OAuthError.invalidClient('malformed Basic authorization header', 'Basic');
+  }
+}
+
+/** Authenticates the client of a token, introspection or revocation request. */
+export class ClientAuthenticator {
+  /** Verified against when the client is unknown, so that case costs the same time. */
+  private readonly decoyHash: string;
+
+  constructor(
+    private readonly clients: ClientRepository,
+    private readonly hasher: SecretHasher,
+  ) {
+    this.decoyHash = hasher.hash('tessera-decoy-secret');
+  }
+
+  async authenticate(authorization: string | undefined, params: FormParams): Promise<Client> {
+    const presented = presentedCredentials(authorization, params);
+    const scheme = presented.method === 'client_secret_basic' ? 'Basic' : undefined;
+    const client = await this.clients.findById(presented.clientId);
+    if (presented.clientSecret !== null) {
+      const ok = this.hasher.verify(presented.clientSecret, client?.secretHash ?? this.decoyHash);
+      if (!client || !client.secretHash || !ok) throw OAuthError.invalidClient('client authentication failed', scheme);
+    } else if (!client) {
+      throw OAuthError.invalidClient('client authentication failed', scheme);
+    }
+    if (client.disabledAt) throw OAuthError.invalidClient('client authentication failed', scheme);
+    if (client.tokenEndpointAuthMethod !== presented.method) {
+      throw OAuthError.invalidClient(`client must authenticate with ${client.tokenEndpointAuthMethod}`, scheme);
+    }
+    return client;
+  }
+}

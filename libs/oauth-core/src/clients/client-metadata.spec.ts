@@ -1,0 +1,43 @@
+import { parseClientMetadata } from './client-metadata.js';
+
+const policy = { grantTypes: ['client_credentials'], maxAccessTokenTtl: 86400 };
+
+describe('parseClientMetadata', () => {
+  it('applies defaults and ignores unknown members', () => {
+    expect(parseClientMetadata({ client_name: 'svc', scope: 'a b', whatever: 1 }, policy)).toEqual({
+      clientName: 'svc',
+      grantTypes: ['client_credentials'],
+      scopes: ['a', 'b'],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      redirectUris: [],
+      accessTokenFormat: 'opaque',
+      accessTokenTtl: null,
+      resources: [],
+    });
+  });
+  it('reads Tessera extensions', () => {
+    const m = parseClientMetadata(
+      { access_token_format: 'jwt', access_token_lifetime: 600, resources: ['https://api.example'], token_endpoint_auth_method: 'client_secret_post' },
+      policy,
+    );
+    expect(m).toMatchObject({ accessTokenFormat: 'jwt', accessTokenTtl: 600, resources: ['https://api.example'], tokenEndpointAuthMethod: 'client_secret_post' });
+  });
+  it.each([
+    [[], 'JSON object'],
+    [{ grant_types: ['password'] }, 'not supported'],
+    [{ grant_types: 'client_credentials' }, 'array'],
+    [{ token_endpoint_auth_method: 'private_key_jwt' }, 'token_endpoint_auth_method'],
+    [{ scope: 7 }, 'scope'],
+    [{ scope: 'a  b' }, 'scope'],
+    [{ access_token_format: 'paseto' }, 'access_token_format'],
+    [{ access_token_lifetime: 10 }, 'access_token_lifetime'],
+    [{ access_token_lifetime: 1.5 }, 'access_token_lifetime'],
+    [{ resources: ['relative'] }, 'resources'],
+    [{ client_name: 'x'.repeat(201) }, 'client_name'],
+  ])('refuses %j as invalid_client_metadata', (body, msg) => {
+    expect(() => parseClientMetadata(body, policy)).toThrow(expect.objectContaining({ code: 'invalid_client_metadata', description: expect.stringContaining(msg) }));
+  });
+  it.each(['http://evil.example/cb', 'https://a.example/cb#x', 'nope'])('refuses redirect URI %j', (uri) => {
+    expect(() => parseClientMetadata({ redirect_uris: [uri] }, policy)).toThrow(expect.objectContaining({ code: 'invalid_redirect_uri' }));
+  });
+});

@@ -1,0 +1,88 @@
+// RFC 7591 §2 client metadata, validated. Unknown members are ignored (§2).
+import { ACCESS_TOKEN_FORMATS, type AccessTokenFormat, type Client, type TokenEndpointAuthMethod } from '../domain/client.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import { isResourceIndicator } from '../scopes/resource.js';
+import { parseScope } from '../scopes/scope.js';
+
+/** What a client chooses at registration; the server sets the rest of `Client`. */
+export type ClientMetadata = Pick<
+  Client,
+  'clientName' | 'grantTypes' | 'scopes' | 'tokenEndpointAuthMethod' | 'redirectUris' | 'accessTokenFormat' | 'accessTokenTtl' | 'resources'
+>;
+
+export interface ClientMetadataPolicy {
+  /** Grants this server has enabled. */
+  grantTypes: string[];
+  /** Longest access-token lifetime a client may ask for, in seconds. */
+  maxAccessTokenTtl: number;
+}
+
+const AUTH_METHODS: TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+const MIN_TTL = 60;
+
+export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy): ClientMetadata {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw OAuthError.invalidClientMetadata('the request body must be a JSON object');
+  }
+  const m = body as Record<string, unknown>;
+  const bad = (d: string) => OAuthError.invalidClientMetadata(d);
+
+  const grantTypes = stringList(m.grant_types, 'grant_types') ?? [policy.grantTypes.includes('authorization_code') ? 'authorization_code' : 'client_credentials'];
+  for (const g of grantTypes) if (!policy.grantTypes.includes(g)) throw bad(`grant_types: "${g}" is not supported`);
+  if (grantTypes.length === 0) throw bad('grant_types must not be empty');
+
+  const method = m.token_endpoint_auth_method ?? 'client_secret_basic';
+  if (typeof method !== 'string' || !AUTH_METHODS.includes(method as TokenEndpointAuthMethod)) {
+    throw bad(`token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}`);
+  }
+
+  if (m.scope !== undefined && typeof m.scope !== 'string') throw bad('scope must be a string');
+  const scopes = parseScope(m.scope === '' ? undefined : (m.scope as string | undefined), bad);
+
+  if (m.client_name !== undefined && (typeof m.client_name !== 'string' || m.client_name.length > 200)) {
+    throw bad('client_name must be a string of at most 200 characters');
+  }
+
+  const format = m.access_token_format ?? 'opaque';
+  if (!ACCESS_TOKEN_FORMATS.includes(format as AccessTokenFormat)) throw bad('access_token_format must be "opaque" or "jwt"');
+
+  const ttl = m.access_token_lifetime;
+  if (ttl !== undefined && (!Number.isInteger(ttl) || (ttl as number) < MIN_TTL || (ttl as number) > policy.maxAccessTokenTtl)) {
+    throw bad(`access_token_lifetime must be a whole number of seconds from ${MIN_TTL} to ${policy.maxAccessTokenTtl}`);
+  }
+
+  const resources = stringList(m.resources, 'resources') ?? [];
+  for (const r of resources) if (!isResourceIndicator(r)) throw bad(`resources: "${r}" is not an absolute URI without a fragment`);
+
+  const redirectUris = stringList(m.redirect_uris, 'redirect_uris', OAuthError.invalidRedirectUri) ?? [];
+  for (const uri of redirectUris) {
+    if (!isRedirectUri(uri)) throw OAuthError.invalidRedirectUri(`redirect_uris: "${uri}" must be https (or http on a loopback address) with no fragment`);
+  }
+
+  return {
+    clientName: (m.client_name as string | undefined) ?? null,
+    grantTypes: [...new Set(grantTypes)],
+    scopes,
+    tokenEndpointAuthMethod: method as TokenEndpointAuthMethod,
+    redirectUris,
+    accessTokenFormat: format as AccessTokenFormat,
+    accessTokenTtl: (ttl as number | undefined) ?? null,
+    resources: [...new Set(resources)],
+  };
+}
+
+function stringList(value: unknown, name: string, error = OAuthError.invalidClientMetadata): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0 && v.length <= 2000)) {
+    throw error(`${name} must be an array of non-empty strings`);
+  }
+  return value as string[];
+}
+
+/** RFC 9700 §2.1 / RFC 8252 §7.3: exact https URIs, or http on a loopback address; never a fragment. */
+export function isRedirectUri(uri: string): boolean {
+  if (!URL.canParse(uri) || uri.includes('#')) return false;
+  const url = new URL(uri);
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+}

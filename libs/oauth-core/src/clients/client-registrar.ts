@@ -1,0 +1,55 @@
+import type { Client } from '../domain/client.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import { ClientRepository } from '../ports/client.repository.js';
+import type { Clock } from '../ports/clock.port.js';
+import type { RandomSource } from '../ports/random.port.js';
+import type { SecretHasher } from '../ports/secret-hasher.port.js';
+import type { ClientMetadata } from './client-metadata.js';
+
+export const CLIENT_SECRET_PREFIX = 'tsr_cs_';
+
+/** Creates and manages clients; shared by RFC 7591 registration and the operator CLI. */
+export class ClientRegistrar {
+  constructor(
+    private readonly clients: ClientRepository,
+    private readonly hasher: SecretHasher,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Registers a client. The secret is returned here once and stored only as a keyed hash. */
+  async register(metadata: ClientMetadata): Promise<{ client: Client; clientSecret: string | null }> {
+    const now = this.clock.now();
+    const clientSecret = metadata.tokenEndpointAuthMethod === 'none' ? null : this.newSecret();
+    const client: Client = {
+      ...metadata,
+      clientId: this.random.token(16),
+      secretHash: clientSecret === null ? null : this.hasher.hash(clientSecret),
+      disabledAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.clients.create(client);
+    return { client, clientSecret };
+  }
+
+  /** A new secret; with `revokeTokens`, every token issued to the client so far stops working. */
+  async rotateSecret(clientId: string, revokeTokens: boolean): Promise<{ client: Client; clientSecret: string }> {
+    const clientSecret = this.newSecret();
+    const client = await this.clients.update(clientId, { secretHash: this.hasher.hash(clientSecret) }, revokeTokens ? this.clock.now() : undefined);
+    if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    return { client, clientSecret };
+  }
+
+  /** Disables the client: it can no longer authenticate, and its tokens stop working. */
+  async disable(clientId: string): Promise<Client> {
+    const now = this.clock.now();
+    const client = await this.clients.update(clientId, { disabledAt: now }, now);
+    if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    return client;
+  }
+
+  private newSecret(): string {
+    return CLIENT_SECRET_PREFIX + this.random.token(32);
+  }
+}

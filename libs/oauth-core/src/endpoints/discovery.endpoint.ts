@@ -1,0 +1,39 @@
+// RFC 8414: Authorization Server Metadata, listing exactly what this server has enabled.
+export interface DiscoveryOptions {
+  issuer: string;
+  grantTypes: string[];
+  registrationEnabled: boolean;
+  scopesSupported?: string[];
+  signingAlgorithms: string[];
+}
+
+export const ENDPOINT_PATHS = {
+  token: '/oauth2/token',
+  introspection: '/oauth2/introspect',
+  revocation: '/oauth2/revoke',
+  registration: '/oauth2/register',
+  jwks: '/.well-known/jwks.json',
+} as const;
+
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+
+export function authorizationServerMetadata(o: DiscoveryOptions): Record<string, unknown> {
+  const base = o.issuer.replace(/\/$/, '');
+  const url = (path: string) => `${base}${path}`;
+  return {
+    issuer: o.issuer,
+    token_endpoint: url(ENDPOINT_PATHS.token),
+    jwks_uri: url(ENDPOINT_PATHS.jwks),
+    ...(o.registrationEnabled ? { registration_endpoint: url(ENDPOINT_PATHS.registration) } : {}),
+    ...(o.scopesSupported && o.scopesSupported.length > 0 ? { scopes_supported: o.scopesSupported } : {}),
+    response_types_supported: [],
+    grant_types_supported: o.grantTypes,
+    token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    revocation_endpoint: url(ENDPOINT_PATHS.revocation),
+    revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    introspection_endpoint: url(ENDPOINT_PATHS.introspection),
+    introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    // RFC 9068 access tokens are signed with these algorithms.
+    access_token_signing_alg_values_supported: o.signingAlgorithms,
+  };
+}

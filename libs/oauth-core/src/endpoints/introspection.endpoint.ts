@@ -1,0 +1,20 @@
+// RFC 7662: Token Introspection. Unknown, expired, revoked or garbage tokens are { "active": false }.
+import type { ClientAuthenticator } from '../client-auth/client-authenticator.js';
+import type { FormParams } from '../forms/form-params.js';
+import { INACTIVE, introspectionResponse } from '../forms/wire.js';
+import type { AccessTokenInspector } from '../tokens/access-token.inspector.js';
+
+export class IntrospectionEndpoint {
+  constructor(
+    private readonly authenticator: ClientAuthenticator,
+    private readonly inspector: AccessTokenInspector,
+  ) {}
+
+  async handle(authorization: string | undefined, params: FormParams): Promise<Record<string, unknown>> {
+    const token = params.require('token');
+    params.get('token_type_hint');
+    await this.authenticator.authenticate(authorization, params);
+    const claims = await this.inspector.activeClaims(token);
+    return claims ? introspectionResponse(claims) : { ...INACTIVE };
+  }
+}

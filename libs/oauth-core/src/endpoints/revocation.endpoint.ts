@@ -1,0 +1,27 @@
+// RFC 7009: Token Revocation. An unknown or already invalid token is not an error (§2.2).
+import type { ClientAuthenticator } from '../client-auth/client-authenticator.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import type { FormParams } from '../forms/form-params.js';
+import type { Clock } from '../ports/clock.port.js';
+import type { AccessTokenInspector } from '../tokens/access-token.inspector.js';
+
+export class RevocationEndpoint {
+  constructor(
+    private readonly authenticator: ClientAuthenticator,
+    private readonly inspector: AccessTokenInspector,
+    private readonly clock: Clock,
+  ) {}
+
+  async handle(authorization: string | undefined, params: FormParams): Promise<void> {
+    const token = params.require('token');
+    params.get('token_type_hint'); // §2.1: only a hint; every token type is searched anyway
+    const client = await this.authenticator.authenticate(authorization, params);
+    const verified = await this.inspector.verify(token);
+    if (!verified) return;
+    // §2.1: the token must have been issued to the client making the request.
+    if (verified.claims.clientId !== client.clientId) {
+      throw OAuthError.unauthorizedClient('the token was not issued to this client');
+    }
+    await verified.strategy.revoke(token, verified.claims, this.clock.now());
+  }
+}

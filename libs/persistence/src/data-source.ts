@@ -1,0 +1,44 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { AccessTokenEntity } from './entities/access-token.entity.js';
+import { AuthorizationCodeEntity } from './entities/authorization-code.entity.js';
+import { ClientEntity } from './entities/client.entity.js';
+import { RefreshTokenEntity } from './entities/refresh-token.entity.js';
+import { RevocationEntity } from './entities/revocation.entity.js';
+import { SigningKeyEntity } from './entities/signing-key.entity.js';
+import { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema.migration.js';
+
+/** Explicit lists, never globs (a glob also matches barrels, or silently nothing). */
+export const entities = [
+  ClientEntity,
+  AccessTokenEntity,
+  RefreshTokenEntity,
+  AuthorizationCodeEntity,
+  SigningKeyEntity,
+  RevocationEntity,
+];
+export const migrations = [InitialSchema1767225600000];
+
+/** A request must fail fast, not hang, when PostgreSQL is down or stuck. */
+export const CONNECT_TIMEOUT_MS = 2000;
+/** Also bounds migrations: one that needs longer sets `SET LOCAL statement_timeout` itself. */
+export const STATEMENT_TIMEOUT_MS = 10_000;
+
+export function dataSourceOptions(url: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities,
+    migrations,
+    synchronize: false,
+    migrationsRun: false,
+    connectTimeoutMS: CONNECT_TIMEOUT_MS,
+    // node-postgres pool options: detect dead peers, and cap every statement server-side.
+    // (TypeORM attaches the pool's error handler, so a broken idle connection never crashes the process.)
+    extra: { keepAlive: true, statement_timeout: STATEMENT_TIMEOUT_MS },
+  };
+}
+
+/** For the CLI and scripts (migrations); the apps get theirs from PersistenceModule. */
+export function createDataSource(url: string): DataSource {
+  return new DataSource(dataSourceOptions(url));
+}

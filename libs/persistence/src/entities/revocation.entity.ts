@@ -1,0 +1,48 @@
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * Append-only revocation log: one token by `jti`, or every token of a client
+ * (optionally narrowed to a subject or grant) issued before `issuedBefore`.
+ * `seq` is the cursor of the revocation feed.
+ */
+@Entity({ name: 'revocations' })
+@Check(
+  'revocations_kind_check',
+  `(kind = 'token' AND jti IS NOT NULL) OR (kind = 'issued-before' AND jti IS NULL AND issued_before IS NOT NULL)`,
+)
+@Index('revocations_jti_key', ['jti'], { unique: true })
+@Index('revocations_client_id_idx', ['clientId'])
+@Index('revocations_expires_at_idx', ['expiresAt'])
+export class RevocationEntity {
+  /**
+   * bigserial. node-postgres returns int8 as a string (it may exceed 2^53), and
+   * so does this property: compare cursors with BigInt(seq), never as strings.
+   */
+  @PrimaryGeneratedColumn('increment', { name: 'seq', type: 'bigint' })
+  seq: string;
+
+  @Column({ name: 'kind', type: 'varchar', length: 16 })
+  kind: 'token' | 'issued-before';
+
+  @Column({ name: 'jti', type: 'varchar', length: 64, nullable: true })
+  jti: string | null;
+
+  @Column({ name: 'client_id', type: 'varchar', length: 64 })
+  clientId: string;
+
+  @Column({ name: 'subject', type: 'varchar', length: 255, nullable: true })
+  subject: string | null;
+
+  @Column({ name: 'grant_id', type: 'uuid', nullable: true })
+  grantId: string | null;
+
+  @Column({ name: 'issued_before', type: 'timestamptz', nullable: true })
+  issuedBefore: Date | null;
+
+  /** Purge after this instant: no token the record matches can still be unexpired. */
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt: Date;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz' })
+  revokedAt: Date;
+}

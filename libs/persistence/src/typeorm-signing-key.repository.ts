@@ -1,0 +1,56 @@
+import { SigningKeyRepository, type SigningKeyRecord } from '@tessera/oauth-core';
+import { MoreThan, type DataSource, type QueryDeepPartialEntity } from 'typeorm';
+import { notifyChange } from './change-notification.js';
+import { translateOutage } from './database-outage.js';
+import { SigningKeyEntity } from './entities/signing-key.entity.js';
+
+export class TypeOrmSigningKeyRepository extends SigningKeyRepository {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
+
+  listPublished(now: Date): Promise<SigningKeyRecord[]> {
+    return translateOutage(async () => {
+      const rows = await this.dataSource.manager.find(SigningKeyEntity, {
+        where: [{ status: 'active' }, { publishUntil: MoreThan(now) }],
+        order: { createdAt: 'DESC', kid: 'ASC' },
+      });
+      return rows.map((row) => ({ ...row }));
+    });
+  }
+
+  insertFirst(key: SigningKeyRecord): Promise<boolean> {
+    return translateOutage(() =>
+      this.dataSource.transaction(async (manager) => {
+        // Against the partial unique index: of concurrent first starts, one inserts and the others wait, then do nothing.
+        const { raw } = await manager
+          .createQueryBuilder()
+          .insert()
+          .into(SigningKeyEntity)
+          .values(activeRow(key))
+          .orIgnore()
+          .returning(['kid'])
+          .updateEntity(false)
+          .execute();
+        if ((raw as unknown[]).length === 0) return false;
+        await notifyChange(manager, { kind: 'signing-keys' });
+        return true;
+      }),
+    );
+  }
+
+  rotate(key: SigningKeyRecord, at: Date, publishUntil: Date): Promise<void> {
+    return translateOutage(() =>
+      this.dataSource.transaction(async (manager) => {
+        await manager.update(SigningKeyEntity, { status: 'active' }, { status: 'retired', retiredAt: at, publishUntil });
+        await manager.insert(SigningKeyEntity, activeRow(key));
+        await notifyChange(manager, { kind: 'signing-keys' });
+      }),
+    );
+  }
+}
+
+/** The row of `key` as the active key. (TypeORM's partial-entity type cannot express `unknown` JSON values, hence the cast.) */
+function activeRow(key: SigningKeyRecord): QueryDeepPartialEntity<SigningKeyEntity> {
+  return { ...key, status: 'active' } as QueryDeepPartialEntity<SigningKeyEntity>;
+}

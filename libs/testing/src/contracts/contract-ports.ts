@@ -1,0 +1,24 @@
+import type { AccessTokenRepository, ClientRepository, RevocationRepository, SigningKeyRepository } from '@tessera/oauth-core';
+
+/** An issued-before mark narrowed to a subject or a grant. */
+export interface IssuedBeforeMark {
+  clientId: string;
+  subject?: string | null;
+  grantId?: string | null;
+  issuedBefore: Date;
+}
+
+/**
+ * One implementation of every persistence port, sharing one store, empty when
+ * handed out. Contracts take what they need of it.
+ */
+export interface ContractPorts {
+  clients: ClientRepository;
+  accessTokens: AccessTokenRepository;
+  revocations: RevocationRepository;
+  signingKeys: SigningKeyRepository;
+  /** Seeds a mark no port writes yet (a later issue revokes by subject or grant), so `isRevoked` can be checked against it. */
+  markIssuedBefore(mark: IssuedBeforeMark): Promise<void>;
+}
+
+export type MakePorts<K extends keyof ContractPorts> = () => Promise<Pick<ContractPorts, K>>;

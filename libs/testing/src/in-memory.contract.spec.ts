@@ -1,0 +1,25 @@
+import { accessTokenRepositoryContract } from './contracts/access-token.repository.contract.js';
+import { clientRepositoryContract } from './contracts/client.repository.contract.js';
+import type { ContractPorts } from './contracts/contract-ports.js';
+import { revocationRepositoryContract } from './contracts/revocation.repository.contract.js';
+import { signingKeyRepositoryContract } from './contracts/signing-key.repository.contract.js';
+import { InMemoryAccessTokenRepository } from './in-memory-access-token.repository.js';
+import { InMemoryClientRepository } from './in-memory-client.repository.js';
+import { InMemoryRevocationRepository } from './in-memory-revocation.repository.js';
+import { InMemorySigningKeyRepository } from './in-memory-signing-key.repository.js';
+
+async function inMemoryPorts(): Promise<ContractPorts> {
+  const revocations = new InMemoryRevocationRepository();
+  return {
+    clients: new InMemoryClientRepository(revocations),
+    accessTokens: new InMemoryAccessTokenRepository(revocations),
+    revocations,
+    signingKeys: new InMemorySigningKeyRepository(),
+    markIssuedBefore: async (m) => revocations.markIssuedBefore(m.clientId, m.issuedBefore, m.subject, m.grantId),
+  };
+}
+
+clientRepositoryContract('in-memory', inMemoryPorts);
+accessTokenRepositoryContract('in-memory', inMemoryPorts);
+revocationRepositoryContract('in-memory', inMemoryPorts);
+signingKeyRepositoryContract('in-memory', inMemoryPorts);

@@ -1,0 +1,128 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { FixedClock, LocalChangeFeed, SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tessera/oauth-core';
+import { InMemoryRevocationRepository, InMemorySigningKeyRepository, someClaims } from '@tessera/testing';
+import { JwtAccessTokenStrategy } from './jwt-access-token.strategy.js';
+import { KeySet } from './key-set.js';
+
+const ISSUER = 'http://localhost:3000';
+
+describe('JwtAccessTokenStrategy', () => {
+  let clock: FixedClock;
+  let keyRepo: InMemorySigningKeyRepository;
+  let revocations: InMemoryRevocationRepository;
+  let keySet: KeySet;
+  let strategy: JwtAccessTokenStrategy;
+
+  async function setUp(algorithm: SigningAlgorithm = 'ES256') {
+    clock = new FixedClock();
+    keyRepo = new InMemorySigningKeyRepository();
+    revocations = new InMemoryRevocationRepository();
+    keySet = new KeySet(keyRepo, new LocalChangeFeed(), clock, { algorithm, maxTokenTtlSeconds: 3600 });
+    await keySet.init();
+    strategy = new JwtAccessTokenStrategy(keySet, revocations, clock, ISSUER);
+  }
+
+  beforeEach(() => setUp());
+  afterEach(() => keySet.close());
+
+  it.each(SIGNING_ALGORITHMS)('issues an RFC 9068 token with %s and verifies it to the same claims', async (alg) => {
+    keySet.close();
+    await setUp(alg);
+    const claims = someClaims({ aud: ['https://api.example'], scope: ['read', 'write'], grantId: 'grant-1', format: 'jwt' });
+    const token = await strategy.issue(claims);
+
+    expect(decodeProtectedHeader(token)).toEqual({ alg, kid: keySet.signingKey().kid, typ: 'at+jwt' });
+    expect(decodeJwt(token)).toEqual({
+      iss: ISSUER,
+      sub: claims.sub,
+      aud: 'https://api.example',
+      exp: claims.exp,
+      iat: claims.iat,
+      jti: claims.jti,
+      client_id: claims.clientId,
+      scope: 'read write',
+      gid: 'grant-1',
+    });
+    expect(await strategy.verify(token)).toEqual(claims);
+  });
+
+  it('writes aud as a list unless there is exactly one, and leaves out an empty scope and a missing grant', async () => {
+    const many = someClaims({ aud: ['https://a.example', 'https://b.example'], scope: [], grantId: null, format: 'jwt' });
+    const none = someClaims({ aud: [], format: 'jwt' });
+
+    const payload = decodeJwt(await strategy.issue(many));
+    expect(payload.aud).toEqual(['https://a.example', 'https://b.example']);
+    expect(payload).not.toHaveProperty('scope');
+    expect(payload).not.toHaveProperty('gid');
+    expect(await strategy.verify(await strategy.issue(many))).toEqual(many);
+    expect(decodeJwt(await strategy.issue(none)).aud).toEqual([]);
+    expect(await strategy.verify(await strategy.issue(none))).toEqual(none);
+  });
+
+  it('issues and verifies without touching a repository', async () => {
+    const untouchable = async () => {
+      throw new Error('repository touched');
+    };
+    keyRepo.listPublished = untouchable;
+    revocations.revokeToken = untouchable;
+    revocations.isRevoked = untouchable;
+
+    const claims = someClaims({ format: 'jwt' });
+    expect(await strategy.verify(await strategy.issue(claims))).toEqual(claims);
+  });
+
+  it('recognizes the JWS compact shape only', async () => {
+    expect(strategy.recognizes(await strategy.issue(someClaims()))).toBe(true);
+    for (const token of ['', 'a.b', 'a.b.', 'a.b.c.d', 'a.b+.c', `tsr_at_${'A'.repeat(43)}`]) {
+      expect(strategy.recognizes(token)).toBe(false);
+      expect(await strategy.verify(token)).toBeNull();
+    }
+  });
+
+  it('returns null for expired, forged and foreign tokens', async () => {
+    const token = await strategy.issue(someClaims({ format: 'jwt' }));
+    const [header, payload, signature] = token.split('.');
+    expect(await strategy.verify(`${header}.${payload}.${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`)).toBeNull();
+    expect(await strategy.verify(await strategy.issue(someClaims({ iss: 'https://evil.example' })))).toBeNull();
+
+    clock.advance(3600);
+    expect(await strategy.verify(token)).toBeNull();
+  });
+
+  it('accepts a token only under the algorithm of its key, even when both algorithms are pinned', async () => {
+    const token = await strategy.issue(someClaims({ format: 'jwt' }));
+    const { kid } = decodeProtectedHeader(token);
+    await keySet.rotate('RS256');
+    expect(keySet.algorithms()).toEqual(['ES256', 'RS256']);
+
+    const [, payload, signature] = token.split('.');
+    const relabelled = Buffer.from(JSON.stringify({ alg: 'RS256', kid, typ: 'at+jwt' })).toString('base64url');
+    expect(await strategy.verify(token)).not.toBeNull();
+    expect(await strategy.verify(`${relabelled}.${payload}.${signature}`)).toBeNull();
+  });
+
+  it('verifies tokens signed before a rotation until the retired key is dropped', async () => {
+    const before = await strategy.issue(someClaims({ exp: clock.nowSeconds() + 7200, format: 'jwt' }));
+    await keySet.rotate('EdDSA');
+    const after = await strategy.issue(someClaims({ format: 'jwt' }));
+
+    expect(decodeProtectedHeader(after).alg).toBe('EdDSA');
+    expect(await strategy.verify(before)).not.toBeNull();
+    expect(await strategy.verify(after)).not.toBeNull();
+
+    clock.advance(3600);
+    expect(await strategy.verify(before)).toBeNull();
+  });
+
+  it('revokes by jti until the token expires', async () => {
+    const claims = someClaims({ format: 'jwt' });
+    const token = await strategy.issue(claims);
+    const at = clock.now();
+    await strategy.revoke(token, claims, at);
+
+    expect(revocations.records).toEqual([
+      { kind: 'token', jti: claims.jti, clientId: claims.clientId, expiresAt: new Date(claims.exp * 1000), revokedAt: at },
+    ]);
+    expect(await revocations.isRevoked(claims)).toBe(true);
+  });
+});

@@ -1,0 +1,206 @@
+import { calculateJwkThumbprint } from 'jose';
+import { FixedClock, LocalChangeFeed, SIGNING_ALGORITHMS } from '@tessera/oauth-core';
+import { InMemorySigningKeyRepository } from '@tessera/testing';
+import { KeySet, type KeySetOptions } from './key-set.js';
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+class CountingSigningKeyRepository extends InMemorySigningKeyRepository {
+  loads = 0;
+  failNextLoad = false;
+  override async listPublished(now: Date) {
+    this.loads += 1;
+    if (this.failNextLoad) {
+      this.failNextLoad = false;
+      throw new Error('database down');
+    }
+    return super.listPublished(now);
+  }
+}
+
+/** Lets pending promise callbacks run (enough for a reload to have started). */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+async function eventually(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(check()).toBe(true);
+}
+
+describe('KeySet', () => {
+  let clock: FixedClock;
+  let repo: CountingSigningKeyRepository;
+  let feed: LocalChangeFeed;
+  const open: KeySet[] = [];
+
+  function keySet(options: Partial<KeySetOptions> = {}): KeySet {
+    const set = new KeySet(repo, feed, clock, { algorithm: 'ES256', maxTokenTtlSeconds: 3600, ...options });
+    open.push(set);
+    return set;
+  }
+
+  beforeEach(() => {
+    clock = new FixedClock();
+    repo = new CountingSigningKeyRepository();
+    feed = new LocalChangeFeed();
+  });
+  afterEach(() => open.splice(0).forEach((set) => set.close()));
+
+  it.each(SIGNING_ALGORITHMS)('generates one %s key on first start, with an RFC 7638 kid', async (alg) => {
+    const set = keySet({ algorithm: alg });
+    await set.init();
+
+    expect(repo.keys).toHaveLength(1);
+    const [record] = repo.keys;
+    const { kid, alg: _alg, use, ...publicMembers } = record.publicJwk;
+    expect(record.kid).toBe(await calculateJwkThumbprint(publicMembers));
+    expect({ kid, alg: _alg, use }).toEqual({ kid: record.kid, alg, use: 'sig' });
+    expect(record).toMatchObject({ alg, status: 'active', createdAt: clock.now(), retiredAt: null, publishUntil: null });
+    expect(JSON.parse(record.privateKey)).toMatchObject({ ...publicMembers, kid: record.kid, alg });
+
+    const signing = set.signingKey();
+    expect({ kid: signing.kid, alg: signing.alg, type: signing.key.type }).toEqual({ kid: record.kid, alg, type: 'private' });
+    expect(set.verificationKey(record.kid)?.key.type).toBe('public');
+    expect(set.jwks()).toEqual({ keys: [record.publicJwk] });
+    expect(set.algorithms()).toEqual([alg]);
+  });
+
+  it.each(SIGNING_ALGORITHMS)('publishes no private %s key member', async (alg) => {
+    const set = keySet({ algorithm: alg });
+    await set.init();
+    await set.rotate();
+    const keys = set.jwks().keys;
+    expect(keys).toHaveLength(2);
+    for (const key of keys) for (const member of PRIVATE_MEMBERS) expect(key).not.toHaveProperty(member);
+  });
+
+  it('keeps private members out of the JWKS even when the stored public JWK has them', async () => {
+    await keySet().init();
+    const privateJwk = JSON.parse(repo.keys[0].privateKey);
+    repo.keys[0].publicJwk = { ...privateJwk, use: 'sig' };
+    const set = keySet();
+    await set.init();
+    expect(set.jwks().keys[0]).not.toHaveProperty('d');
+    expect(set.verificationKey(repo.keys[0].kid)?.key.type).toBe('public');
+  });
+
+  it('reuses the stored key on a later start', async () => {
+    const first = keySet();
+    await first.init();
+    const second = keySet({ algorithm: 'EdDSA' });
+    await second.init();
+
+    expect(repo.keys).toHaveLength(1);
+    expect(second.signingKey().kid).toBe(first.signingKey().kid);
+    expect(second.signingKey().alg).toBe('ES256');
+  });
+
+  it('settles on one key when two instances start at once', async () => {
+    const [a, b] = [keySet(), keySet()];
+    await Promise.all([a.init(), b.init()]);
+    expect(repo.keys).toHaveLength(1);
+    expect(a.signingKey().kid).toBe(repo.keys[0].kid);
+    expect(b.signingKey().kid).toBe(repo.keys[0].kid);
+  });
+
+  it('refuses to be used before init', () => {
+    expect(() => keySet().signingKey()).toThrow(/^KeySet used before init\(\)$/);
+  });
+
+  it('keeps a retired key published until publishUntil, then drops it', async () => {
+    const set = keySet();
+    await set.init();
+    const oldKid = set.signingKey().kid;
+    clock.advance(60);
+    await set.rotate('EdDSA');
+    const newKid = set.signingKey().kid;
+
+    expect(newKid).not.toBe(oldKid);
+    expect(set.signingKey().alg).toBe('EdDSA');
+    expect(repo.keys.map((k) => [k.kid, k.status, k.retiredAt, k.publishUntil])).toEqual([
+      [oldKid, 'retired', new Date('2026-01-01T00:01:00Z'), new Date('2026-01-01T01:01:00Z')],
+      [newKid, 'active', null, null],
+    ]);
+    expect(set.jwks().keys.map((k) => k.kid)).toEqual([oldKid, newKid]);
+    expect(set.algorithms()).toEqual(['ES256', 'EdDSA']);
+
+    clock.advance(3599);
+    expect(set.verificationKey(oldKid)?.alg).toBe('ES256');
+
+    clock.advance(1);
+    expect(set.verificationKey(oldKid)).toBeUndefined();
+    expect(set.jwks().keys.map((k) => k.kid)).toEqual([newKid]);
+    expect(set.algorithms()).toEqual(['EdDSA']);
+
+    const restarted = keySet();
+    await restarted.init();
+    expect(restarted.jwks().keys.map((k) => k.kid)).toEqual([newKid]);
+  });
+
+  it.each(['signing-keys', 'all'] as const)('reloads on a %s change event', async (kind) => {
+    const [a, b] = [keySet(), keySet()];
+    await a.init();
+    await b.init();
+    await a.rotate();
+    expect(b.signingKey().kid).not.toBe(a.signingKey().kid);
+
+    feed.publish({ kind });
+    await eventually(() => b.signingKey().kid === a.signingKey().kid);
+    expect(b.jwks()).toEqual(a.jwks());
+  });
+
+  it('ignores client change events, and all events after close()', async () => {
+    const set = keySet();
+    await set.init();
+    const loads = repo.loads;
+
+    feed.publish({ kind: 'client', clientId: 'client-1' });
+    await settle();
+    expect(repo.loads).toBe(loads);
+
+    feed.publish({ kind: 'signing-keys' });
+    await settle();
+    expect(repo.loads).toBe(loads + 1);
+
+    set.close();
+    feed.publish({ kind: 'signing-keys' });
+    await settle();
+    expect(repo.loads).toBe(loads + 1);
+  });
+
+  it('keeps the current keys and logs when a background reload fails', async () => {
+    const logged: [string, unknown][] = [];
+    const set = keySet({ logger: (message, error) => logged.push([message, error]) });
+    await set.init();
+    const kid = set.signingKey().kid;
+
+    repo.failNextLoad = true;
+    feed.publish({ kind: 'signing-keys' });
+    await eventually(() => logged.length > 0);
+
+    expect(logged).toEqual([['reloading signing keys failed; keeping the current keys', new Error('database down')]]);
+    expect(set.signingKey().kid).toBe(kid);
+    expect(set.jwks().keys).toHaveLength(1);
+  });
+
+  describe('with TESSERA_KEY_ENCRYPTION_KEY', () => {
+    it('stores the private key encrypted and loads it with the same secret', async () => {
+      const first = keySet({ encryptionSecret: 'secret-1' });
+      await first.init();
+      expect(repo.keys[0].privateKey).toMatch(/^enc:v1:/);
+      expect(repo.keys[0].privateKey).not.toContain('"d"');
+
+      const second = keySet({ encryptionSecret: 'secret-1' });
+      await second.init();
+      expect(second.signingKey().kid).toBe(first.signingKey().kid);
+    });
+
+    it('refuses to start with the secret missing or wrong', async () => {
+      await keySet({ encryptionSecret: 'secret-1' }).init();
+      await expect(keySet().init()).rejects.toThrow(/^stored signing key is encrypted but TESSERA_KEY_ENCRYPTION_KEY is missing$/);
+      await expect(keySet({ encryptionSecret: 'secret-2' }).init()).rejects.toThrow(
+        /^cannot decrypt stored signing key: TESSERA_KEY_ENCRYPTION_KEY is wrong$/,
+      );
+    });
+  });
+});
+

@@ -1,0 +1,194 @@
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import {
+  ChangeFeed,
+  Clock,
+  SigningKeyRepository,
+  type SigningAlgorithm,
+  type SigningKeyRecord,
+} from '@tessera/oauth-core';
+import { decryptPrivateKey, encryptPrivateKey } from './key-encryption.js';
+
+export interface KeySetOptions {
+  /** Algorithm of keys this instance generates. */
+  algorithm: SigningAlgorithm;
+  /** TESSERA_KEY_ENCRYPTION_KEY: private keys are stored encrypted when set. */
+  encryptionSecret?: string;
+  /** Longest access-token lifetime: a retired key stays published this long. */
+  maxTokenTtlSeconds: number;
+  /** Told about a failed background reload; the current keys stay in use. */
+  logger?: (message: string, error: unknown) => void;
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: SigningAlgorithm;
+  key: CryptoKey;
+}
+
+export interface VerificationKey {
+  alg: SigningAlgorithm;
+  key: CryptoKey;
+}
+
+interface PublishedKey extends VerificationKey {
+  publicJwk: JWK;
+  /** Null for the active key. */
+  publishUntil: Date | null;
+}
+
+interface Loaded {
+  signing: SigningKey;
+  published: Map<string, PublishedKey>;
+}
+
+/** The only JWK members a public key may carry in the JWKS (RFC 7517/7518/8037). */
+const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e', 'kid', 'alg', 'use'] as const;
+
+const GENERATE_OPTIONS: Record<SigningAlgorithm, { crv?: string; modulusLength?: number }> = {
+  ES256: {},
+  EdDSA: { crv: 'Ed25519' },
+  RS256: { modulusLength: 2048 },
+};
+
+/**
+ * The signing keys, loaded once and kept as imported CryptoKeys so that
+ * signing and verifying never touch the database. Reloads when the change feed
+ * says the keys changed (a rotation elsewhere).
+ */
+export class KeySet {
+  private loaded?: Loaded;
+  /** Reloads run one after another, so a slow older reload never overwrites a newer one. */
+  private reloads: Promise<void> = Promise.resolve();
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly repo: SigningKeyRepository,
+    private readonly changes: ChangeFeed,
+    private readonly clock: Clock,
+    private readonly options: KeySetOptions,
+  ) {}
+
+  /** Loads the published keys, creating the first key when there is none. */
+  async init(): Promise<void> {
+    const records = await this.repo.listPublished(this.clock.now());
+    if (!records.some((r) => r.status === 'active')) {
+      await this.repo.insertFirst(await this.generate(this.options.algorithm));
+    }
+    // Reload either way: another instance may have inserted the first key concurrently.
+    await this.reload();
+    this.unsubscribe ??= this.changes.subscribe((event) => {
+      if (event.kind !== 'signing-keys' && event.kind !== 'all') return;
+      this.reload().catch((error: unknown) =>
+        this.options.logger?.('reloading signing keys failed; keeping the current keys', error),
+      );
+    });
+  }
+
+  /** Retires the active key (published until the last token it signed has expired) and activates a new one. */
+  async rotate(algorithm: SigningAlgorithm = this.options.algorithm): Promise<void> {
+    const key = await this.generate(algorithm);
+    const now = this.clock.now();
+    await this.repo.rotate(key, now, new Date(now.getTime() + this.options.maxTokenTtlSeconds * 1000));
+    await this.reload();
+  }
+
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  signingKey(): SigningKey {
+    return this.current().signing;
+  }
+
+  verificationKey(kid: string): VerificationKey | undefined {
+    const key = this.current().published.get(kid);
+    if (!key || !this.isPublished(key)) return undefined;
+    return { alg: key.alg, key: key.key };
+  }
+
+  jwks(): { keys: JWK[] } {
+    return { keys: this.publishedKeys().map((k) => ({ ...k.publicJwk })) };
+  }
+
+  algorithms(): SigningAlgorithm[] {
+    return [...new Set(this.publishedKeys().map((k) => k.alg))];
+  }
+
+  private current(): Loaded {
+    if (!this.loaded) throw new Error('KeySet used before init()');
+    return this.loaded;
+  }
+
+  private publishedKeys(): PublishedKey[] {
+    return [...this.current().published.values()].filter((k) => this.isPublished(k));
+  }
+
+  /** Retired keys drop out at publishUntil even before the next reload. */
+  private isPublished(key: PublishedKey): boolean {
+    return key.publishUntil === null || key.publishUntil > this.clock.now();
+  }
+
+  private reload(): Promise<void> {
+    const run = this.reloads.then(async () => {
+      this.loaded = await this.load(await this.repo.listPublished(this.clock.now()));
+    });
+    this.reloads = run.catch(() => undefined);
+    return run;
+  }
+
+  private async load(records: SigningKeyRecord[]): Promise<Loaded> {
+    const active = records.find((r) => r.status === 'active');
+    if (!active) throw new Error('no active signing key in the repository');
+    const published = new Map<string, PublishedKey>();
+    for (const record of records) {
+      const previous = this.loaded?.published.get(record.kid);
+      const publicJwk = previous?.publicJwk ?? publicMembers(record.publicJwk);
+      published.set(record.kid, {
+        alg: record.alg,
+        key: previous?.key ?? (await importKey(publicJwk, record.alg)),
+        publicJwk,
+        publishUntil: record.status === 'active' ? null : record.publishUntil,
+      });
+    }
+    const signing =
+      this.loaded?.signing.kid === active.kid
+        ? this.loaded.signing
+        : {
+            kid: active.kid,
+            alg: active.alg,
+            key: await importKey(JSON.parse(decryptPrivateKey(active.privateKey, this.options.encryptionSecret)), active.alg),
+          };
+    return { signing, published };
+  }
+
+  private async generate(alg: SigningAlgorithm): Promise<SigningKeyRecord> {
+    const { publicKey, privateKey } = await generateKeyPair(alg, { ...GENERATE_OPTIONS[alg], extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const privateJwk = JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg });
+    const secret = this.options.encryptionSecret;
+    return {
+      kid,
+      alg,
+      publicJwk: { ...publicJwk, kid, alg, use: 'sig' },
+      privateKey: secret ? encryptPrivateKey(privateJwk, secret) : privateJwk,
+      status: 'active',
+      createdAt: this.clock.now(),
+      retiredAt: null,
+      publishUntil: null,
+    };
+  }
+}
+
+function publicMembers(jwk: Record<string, unknown>): JWK {
+  const picked: Record<string, unknown> = {};
+  for (const member of PUBLIC_MEMBERS) if (jwk[member] !== undefined) picked[member] = jwk[member];
+  return Object.freeze(picked) as JWK;
+}
+
+async function importKey(jwk: JWK, alg: SigningAlgorithm): Promise<CryptoKey> {
+  const key = await importJWK(jwk, alg);
+  if (key instanceof Uint8Array) throw new Error(`signing key for ${alg} is not an asymmetric JWK`);
+  return key;
+}

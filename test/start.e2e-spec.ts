@@ -1,0 +1,126 @@
+// How Tessera is run: the docker-compose file, and the operator CLI (npm run cli) against a real database.
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase } from '@tessera/testing';
+import { ClientSecretHasher } from '@tessera/tokens';
+import pg from 'pg';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+describe('docker-compose.yml', () => {
+  // Debian's docker-compose 1.29 validates a file without a Docker engine (apt-get install -y docker-compose).
+  const available = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
+  const test = available ? it : it.skip;
+  const note = available ? '' : ' (SKIPPED: no docker-compose binary; apt-get install -y docker-compose)';
+
+  test(`is valid for docker-compose config${note}`, () => {
+    const result = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
+
+describe('operator CLI (npm run cli) on a real database', () => {
+  const PEPPER = 'cli-e2e-pepper-0123456789';
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+
+  /** Runs scripts/cli.mjs with only the variables given (no developer TESSERA_* leaking in). */
+  const cli = (...args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['scripts/cli.mjs', ...args], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db?.url, TESSERA_CLIENT_SECRET_PEPPER: PEPPER },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  const json = async (...args: string[]) => {
+    const result = await cli(...args, '--json');
+    if (result.code !== 0) throw new Error(`cli ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+    return JSON.parse(result.stdout);
+  };
+  const storedSecretHash = async (clientId: string): Promise<string> => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      return (await client.query('SELECT secret_hash FROM clients WHERE client_id = $1', [clientId])).rows[0].secret_hash;
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // The launcher builds the CLI first when dist is missing or older than its sources (a few seconds).
+    const help = await cli('--help');
+    if (help.code !== 0) throw new Error(`building or running the CLI failed (exit ${help.code}):\n${help.stderr}${help.stdout}`);
+    expect(help.stdout).toContain('clients create');
+  }, 180_000);
+  afterAll(() => db?.drop());
+
+  it('migrates, then creates, lists, rotates and disables a client', async () => {
+    const migrated = await cli('migrate');
+    expect(migrated).toMatchObject({ code: 0, stdout: 'Applied 1 migration(s).\n' });
+    expect((await cli('migrate')).stdout).toBe('The database schema is up to date.\n');
+
+    const created = await json('clients', 'create', '--name', 'Billing', '--scope', 'invoices:read invoices:write', '--format', 'jwt', '--ttl', '600', '--resource', 'https://api.example');
+    expect(created).toMatchObject({
+      client_name: 'Billing',
+      scope: 'invoices:read invoices:write',
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      access_token_format: 'jwt',
+      access_token_lifetime: 600,
+      resources: ['https://api.example'],
+    });
+    expect(created.client_secret).toMatch(/^tsr_cs_/);
+    // Hashed with the server's pepper, as the server will check it.
+    const hasher = new ClientSecretHasher(PEPPER);
+    expect(hasher.verify(created.client_secret, await storedSecretHash(created.client_id))).toBe(true);
+
+    const listed = await json('clients', 'list');
+    expect(listed).toEqual([expect.objectContaining({ client_id: created.client_id, client_name: 'Billing', disabled_at: null })]);
+    expect(listed[0]).not.toHaveProperty('client_secret');
+    expect(JSON.stringify(listed)).not.toMatch(/tsr_cs_|hmac-sha256/);
+
+    const rotated = await json('clients', 'rotate-secret', created.client_id, '--revoke-tokens');
+    expect(rotated).toMatchObject({ client_id: created.client_id, tokens_revoked: true });
+    expect(rotated.client_secret).not.toBe(created.client_secret);
+    const hash = await storedSecretHash(created.client_id);
+    expect(hasher.verify(rotated.client_secret, hash)).toBe(true);
+    expect(hasher.verify(created.client_secret, hash)).toBe(false);
+
+    const disabled = await cli('clients', 'disable', created.client_id);
+    expect(disabled).toMatchObject({ code: 0, stdout: `Disabled client ${created.client_id}; tokens issued to it no longer work.\n` });
+    const [after] = await json('clients', 'list');
+    expect(after.disabled_at).toEqual(expect.any(String));
+
+    const table = await cli('clients', 'list');
+    expect(table.stdout).toMatch(new RegExp(`^${created.client_id}\\s+Billing\\s+disabled\\s+jwt\\s+600s`, 'm'));
+  }, 60_000);
+
+  it('validates like the registration endpoint and fails clearly', async () => {
+    expect(await cli('clients', 'create', '--name', 'x', '--scope', 'a  b')).toMatchObject({
+      code: 1,
+      stderr: 'error: scope must be scope tokens separated by single spaces (--scope)\n',
+    });
+    expect(await cli('clients', 'create', '--name', 'x', '--scope', 'a', '--auth-method', 'none')).toMatchObject({ code: 1 });
+    expect(await cli('clients', 'disable', 'no-such-client')).toMatchObject({ code: 1, stderr: 'error: no client no-such-client (see `clients list`)\n' });
+    expect(await cli('clients', 'create', '--name', 'x', '--bogus')).toMatchObject({ code: 2 });
+    expect(await cli('clients', 'disable')).toMatchObject({ code: 2 });
+  }, 60_000);
+
+  it('rotates the signing key', async () => {
+    const first = await json('keys', 'rotate', '--alg', 'EdDSA');
+    const second = await json('keys', 'rotate');
+    expect(second.alg).toBe('ES256');
+    expect(second.published).toEqual([
+      { kid: second.active_kid, alg: 'ES256', status: 'active', publish_until: null },
+      expect.objectContaining({ kid: first.active_kid, alg: 'EdDSA', status: 'retired' }),
+    ]);
+  }, 60_000);
+});
