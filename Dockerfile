@@ -1,8 +1,9 @@
 # Tessera in one image: the auth server (default command), the resource server
 # and the operator CLI. Build: docker build -t tessera . (or docker compose up --build)
 #
-# The image needs an external PostgreSQL: set DATABASE_URL. Other settings are
-# the TESSERA_* variables of libs/config.
+# The image needs an external PostgreSQL: DATABASE_URL for the auth server (and
+# the CLI), TESSERA_RESOURCE_DATABASE_URL (a database of its own) for the resource
+# server. Other settings are the TESSERA_* variables of libs/config.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -26,7 +27,7 @@ COPY --from=build /app/dist ./dist
 # scripts/cli.mjs, so `npm run cli -- <command>` works in the container too.
 COPY scripts ./scripts
 USER node
-EXPOSE 3000
+EXPOSE 3000 3001
 # Resource server: node dist/apps/resource-server/apps/resource-server/src/main.js (port 3001)
 # CLI:             node dist/apps/cli/apps/cli/src/main.js --help
 CMD ["node", "dist/apps/auth-server/apps/auth-server/src/main.js"]

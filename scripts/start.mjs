@@ -5,21 +5,36 @@
 // On SIGINT/SIGTERM the apps stop first, then PostgreSQL; the exit code is 0.
 // If a child dies on its own, everything stops and the exit code is 1.
 // Configuration (TESSERA_*, PORT) passes through the environment to the apps.
+//
+// The two apps are wired together with no configuration at all:
+// - the resource server gets a database of its own, TESSERA_RESOURCE_DATABASE_URL:
+//   unless set, `<DATABASE_URL's database>_notes` on the same server (tessera_notes
+//   in the embedded PostgreSQL), created when missing;
+// - it trusts the auth server's issuer (TESSERA_ISSUER, else http://localhost:<auth port>);
+// - it gets introspection credentials by registering itself (RFC 7591) with
+//   TESSERA_INITIAL_ACCESS_TOKEN. When neither that nor TESSERA_RESOURCE_CLIENT_ID
+//   is set, a random initial access token is made for this run and given to both
+//   apps: only the resource server knows it. The resource server stores the client
+//   it registered in its own database and reuses it on later runs.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { databaseName, ensureDatabase } from './lib/databases.mjs';
 import { embeddedPort, ROOT, spawnNode, startPostgresChild, stopChild } from './lib/processes.mjs';
 
 const APPS = [
-  { label: 'auth', main: 'dist/apps/auth-server/apps/auth-server/src/main.js' },
-  { label: 'resource', main: 'dist/apps/resource-server/apps/resource-server/src/main.js' },
+  { label: 'auth', main: 'dist/apps/auth-server/apps/auth-server/src/main.js', env: authEnv },
+  { label: 'resource', main: 'dist/apps/resource-server/apps/resource-server/src/main.js', env: resourceEnv },
 ];
 
 const say = (line) => process.stderr.write(`[start]    ${line}\n`);
 
 let postgres = null;
 const apps = [];
-/** The apps' environment; DATABASE_URL is set once the embedded PostgreSQL is ready. */
+/** The apps' common environment; DATABASE_URL is set once the embedded PostgreSQL is ready. */
 const env = { ...process.env };
+/** The resource server's database: set once it exists. */
+let resourceDatabaseUrl = env.TESSERA_RESOURCE_DATABASE_URL;
 let shuttingDown = null;
 
 function shutdown(code, why) {
@@ -53,6 +68,18 @@ function watch(child) {
   });
 }
 
+function authEnv() {
+  return env;
+}
+
+/** The resource server's: its own database (never the auth server's), and the auth server's issuer. */
+function resourceEnv() {
+  const { DATABASE_URL: _authDatabase, ...rest } = env;
+  // The auth server's default issuer (libs/config): http://localhost:<TESSERA_AUTH_PORT, else PORT, else 3000>.
+  const authPort = env.TESSERA_AUTH_PORT || env.PORT || '3000';
+  return { ...rest, TESSERA_RESOURCE_DATABASE_URL: resourceDatabaseUrl, TESSERA_ISSUER: env.TESSERA_ISSUER || `http://localhost:${authPort}` };
+}
+
 async function main() {
   const missing = APPS.filter((app) => !existsSync(resolve(ROOT, app.main)));
   if (missing.length > 0) {
@@ -71,8 +98,27 @@ async function main() {
     say(`embedded PostgreSQL ready on 127.0.0.1:${port} (data in .tessera/pgdata) in ${Date.now() - started} ms`);
   }
 
+  if (!resourceDatabaseUrl) {
+    const name = `${databaseName(env.DATABASE_URL)}_notes`;
+    try {
+      resourceDatabaseUrl = await ensureDatabase(env.DATABASE_URL, name, { onLog: say });
+    } catch (e) {
+      throw new Error(
+        `cannot create the resource server's database ${name} next to DATABASE_URL's (${e?.message ?? e}); ` +
+          'create it, or set TESSERA_RESOURCE_DATABASE_URL to a database it may use',
+      );
+    }
+    if (shuttingDown) return;
+  }
+
+  if (!env.TESSERA_RESOURCE_CLIENT_ID && !env.TESSERA_INITIAL_ACCESS_TOKEN) {
+    // Registration is open to this secret only, which only the resource server gets told.
+    env.TESSERA_INITIAL_ACCESS_TOKEN = randomBytes(32).toString('base64url');
+    say('generated an initial access token for this run: the resource server registers itself with it (set TESSERA_INITIAL_ACCESS_TOKEN to choose one)');
+  }
+
   for (const app of APPS) {
-    const child = spawnNode(app.label, [app.main], { env, exitWithParent: true });
+    const child = spawnNode(app.label, [app.main], { env: app.env(), exitWithParent: true });
     apps.push(child);
     watch(child);
   }

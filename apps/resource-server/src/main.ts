@@ -1,28 +1,12 @@
-// Placeholder resource server: only GET /health/live, so `npm start` and
-// docker-compose run both apps. A later issue replaces it with the real one
-// (TokenGuardModule, protected routes).
 import 'reflect-metadata';
-import { Controller, Get, Header, Logger, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from '@nestjs/common';
 import { ConfigError, loadResourceServerConfig } from '@tessera/config';
-
-@Controller('health')
-class HealthController {
-  @Get('live')
-  @Header('Cache-Control', 'no-store')
-  live() {
-    return { status: 'ok' };
-  }
-}
-
-@Module({ controllers: [HealthController] })
-class ResourceServerModule {}
+import { createResourceServer } from './bootstrap.js';
 
 async function main(): Promise<void> {
-  let settings;
+  let config;
   try {
-    settings = loadResourceServerConfig().http;
+    config = loadResourceServerConfig();
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`resource-server: ${e.message}`);
@@ -30,10 +14,15 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const app = await NestFactory.create<NestFastifyApplication>(ResourceServerModule, new FastifyAdapter());
-  app.enableShutdownHooks();
-  await app.listen(settings.port, settings.host);
-  new Logger('resource-server').log(`listening on ${await app.getUrl()} (placeholder: GET /health/live only)`);
+  const app = await createResourceServer(config);
+  await app.listen(config.http.port, config.http.host);
+  new Logger('resource-server').log(
+    `listening on ${await app.getUrl()} as resource ${config.resource.url}, accepting tokens from ${config.issuer.url}`,
+  );
 }
 
-void main();
+main().catch((e: unknown) => {
+  // A failure at boot (database unreachable after retries, a failing migration, a port in use).
+  console.error(`resource-server: could not start: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

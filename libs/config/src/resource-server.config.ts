@@ -1,12 +1,60 @@
 import { ConfigError, EnvReader } from './env-reader.js';
 
 export interface ResourceServerConfig {
+  /** Its own database (notes, and the credentials it registered): never the auth server's. */
+  database: { url: string };
   http: { host: string; port: number };
+  /** The authorization server whose tokens it accepts (`iss`), also the base of its endpoints. */
+  issuer: { url: string };
+  /** Its resource identifier (RFC 8707): the audience a token must name. */
+  resource: { url: string };
+  /**
+   * Credentials for token introspection (RFC 7662), in order of preference:
+   * `credentials` from the environment; else self-registration with
+   * `initialAccessToken` (RFC 7591); else none (JWTs only).
+   */
+  introspection: {
+    credentials: { clientId: string; clientSecret: string } | null;
+    initialAccessToken: string | null;
+  };
 }
 
+/** Reads and validates the resource server's configuration; throws one ConfigError listing every bad variable. */
 export function loadResourceServerConfig(env: Record<string, string | undefined> = process.env): ResourceServerConfig {
   const r = new EnvReader(env);
-  const config = { http: { host: r.string('TESSERA_HOST') ?? '127.0.0.1', port: r.int('TESSERA_RESOURCE_PORT', 3001, 0, 65535) } };
+  const port = r.int('TESSERA_RESOURCE_PORT', 3001, 0, 65535);
+  const databaseUrl = r.url('TESSERA_RESOURCE_DATABASE_URL', undefined, ['postgres:', 'postgresql:'], 'a PostgreSQL URL');
+  if (r.string('TESSERA_RESOURCE_DATABASE_URL') === undefined) {
+    r.require('TESSERA_RESOURCE_DATABASE_URL', undefined, 'the resource server keeps its notes in a database of its own; npm start creates one');
+  }
+  const issuer = r.url('TESSERA_ISSUER', 'http://localhost:3000', ['http:', 'https:']) ?? 'http://localhost:3000';
+  if (r.string('TESSERA_ISSUER') && (new URL(issuer).search || new URL(issuer).hash)) {
+    r.problems.push('TESSERA_ISSUER: must have no query or fragment (RFC 8414 §2)');
+  }
+  const resource = r.url('TESSERA_RESOURCE_URL', `http://localhost:${port}`, ['http:', 'https:']) ?? `http://localhost:${port}`;
+  if (r.string('TESSERA_RESOURCE_URL') && new URL(resource).hash) {
+    r.problems.push('TESSERA_RESOURCE_URL: must have no fragment (RFC 8707 §2)');
+  }
+  const clientId = r.string('TESSERA_RESOURCE_CLIENT_ID');
+  const clientSecret = r.string('TESSERA_RESOURCE_CLIENT_SECRET');
+  if ((clientId === undefined) !== (clientSecret === undefined)) {
+    r.problems.push(
+      clientId === undefined
+        ? 'TESSERA_RESOURCE_CLIENT_ID: required when TESSERA_RESOURCE_CLIENT_SECRET is set'
+        : 'TESSERA_RESOURCE_CLIENT_SECRET: required when TESSERA_RESOURCE_CLIENT_ID is set',
+    );
+  }
+  const initialAccessToken = r.secret('TESSERA_INITIAL_ACCESS_TOKEN', 16);
+  const config: ResourceServerConfig = {
+    database: { url: databaseUrl! },
+    http: { host: r.string('TESSERA_HOST') ?? '127.0.0.1', port },
+    issuer: { url: issuer.replace(/\/$/, '') },
+    resource: { url: resource },
+    introspection: {
+      credentials: clientId !== undefined && clientSecret !== undefined ? { clientId, clientSecret } : null,
+      initialAccessToken: initialAccessToken ?? null,
+    },
+  };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

@@ -23,19 +23,23 @@ export const CONNECT_TIMEOUT_MS = 2000;
 /** Also bounds migrations: one that needs longer sets `SET LOCAL statement_timeout` itself. */
 export const STATEMENT_TIMEOUT_MS = 10_000;
 
-export function dataSourceOptions(url: string): DataSourceOptions {
+/** PostgreSQL options every Tessera database shares (the auth server's, the sample resource server's): never synchronize, fail fast. */
+export function postgresOptions(url: string, schema: Pick<DataSourceOptions, 'entities' | 'migrations'>): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities,
-    migrations,
+    ...schema,
     synchronize: false,
     migrationsRun: false,
     connectTimeoutMS: CONNECT_TIMEOUT_MS,
     // node-postgres pool options: detect dead peers, and cap every statement server-side.
     // (TypeORM attaches the pool's error handler, so a broken idle connection never crashes the process.)
     extra: { keepAlive: true, statement_timeout: STATEMENT_TIMEOUT_MS },
-  };
+  } as DataSourceOptions;
+}
+
+export function dataSourceOptions(url: string): DataSourceOptions {
+  return postgresOptions(url, { entities, migrations });
 }
 
 /** For the CLI and scripts (migrations); the apps get theirs from PersistenceModule. */

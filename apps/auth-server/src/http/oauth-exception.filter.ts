@@ -61,7 +61,9 @@ function clientErrorDescription(status: number, exception: unknown): string {
     case 415:
       return 'unsupported content type';
     default:
-      return exception instanceof SyntaxError || (exception as { code?: string })?.code?.startsWith('FST_ERR_CTP')
+      // Nest's Fastify adapter wraps Fastify's own errors; the original is the cause.
+      return exception instanceof SyntaxError ||
+        [exception, (exception as { cause?: unknown })?.cause].some((e) => (e as { code?: string } | null)?.code?.startsWith('FST_ERR_CTP'))
         ? 'the request body could not be parsed'
         : 'malformed request';
   }

@@ -1,0 +1,55 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
+import type { ResourceServerConfig } from '@tessera/config';
+import { isDatabaseOutage } from '@tessera/persistence';
+import { TokenGuardModule, type TokenGuardOptions } from '@tessera/token-guard';
+import { dataSourceOptions } from './database/data-source.js';
+import { HealthController } from './health/health.controller.js';
+import { ApiExceptionFilter } from './http/api-exception.filter.js';
+import { IntrospectionCredentials } from './introspection/introspection-credentials.js';
+import { IntrospectionModule } from './introspection/introspection.module.js';
+import { NotesModule } from './notes/notes.module.js';
+
+/** The sample resource server: notes at /api/notes behind TokenGuard, on a database of its own. */
+@Module({})
+export class ResourceServerModule {
+  static forRoot(config: ResourceServerConfig): DynamicModule {
+    return {
+      module: ResourceServerModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: (): TypeOrmModuleOptions => ({
+            ...dataSourceOptions(config.database.url),
+            migrationsRun: true, // never synchronize
+            retryAttempts: 10,
+            retryDelay: 1000,
+            toRetry: isDatabaseOutage, // a failing migration is not retried
+          }),
+        }),
+        tokenGuard(config),
+        NotesModule,
+      ],
+      controllers: [HealthController],
+      providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
+    };
+  }
+}
+
+/**
+ * TokenGuard for this server's issuer and audience. Introspection credentials
+ * come from the environment, or arrive later by self-registration: TokenGuard
+ * asks for the current ones at each introspection.
+ */
+function tokenGuard(config: ResourceServerConfig): DynamicModule {
+  const selfRegistering = config.introspection.credentials === null && config.introspection.initialAccessToken !== null;
+  return TokenGuardModule.forRootAsync({
+    imports: [IntrospectionModule.forRoot(config)],
+    inject: [IntrospectionCredentials],
+    useFactory: (credentials: IntrospectionCredentials): TokenGuardOptions => ({
+      issuer: config.issuer.url,
+      audience: config.resource.url,
+      introspection: selfRegistering ? () => credentials.get() ?? undefined : (credentials.get() ?? undefined),
+    }),
+  });
+}

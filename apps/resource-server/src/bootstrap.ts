@@ -1,0 +1,35 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { ResourceServerConfig } from '@tessera/config';
+import { ResourceServerModule } from './app.module.js';
+
+/** A note is at most 200 + 10 000 characters: 128 KiB holds any valid one, even with every character \u-escaped (12 bytes for one outside the BMP). */
+const BODY_LIMIT = 128 * 1024;
+
+export function fastifyAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    // A slow or stalled client never holds a request open for long.
+    requestTimeout: 10_000,
+    connectionTimeout: 10_000,
+    trustProxy: false,
+  });
+}
+
+/** What main.ts and the tests both apply to a freshly created app. */
+export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
+  // Every answer is per caller (or about this instance): never cached by anyone in between.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (_request, reply) => {
+      if (!reply.hasHeader('cache-control')) void reply.header('Cache-Control', 'no-store');
+    });
+  app.enableShutdownHooks();
+  return app;
+}
+
+export async function createResourceServer(config: ResourceServerConfig): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(ResourceServerModule.forRoot(config), fastifyAdapter());
+  return configureApp(app);
+}

@@ -1,0 +1,49 @@
+// RFC 8414: Authorization Server Metadata, fetched lazily so that the resource
+// server starts (and serves cached results) while the auth server is down.
+import { OAuthError } from '@tessera/oauth-core';
+import { fetchJson } from './fetch-json.js';
+import { SingleFlight } from './single-flight.js';
+
+export interface AuthorizationServerMetadata {
+  issuer: string;
+  jwksUri?: string;
+  introspectionEndpoint?: string;
+  /** `access_token_signing_alg_values_supported` (RFC 9068 §3), when advertised. */
+  accessTokenSigningAlgorithms?: string[];
+}
+
+export class DiscoveryClient {
+  private metadata?: AuthorizationServerMetadata;
+  private readonly inflight = new SingleFlight<'metadata', AuthorizationServerMetadata>();
+
+  constructor(private readonly issuer: string) {}
+
+  /** Fetched on first use and then kept. A failure is not kept: the next call tries again. */
+  async get(): Promise<AuthorizationServerMetadata> {
+    return (
+      this.metadata ??
+      this.inflight.run('metadata', async () => {
+        const url = `${this.issuer.replace(/\/$/, '')}/.well-known/oauth-authorization-server`;
+        this.metadata = parseMetadata(await fetchJson(url, { headers: { accept: 'application/json' } }), this.issuer);
+        return this.metadata;
+      })
+    );
+  }
+}
+
+function parseMetadata(body: unknown, issuer: string): AuthorizationServerMetadata {
+  const m = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  // §3.3: the issuer in the metadata must be the one we asked about.
+  if (m.issuer !== issuer) {
+    throw OAuthError.temporarilyUnavailable(new Error(`the metadata names issuer ${JSON.stringify(m.issuer)}, expected ${issuer}`));
+  }
+  const url = (value: unknown) => (typeof value === 'string' && URL.canParse(value) ? value : undefined);
+  const algorithms = m.access_token_signing_alg_values_supported;
+  return {
+    issuer,
+    jwksUri: url(m.jwks_uri),
+    introspectionEndpoint: url(m.introspection_endpoint),
+    accessTokenSigningAlgorithms:
+      Array.isArray(algorithms) && algorithms.every((a) => typeof a === 'string') ? algorithms : undefined,
+  };
+}

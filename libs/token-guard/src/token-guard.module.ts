@@ -1,0 +1,77 @@
+import { Module, type DynamicModule, type FactoryProvider, type ModuleMetadata, type Provider } from '@nestjs/common';
+import { AccessTokenAuthenticator } from './access-token.authenticator.js';
+import { DiscoveryClient } from './discovery.client.js';
+import { IntrospectionCache } from './introspection.cache.js';
+import { IntrospectionClient } from './introspection.client.js';
+import { JwksKeyStore } from './jwks.key-store.js';
+import { JwtAccessTokenPassportStrategy } from './jwt-access-token.passport-strategy.js';
+import { OpaqueAccessTokenPassportStrategy } from './opaque-access-token.passport-strategy.js';
+import { TokenCache } from './token.cache.js';
+import {
+  resolveTokenGuardOptions,
+  TOKEN_GUARD_OPTIONS,
+  TOKEN_GUARD_SETTINGS,
+  type TokenGuardOptions,
+  type TokenGuardSettings,
+} from './token-guard.options.js';
+import { TokenGuard } from './token.guard.js';
+
+export interface TokenGuardModuleAsyncOptions {
+  imports?: ModuleMetadata['imports'];
+  inject?: FactoryProvider['inject'];
+  useFactory: (...args: any[]) => TokenGuardOptions | Promise<TokenGuardOptions>;
+}
+
+/**
+ * What a resource server imports once (a global module): then `@UseGuards(TokenGuard)`
+ * anywhere. Nothing here talks to the auth server at start-up; discovery,
+ * JWKS and introspection happen on the first request that needs them.
+ */
+@Module({})
+export class TokenGuardModule {
+  static forRoot(options: TokenGuardOptions): DynamicModule {
+    return TokenGuardModule.create([{ provide: TOKEN_GUARD_OPTIONS, useValue: options }]);
+  }
+
+  static forRootAsync(options: TokenGuardModuleAsyncOptions): DynamicModule {
+    return TokenGuardModule.create(
+      [{ provide: TOKEN_GUARD_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }],
+      options.imports,
+    );
+  }
+
+  private static create(optionsProvider: Provider[], imports: ModuleMetadata['imports'] = []): DynamicModule {
+    return {
+      module: TokenGuardModule,
+      global: true,
+      imports,
+      providers: [
+        ...optionsProvider,
+        { provide: TOKEN_GUARD_SETTINGS, useFactory: resolveTokenGuardOptions, inject: [TOKEN_GUARD_OPTIONS] },
+        { provide: AccessTokenAuthenticator, useFactory: createAccessTokenAuthenticator, inject: [TOKEN_GUARD_SETTINGS] },
+        TokenGuard,
+      ],
+      exports: [TOKEN_GUARD_SETTINGS, AccessTokenAuthenticator, TokenGuard],
+    };
+  }
+}
+
+/** Wires the verification pieces of one module instance. */
+export function createAccessTokenAuthenticator(settings: TokenGuardSettings, now: () => number = Date.now): AccessTokenAuthenticator {
+  const discovery = new DiscoveryClient(settings.issuer);
+  const jwksUri = async () => {
+    const { jwksUri } = await discovery.get();
+    if (!jwksUri) throw new Error('the authorization server metadata has no jwks_uri');
+    return jwksUri;
+  };
+  const jwks = new JwksKeyStore(jwksUri, settings.jwksRefetchMinIntervalSeconds * 1000, now);
+  const introspection = settings.introspection && new IntrospectionClient(discovery, settings.introspection, settings, now);
+  const introspectionCache = introspection && new IntrospectionCache((token) => introspection.introspect(token), settings.introspectionCache, now);
+  return new AccessTokenAuthenticator(
+    new JwtAccessTokenPassportStrategy(settings, discovery, jwks),
+    new OpaqueAccessTokenPassportStrategy(introspectionCache),
+    new TokenCache(settings.introspectionCache.maxEntries, now),
+    introspectionCache,
+    now,
+  );
+}

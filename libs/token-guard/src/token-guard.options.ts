@@ -1,0 +1,88 @@
+export interface IntrospectionCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** What a resource server configures. Defaults are listed with each member. */
+export interface TokenGuardOptions {
+  /** The auth server's issuer identifier; metadata comes from `${issuer}/.well-known/oauth-authorization-server` (RFC 8414). */
+  issuer: string;
+  /** This resource's identifier (RFC 8707): a token's `aud` must contain it, whatever its format. */
+  audience: string;
+  /**
+   * Credentials for the introspection endpoint (client_secret_basic). Without them opaque tokens are refused (401 invalid_token).
+   * A function is called at each introspection, so credentials may arrive or change after start-up (self-registration);
+   * while it returns undefined, opaque tokens get 503 temporarily_unavailable.
+   */
+  introspection?: IntrospectionCredentials | (() => IntrospectionCredentials | undefined);
+  /** WWW-Authenticate realm; default: the audience. */
+  realm?: string;
+  /** Leeway for `exp`/`nbf`, in seconds; default 5. */
+  clockToleranceSeconds?: number;
+  /** Accept the RFC 6750 §2.3 `access_token` query parameter; default false (refused with 400 invalid_request). */
+  allowQueryToken?: boolean;
+  /** Introspection results: active ones for at most `ttlSeconds` (and never past the token's expiry), inactive ones for `inactiveTtlSeconds`. Defaults 60, 5, 10000. */
+  introspectionCache?: { ttlSeconds?: number; inactiveTtlSeconds?: number; maxEntries?: number };
+  /** An unknown `kid` refetches the JWKS at most once per this many seconds; default 5. */
+  jwksRefetchMinIntervalSeconds?: number;
+}
+
+/** The options with every default filled in, checked once at boot. */
+export interface TokenGuardSettings {
+  issuer: string;
+  audience: string;
+  /** The introspection credentials of the moment; absent when none are configured. */
+  introspection?: () => IntrospectionCredentials | undefined;
+  realm: string;
+  clockToleranceSeconds: number;
+  allowQueryToken: boolean;
+  introspectionCache: { ttlSeconds: number; inactiveTtlSeconds: number; maxEntries: number };
+  jwksRefetchMinIntervalSeconds: number;
+}
+
+export const TOKEN_GUARD_OPTIONS = Symbol('TOKEN_GUARD_OPTIONS');
+export const TOKEN_GUARD_SETTINGS = Symbol('TOKEN_GUARD_SETTINGS');
+
+/** Fills in the defaults; throws one error listing every bad option, so a misconfigured app does not start. */
+export function resolveTokenGuardOptions(options: TokenGuardOptions): TokenGuardSettings {
+  const cache = options.introspectionCache ?? {};
+  const settings: TokenGuardSettings = {
+    issuer: options.issuer,
+    audience: options.audience,
+    introspection: typeof options.introspection === 'function' ? options.introspection : credentialsOf(options.introspection),
+    realm: options.realm ?? options.audience,
+    clockToleranceSeconds: options.clockToleranceSeconds ?? 5,
+    allowQueryToken: options.allowQueryToken ?? false,
+    introspectionCache: {
+      ttlSeconds: cache.ttlSeconds ?? 60,
+      inactiveTtlSeconds: cache.inactiveTtlSeconds ?? 5,
+      maxEntries: cache.maxEntries ?? 10_000,
+    },
+    jwksRefetchMinIntervalSeconds: options.jwksRefetchMinIntervalSeconds ?? 5,
+  };
+  const problems: string[] = [];
+  if (typeof settings.issuer !== 'string' || !URL.canParse(settings.issuer)) problems.push('issuer must be an absolute URL');
+  if (typeof settings.audience !== 'string' || settings.audience.length === 0) problems.push('audience must be a non-empty string');
+  const fixed = options.introspection;
+  if (fixed !== undefined && typeof fixed !== 'function' && !(typeof fixed.clientId === 'string' && fixed.clientId && typeof fixed.clientSecret === 'string' && fixed.clientSecret)) {
+    problems.push('introspection needs a clientId and a clientSecret');
+  }
+  const seconds: [string, number][] = [
+    ['clockToleranceSeconds', settings.clockToleranceSeconds],
+    ['introspectionCache.ttlSeconds', settings.introspectionCache.ttlSeconds],
+    ['introspectionCache.inactiveTtlSeconds', settings.introspectionCache.inactiveTtlSeconds],
+    ['jwksRefetchMinIntervalSeconds', settings.jwksRefetchMinIntervalSeconds],
+  ];
+  for (const [name, value] of seconds) {
+    if (!Number.isFinite(value) || value < 0) problems.push(`${name} must be a number of seconds, 0 or more`);
+  }
+  if (!Number.isInteger(settings.introspectionCache.maxEntries) || settings.introspectionCache.maxEntries < 1) {
+    problems.push('introspectionCache.maxEntries must be a whole number, 1 or more');
+  }
+  if (problems.length > 0) throw new Error(`TokenGuardModule: invalid options: ${problems.join('; ')}`);
+  return settings;
+}
+
+function credentialsOf(fixed: IntrospectionCredentials | undefined): (() => IntrospectionCredentials) | undefined {
+  return fixed && (() => fixed);
+}

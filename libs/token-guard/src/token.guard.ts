@@ -1,0 +1,92 @@
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { OAuthError } from '@tessera/oauth-core';
+import { AccessTokenAuthenticator } from './access-token.authenticator.js';
+import { extractBearerToken } from './bearer-token.extractor.js';
+import { REQUIRED_SCOPES } from './require-scopes.decorator.js';
+import { TOKEN_GUARD_SETTINGS, type TokenGuardSettings } from './token-guard.options.js';
+import { VERIFIED_TOKEN } from './verified-token.decorator.js';
+import { bearerChallenge } from './www-authenticate.header.js';
+
+const RETRY_AFTER_SECONDS = '5';
+
+/**
+ * RFC 6750 bearer-token protection for a route: `@UseGuards(TokenGuard)`, with
+ * `@RequireScopes(...)` for the scopes it needs. Works on Express and Fastify:
+ * headers are set through the HttpAdapterHost and every refusal is an
+ * HttpException carrying the JSON body, so the app's own filters see it too.
+ */
+@Injectable()
+export class TokenGuard implements CanActivate {
+  private readonly logger = new Logger('TokenGuard');
+
+  constructor(
+    private readonly authenticator: AccessTokenAuthenticator,
+    @Inject(TOKEN_GUARD_SETTINGS) private readonly settings: TokenGuardSettings,
+    private readonly reflector: Reflector,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<{ headers: Record<string, string | string[] | undefined>; [VERIFIED_TOKEN]?: unknown }>();
+    const response = http.getResponse<unknown>();
+    const required = [...new Set(this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES, [context.getClass(), context.getHandler()]))];
+    try {
+      const authorization = request.headers.authorization;
+      const token = extractBearerToken(
+        { authorization: typeof authorization === 'string' ? authorization : undefined, url: this.adapterHost.httpAdapter.getRequestUrl(request) },
+        this.settings.allowQueryToken,
+      );
+      if (token === undefined) {
+        // §3.1: a request without authentication information gets a challenge without an error code.
+        this.setHeaders(response, { 'WWW-Authenticate': bearerChallenge({ realm: this.settings.realm }) });
+        throw new UnauthorizedException();
+      }
+      const verified = await this.authenticator.authenticate(token);
+      const missing = required.filter((scope) => !verified.scopes.includes(scope));
+      if (missing.length > 0) throw new OAuthError('insufficient_scope', `the token lacks the required scope: ${missing.join(' ')}`);
+      request[VERIFIED_TOKEN] = verified;
+      return true;
+    } catch (error) {
+      throw error instanceof OAuthError ? this.refusal(error, response, required) : error;
+    }
+  }
+
+  /** RFC 6750 §3: the challenge header and the JSON body of a refused request. */
+  private refusal(error: OAuthError, response: unknown, required: string[]): HttpException {
+    const { realm } = this.settings;
+    const body = { error: error.code, error_description: error.description };
+    switch (error.code) {
+      case 'invalid_request':
+      case 'invalid_token':
+        this.setHeaders(response, { 'WWW-Authenticate': bearerChallenge({ realm, error: error.code, errorDescription: error.description }) });
+        break;
+      case 'insufficient_scope':
+        this.setHeaders(response, { 'WWW-Authenticate': bearerChallenge({ realm, error: error.code, scope: required }) });
+        break;
+      case 'temporarily_unavailable': {
+        const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
+        this.logger.warn(`authorization server unavailable: ${cause}`);
+        this.setHeaders(response, { 'Retry-After': RETRY_AFTER_SECONDS });
+        break;
+      }
+      default:
+        throw new Error(`TokenGuard: unexpected ${error.code}`, { cause: error });
+    }
+    return new HttpException(body, error.status, { cause: error });
+  }
+
+  private setHeaders(response: unknown, headers: Record<string, string>): void {
+    const adapter = this.adapterHost.httpAdapter;
+    for (const [name, value] of Object.entries({ ...headers, 'Cache-Control': 'no-store' })) adapter.setHeader(response, name, value);
+  }
+}

@@ -1,0 +1,21 @@
+/** What `@VerifiedToken()` gives a handler: the claims of a token TokenGuard accepted. */
+export interface VerifiedAccessToken {
+  subject: string;
+  clientId: string;
+  scopes: string[];
+  audience: string[];
+  issuer: string;
+  expiresAt: Date;
+  jti: string;
+  format: 'jwt' | 'opaque';
+}
+
+/**
+ * A verified token as the strategies return it and the caches keep it: the
+ * handler's view plus `issuedAt` (seconds since the epoch), which a revocation
+ * feed needs to drop tokens of a client issued before a given time.
+ */
+export interface TokenRecord {
+  token: VerifiedAccessToken;
+  issuedAt: number;
+}
