@@ -167,6 +167,7 @@ describe('discovery and JWKS', () => {
         revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
         introspection_endpoint: `${server.url}/oauth2/introspect`,
         introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        revocation_feed_endpoint: `${server.url}/oauth2/revocations`,
         access_token_signing_alg_values_supported: ['ES256'],
       });
     }

@@ -20,3 +20,5 @@ export * from './endpoints/introspection.endpoint.js';
 export * from './endpoints/revocation.endpoint.js';
 export * from './endpoints/registration.endpoint.js';
 export * from './endpoints/discovery.endpoint.js';
+export * from './endpoints/revocation-feed.endpoint.js';
+export * from './revocations/revocation-broadcaster.js';

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 /** The PostgreSQL NOTIFY channel on which writes announce what changed. */
 export const CHANGE_CHANNEL = 'tessera_changes';
 
-/** Payloads: `client:<clientId>`, `signing-keys`, `all`. */
+/** Payloads: `client:<clientId>`, `signing-keys`, `revocation`, `all`. */
 export function changePayload(event: ChangeEvent): string {
   return event.kind === 'client' ? `client:${event.clientId}` : event.kind;
 }
@@ -12,7 +12,7 @@ export function changePayload(event: ChangeEvent): string {
 /** The event a payload announces; null for one this version does not know (it caches nothing it names). */
 export function parseChangePayload(payload: string): ChangeEvent | null {
   if (payload.startsWith('client:')) return { kind: 'client', clientId: payload.slice('client:'.length) };
-  if (payload === 'signing-keys' || payload === 'all') return { kind: payload };
+  if (payload === 'signing-keys' || payload === 'revocation' || payload === 'all') return { kind: payload };
   return null;
 }
 

@@ -58,9 +58,10 @@ describe('PersistenceModule', () => {
     expect(await app.get(RevocationRepository).isRevoked(someClaims({ clientId: client.clientId }))).toBe(true);
     // the issued-before mark is kept for the longest token lifetime given
     expect(await query(`SELECT extract(epoch FROM expires_at - issued_before)::int AS kept FROM revocations`)).toEqual([{ kept: 7200 }]);
-    for (let i = 0; i < 100 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && events.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
     expect(events).toEqual([
       { kind: 'client', clientId: client.clientId },
+      { kind: 'revocation' },
       { kind: 'client', clientId: client.clientId },
     ]);
 

@@ -133,7 +133,7 @@ describe('PostgresChangeFeed', () => {
     });
     afterAll(() => dataSource?.destroy());
 
-    it('hears every client write, on commit', async () => {
+    it('hears every client write and revocation, on commit', async () => {
       await startFeed();
       const clients = new TypeOrmClientRepository(dataSource);
       const client = aClient();
@@ -144,6 +144,7 @@ describe('PostgresChangeFeed', () => {
       await eventually(() => expect(events.at(-1)).toEqual({ kind: 'client', clientId: 'marker' }));
       expect(events).toEqual([
         { kind: 'client', clientId: client.clientId },
+        { kind: 'revocation' }, // the issued-before mark the update recorded
         { kind: 'client', clientId: client.clientId },
         { kind: 'client', clientId: 'marker' },
       ]);

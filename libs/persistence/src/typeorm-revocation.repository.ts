@@ -1,5 +1,6 @@
-import { RevocationRepository, type AccessTokenClaims } from '@tessera/oauth-core';
+import { RevocationRepository, type AccessTokenClaims, type RevocationEntry } from '@tessera/oauth-core';
 import type { DataSource, EntityManager } from 'typeorm';
+import { notifyChange } from './change-notification.js';
 import { translateOutage } from './database-outage.js';
 import { RevocationEntity } from './entities/revocation.entity.js';
 
@@ -9,7 +10,40 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
   }
 
   revokeToken(jti: string, clientId: string, expiresAt: Date, at: Date): Promise<void> {
-    return translateOutage(() => recordTokenRevocation(this.dataSource.manager, { jti, clientId, expiresAt, revokedAt: at }));
+    return translateOutage(() =>
+      this.dataSource.transaction((manager) => recordTokenRevocation(manager, { jti, clientId, expiresAt, revokedAt: at })),
+    );
+  }
+
+  listAfter(after: string, limit: number): Promise<RevocationEntry[]> {
+    return translateOutage(async () => {
+      const rows = await this.dataSource.manager
+        .createQueryBuilder(RevocationEntity, 'r')
+        .where('r.seq > :after', { after })
+        .orderBy('r.seq', 'ASC')
+        .limit(limit)
+        .getMany();
+      return rows.map(toEntry);
+    });
+  }
+
+  latestSeq(): Promise<string> {
+    return translateOutage(async () => {
+      const [{ seq }] = await this.dataSource.query<{ seq: string }[]>(`SELECT coalesce(max(seq), 0)::text AS seq FROM revocations`);
+      return seq;
+    });
+  }
+
+  purgeExpired(now: Date): Promise<number> {
+    return translateOutage(async () => {
+      const { affected } = await this.dataSource.manager
+        .createQueryBuilder()
+        .delete()
+        .from(RevocationEntity)
+        .where('expires_at <= :now', { now })
+        .execute();
+      return affected ?? 0;
+    });
   }
 
   /** One query: the token's jti, or an issued-before mark for its client (and its subject or grant, when the mark names one). */
@@ -31,19 +65,42 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
   }
 }
 
+/**
+ * Revocations are appended one transaction at a time (a transaction-scoped
+ * advisory lock), so entries commit in `seq` order and a feed reader that has
+ * seen seq N has seen every entry below it. Revocations are rare: the lock
+ * costs nothing on the token hot path.
+ */
+const REVOCATION_LOG_LOCK = 0x7e55e7a;
+
+async function appendToLog(manager: EntityManager, insert: () => Promise<unknown>): Promise<void> {
+  if (!manager.queryRunner?.isTransactionActive) throw new Error('revocations are appended inside a transaction');
+  await manager.query('SELECT pg_advisory_xact_lock($1)', [REVOCATION_LOG_LOCK]);
+  await insert();
+  await notifyChange(manager, { kind: 'revocation' });
+}
+
+function toEntry(r: RevocationEntity): RevocationEntry {
+  const common = { seq: r.seq, clientId: r.clientId, expiresAt: r.expiresAt, revokedAt: r.revokedAt };
+  return r.kind === 'token'
+    ? { kind: 'token', jti: r.jti!, ...common }
+    : { kind: 'issued-before', subject: r.subject, grantId: r.grantId, issuedBefore: r.issuedBefore!, ...common };
+}
+
 /** Appends a 'token' revocation in `manager`'s transaction; a jti already recorded is left as it is. */
 export async function recordTokenRevocation(
   manager: EntityManager,
   revocation: { jti: string; clientId: string; expiresAt: Date; revokedAt: Date },
 ): Promise<void> {
-  await manager
+  await appendToLog(manager, () => manager
     .createQueryBuilder()
     .insert()
     .into(RevocationEntity)
     .values({ kind: 'token', ...revocation })
     .orIgnore() // ON CONFLICT DO NOTHING, on the unique index over jti
     .updateEntity(false)
-    .execute();
+    .execute(),
+  );
 }
 
 /** Appends an 'issued-before' revocation in `manager`'s transaction. */
@@ -51,5 +108,5 @@ export async function recordIssuedBefore(
   manager: EntityManager,
   mark: { clientId: string; subject?: string | null; grantId?: string | null; issuedBefore: Date; expiresAt: Date; revokedAt: Date },
 ): Promise<void> {
-  await manager.insert(RevocationEntity, { kind: 'issued-before', subject: null, grantId: null, ...mark });
+  await appendToLog(manager, () => manager.insert(RevocationEntity, { kind: 'issued-before', subject: null, grantId: null, ...mark }));
 }

@@ -37,7 +37,7 @@ async function typeOrmPorts(): Promise<ContractPorts> {
     revocations: new TypeOrmRevocationRepository(dataSource),
     signingKeys: new TypeOrmSigningKeyRepository(dataSource),
     markIssuedBefore: (mark) =>
-      recordIssuedBefore(dataSource.manager, { ...mark, expiresAt: new Date('2027-01-01T00:00:00Z'), revokedAt: mark.issuedBefore }),
+      dataSource.transaction((m) => recordIssuedBefore(m, { expiresAt: new Date('2027-01-01T00:00:00Z'), revokedAt: mark.issuedBefore, ...mark })),
   };
 }
 

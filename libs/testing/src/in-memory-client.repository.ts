@@ -22,7 +22,7 @@ export class InMemoryClientRepository extends ClientRepository {
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
     const updated = { ...c, ...structuredClone(defined), updatedAt: new Date() };
     this.clients.set(clientId, updated);
-    if (revokeTokensIssuedBefore) this.revocations?.markIssuedBefore(clientId, revokeTokensIssuedBefore);
+    if (revokeTokensIssuedBefore) this.revocations?.markIssuedBefore({ clientId, issuedBefore: revokeTokensIssuedBefore });
     return structuredClone(updated);
   }
   async list(): Promise<Client[]> {

@@ -1,32 +1,38 @@
-import { RevocationRepository, type AccessTokenClaims, type Revocation } from '@tessera/oauth-core';
+import { RevocationRepository, revocationMatches, type AccessTokenClaims, type RevocationEntry } from '@tessera/oauth-core';
 
 export class InMemoryRevocationRepository extends RevocationRepository {
-  readonly records: Revocation[] = [];
+  readonly records: RevocationEntry[] = [];
+  private seq = 0n;
 
   async revokeToken(jti: string, clientId: string, expiresAt: Date, at: Date): Promise<void> {
     if (this.records.some((r) => r.kind === 'token' && r.jti === jti)) return;
-    this.records.push({ kind: 'token', jti, clientId, expiresAt, revokedAt: at });
+    this.records.push({ seq: String(++this.seq), kind: 'token', jti, clientId, expiresAt, revokedAt: at });
   }
-  markIssuedBefore(clientId: string, issuedBefore: Date, subject: string | null = null, grantId: string | null = null): void {
+  /** Every token of the client (or of its subject or grant) issued before `issuedBefore`; kept a day unless `expiresAt` says otherwise. */
+  markIssuedBefore(mark: { clientId: string; issuedBefore: Date; subject?: string | null; grantId?: string | null; expiresAt?: Date }): void {
     this.records.push({
+      seq: String(++this.seq),
       kind: 'issued-before',
-      clientId,
-      subject,
-      grantId,
-      issuedBefore,
-      expiresAt: new Date(issuedBefore.getTime() + 366 * 86400_000),
-      revokedAt: issuedBefore,
+      subject: null,
+      grantId: null,
+      expiresAt: new Date(mark.issuedBefore.getTime() + 86_400_000),
+      revokedAt: mark.issuedBefore,
+      ...mark,
     });
   }
   async isRevoked(claims: AccessTokenClaims): Promise<boolean> {
-    const issuedAt = claims.iat * 1000;
-    return this.records.some((r) =>
-      r.kind === 'token'
-        ? r.jti === claims.jti
-        : r.clientId === claims.clientId &&
-          (r.subject == null || r.subject === claims.sub) &&
-          (r.grantId == null || r.grantId === claims.grantId) &&
-          issuedAt < r.issuedBefore.getTime(),
-    );
+    return this.records.some((r) => revocationMatches(r, claims));
+  }
+  async listAfter(after: string, limit: number): Promise<RevocationEntry[]> {
+    return this.records.filter((r) => BigInt(r.seq) > BigInt(after)).slice(0, limit).map((r) => structuredClone(r));
+  }
+  async latestSeq(): Promise<string> {
+    return this.records.at(-1)?.seq ?? String(this.seq);
+  }
+  async purgeExpired(now: Date): Promise<number> {
+    const before = this.records.length;
+    const kept = this.records.filter((r) => r.expiresAt > now);
+    this.records.splice(0, this.records.length, ...kept);
+    return before - kept.length;
   }
 }

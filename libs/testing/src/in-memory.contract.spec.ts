@@ -15,7 +15,7 @@ async function inMemoryPorts(): Promise<ContractPorts> {
     accessTokens: new InMemoryAccessTokenRepository(revocations),
     revocations,
     signingKeys: new InMemorySigningKeyRepository(),
-    markIssuedBefore: async (m) => revocations.markIssuedBefore(m.clientId, m.issuedBefore, m.subject, m.grantId),
+    markIssuedBefore: async (m) => revocations.markIssuedBefore(m),
   };
 }
 

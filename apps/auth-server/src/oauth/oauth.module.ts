@@ -17,6 +17,7 @@ import {
   RandomSource,
   RegistrationEndpoint,
   RevocationEndpoint,
+  RevocationFeedEndpoint,
   RevocationRepository,
   SecretHasher,
   SigningKeyRepository,
@@ -25,6 +26,9 @@ import {
   type Grant,
 } from '@tessera/oauth-core';
 import { ClientSecretHasher, CryptoRandomSource, JwtAccessTokenStrategy, KeySet, OpaqueAccessTokenStrategy } from '@tessera/tokens';
+import { RevocationFeedController } from '../revocations/revocation-feed.controller.js';
+import { RevocationPurger } from '../revocations/revocation-purger.js';
+import { RevocationStreams } from '../revocations/revocation-streams.js';
 import { DiscoveryController } from './discovery.controller.js';
 import { IntrospectionController } from './introspection.controller.js';
 import { AUTH_SERVER_CONFIG, DISCOVERY_METADATA } from './oauth.tokens.js';
@@ -69,6 +73,7 @@ export class OAuthModule {
         IntrospectionController,
         RevocationController,
         DiscoveryController,
+        RevocationFeedController,
         ...(registration ? [RegistrationController] : []),
       ],
       providers: [
@@ -175,6 +180,13 @@ export class OAuthModule {
             }),
           inject: [TokenEndpoint, KeySet],
         },
+        {
+          provide: RevocationFeedEndpoint,
+          useFactory: (auth: ClientAuthenticator, revocations: RevocationRepository) => new RevocationFeedEndpoint(auth, revocations),
+          inject: [ClientAuthenticator, RevocationRepository],
+        },
+        RevocationStreams,
+        RevocationPurger,
         OAuthLifecycle,
       ],
     };

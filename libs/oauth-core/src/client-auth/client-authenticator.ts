@@ -63,7 +63,12 @@ export class ClientAuthenticator {
     this.decoyHash = hasher.hash('tessera-decoy-secret');
   }
 
-  async authenticate(authorization: string | undefined, params: FormParams): Promise<Client> {
+  /**
+   * `anySecretMethod`: accept Basic or post from any client with a secret,
+   * whatever its registered token_endpoint_auth_method (for Tessera's own
+   * GET endpoints, where only Basic is possible).
+   */
+  async authenticate(authorization: string | undefined, params: FormParams, options: { anySecretMethod?: boolean } = {}): Promise<Client> {
     const presented = presentedCredentials(authorization, params);
     const scheme = presented.method === 'client_secret_basic' ? 'Basic' : undefined;
     const client = await this.clients.findById(presented.clientId);
@@ -74,7 +79,8 @@ export class ClientAuthenticator {
       throw OAuthError.invalidClient('client authentication failed', scheme);
     }
     if (client.disabledAt) throw OAuthError.invalidClient('client authentication failed', scheme);
-    if (client.tokenEndpointAuthMethod !== presented.method) {
+    const methodOk = options.anySecretMethod ? presented.clientSecret !== null : client.tokenEndpointAuthMethod === presented.method;
+    if (!methodOk) {
       throw OAuthError.invalidClient(`client must authenticate with ${client.tokenEndpointAuthMethod}`, scheme);
     }
     return client;

@@ -13,6 +13,7 @@ export const ENDPOINT_PATHS = {
   revocation: '/oauth2/revoke',
   registration: '/oauth2/register',
   jwks: '/.well-known/jwks.json',
+  revocationFeed: '/oauth2/revocations',
 } as const;
 
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
@@ -33,6 +34,8 @@ export function authorizationServerMetadata(o: DiscoveryOptions): Record<string,
     revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
     introspection_endpoint: url(ENDPOINT_PATHS.introspection),
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    // Tessera's revocation feed (JSON pages, or Server-Sent Events), for resource servers that verify tokens locally.
+    revocation_feed_endpoint: url(ENDPOINT_PATHS.revocationFeed),
     // RFC 9068 access tokens are signed with these algorithms.
     access_token_signing_alg_values_supported: o.signingAlgorithms,
   };

@@ -1,6 +1,7 @@
 // The wire (snake_case) forms of responses. Domain code never builds these shapes itself.
 import type { Client } from '../domain/client.js';
 import type { AccessTokenClaims } from '../domain/token.js';
+import type { RevocationEntry } from '../ports/revocation.repository.js';
 import type { TokenResult } from '../grants/grant.js';
 import { formatScope } from '../scopes/scope.js';
 
@@ -47,4 +48,46 @@ export function clientResponse(client: Client, clientSecret: string | null): Rec
     access_token_lifetime: client.accessTokenTtl ?? undefined,
     resources: client.resources.length > 0 ? client.resources : undefined,
   };
+}
+
+/**
+ * A revocation-feed entry on the wire. `type: "jti"` revokes one token until
+ * `exp`; `type: "issued_before"` revokes every token of `client_id` (narrowed
+ * to `sub` and/or `grant_id` when present) whose `iat` is below `iat_before`.
+ * Times are epoch seconds; `iat_before` is rounded up, so a token issued in
+ * the same second as the revocation counts as revoked.
+ */
+export function revocationWire(e: RevocationEntry): Record<string, unknown> {
+  const exp = Math.ceil(e.expiresAt.getTime() / 1000);
+  if (e.kind === 'token') return { seq: e.seq, type: 'jti', jti: e.jti, client_id: e.clientId, exp };
+  return {
+    seq: e.seq,
+    type: 'issued_before',
+    client_id: e.clientId,
+    ...(e.subject ? { sub: e.subject } : {}),
+    ...(e.grantId ? { grant_id: e.grantId } : {}),
+    iat_before: Math.ceil(e.issuedBefore.getTime() / 1000),
+    exp,
+  };
+}
+
+/** The entry a wire object describes, or null for anything malformed or of an unknown type. */
+export function parseRevocationWire(value: unknown): RevocationEntry | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const str = (x: unknown) => typeof x === 'string' && x.length > 0;
+  const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+  if (typeof v.seq !== 'string' || !/^\d{1,19}$/.test(v.seq) || !str(v.client_id) || !num(v.exp)) return null;
+  const common = { seq: v.seq, clientId: v.client_id as string, expiresAt: new Date(v.exp * 1000), revokedAt: new Date(0) };
+  if (v.type === 'jti' && str(v.jti)) return { kind: 'token', jti: v.jti as string, ...common };
+  if (v.type === 'issued_before' && num(v.iat_before)) {
+    return {
+      kind: 'issued-before',
+      subject: str(v.sub) ? (v.sub as string) : null,
+      grantId: str(v.grant_id) ? (v.grant_id as string) : null,
+      issuedBefore: new Date(v.iat_before * 1000),
+      ...common,
+    };
+  }
+  return null;
 }

@@ -1,5 +1,10 @@
 /** Something cached changed, possibly in another process (the CLI, another instance). */
-export type ChangeEvent = { kind: 'client'; clientId: string } | { kind: 'signing-keys' } | { kind: 'all' };
+export type ChangeEvent =
+  | { kind: 'client'; clientId: string }
+  | { kind: 'signing-keys' }
+  /** New entries were appended to the revocation log. */
+  | { kind: 'revocation' }
+  | { kind: 'all' };
 
 export abstract class ChangeFeed {
   /** Calls `listener` for every change until the returned function is called. */

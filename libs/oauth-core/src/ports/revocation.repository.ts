@@ -18,9 +18,29 @@ export type Revocation =
       revokedAt: Date;
     };
 
+/** A revocation as the feed carries it: `seq` is its place in the append-only log (a bigint, as a decimal string). */
+export type RevocationEntry = Revocation & { seq: string };
+
+/** True when `revocation` makes the token with these claims invalid. */
+export function revocationMatches(revocation: Revocation, claims: Pick<AccessTokenClaims, 'jti' | 'clientId' | 'sub' | 'grantId' | 'iat'>): boolean {
+  if (revocation.kind === 'token') return revocation.jti === claims.jti;
+  return (
+    revocation.clientId === claims.clientId &&
+    (revocation.subject == null || revocation.subject === claims.sub) &&
+    (revocation.grantId == null || revocation.grantId === claims.grantId) &&
+    claims.iat * 1000 < revocation.issuedBefore.getTime()
+  );
+}
+
 export abstract class RevocationRepository {
   /** Records that the JWT `jti` is revoked until `expiresAt`. Idempotent. */
   abstract revokeToken(jti: string, clientId: string, expiresAt: Date, at: Date): Promise<void>;
   /** True when a record matches the token: its jti, or an issued-before mark for its client, subject or grant. */
   abstract isRevoked(claims: AccessTokenClaims): Promise<boolean>;
+  /** Up to `limit` entries with seq > `after`, in seq order. Entries commit in seq order, so a reader never skips one. */
+  abstract listAfter(after: string, limit: number): Promise<RevocationEntry[]>;
+  /** The highest seq so far ('0' when there is none). */
+  abstract latestSeq(): Promise<string>;
+  /** Deletes entries that can no longer match an unexpired token; returns how many. */
+  abstract purgeExpired(now: Date): Promise<number>;
 }

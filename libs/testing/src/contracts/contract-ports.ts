@@ -6,6 +6,8 @@ export interface IssuedBeforeMark {
   subject?: string | null;
   grantId?: string | null;
   issuedBefore: Date;
+  /** When the mark may be purged. */
+  expiresAt?: Date;
 }
 
 /**

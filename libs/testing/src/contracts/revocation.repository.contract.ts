@@ -70,5 +70,37 @@ export function revocationRepositoryContract(name: string, makePorts: MakePorts<
       expect(await revocations.isRevoked(someClaims({ clientId: 'client-a', sub: 'bob', grantId, iat }))).toBe(false);
       expect(await revocations.isRevoked(someClaims({ clientId: 'client-a', sub: 'alice', grantId: randomUUID(), iat }))).toBe(false);
     });
+
+    it('lists entries after a cursor in seq order, with everything a follower needs', async () => {
+      expect(await revocations.latestSeq()).toBe('0');
+      expect(await revocations.listAfter('0', 10)).toEqual([]);
+      const a = someClaims();
+      await revocations.revokeToken(a.jti, a.clientId, expiresAt, at);
+      await markIssuedBefore({ clientId: 'client-a', subject: 'alice', issuedBefore: at, expiresAt });
+      const b = someClaims();
+      await revocations.revokeToken(b.jti, b.clientId, expiresAt, at);
+      const all = await revocations.listAfter('0', 10);
+      expect(all).toEqual([
+        { seq: expect.any(String), kind: 'token', jti: a.jti, clientId: a.clientId, expiresAt, revokedAt: at },
+        { seq: expect.any(String), kind: 'issued-before', clientId: 'client-a', subject: 'alice', grantId: null, issuedBefore: at, expiresAt, revokedAt: at },
+        { seq: expect.any(String), kind: 'token', jti: b.jti, clientId: b.clientId, expiresAt, revokedAt: at },
+      ]);
+      const seqs = all.map((e) => BigInt(e.seq));
+      expect(seqs[0] < seqs[1] && seqs[1] < seqs[2]).toBe(true);
+      expect(await revocations.latestSeq()).toBe(all[2].seq);
+      expect(await revocations.listAfter(all[0].seq, 1)).toEqual([all[1]]);
+      expect(await revocations.listAfter(all[2].seq, 10)).toEqual([]);
+    });
+
+    it('purges only entries that can no longer match an unexpired token', async () => {
+      const old = someClaims();
+      const current = someClaims();
+      await revocations.revokeToken(old.jti, old.clientId, new Date('2026-01-01T00:10:00Z'), at);
+      await revocations.revokeToken(current.jti, current.clientId, expiresAt, at);
+      await markIssuedBefore({ clientId: 'client-a', issuedBefore: at, expiresAt: new Date('2026-01-01T00:20:00Z') });
+      expect(await revocations.purgeExpired(new Date('2026-01-01T00:30:00Z'))).toBe(2);
+      expect((await revocations.listAfter('0', 10)).map((e) => e.kind === 'token' && e.jti)).toEqual([current.jti]);
+      expect(await revocations.isRevoked(current)).toBe(true);
+    });
   });
 }

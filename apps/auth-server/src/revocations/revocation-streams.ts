@@ -1,0 +1,72 @@
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { ChangeFeed, followRevocations, RevocationBroadcaster, RevocationRepository, revocationWire, type RevocationEntry } from '@tessera/oauth-core';
+import type { ServerResponse } from 'node:http';
+
+/** A heartbeat on every stream this often, so followers can tell a quiet feed from a dead one. */
+export const HEARTBEAT_MS = 5000;
+
+/**
+ * The Server-Sent Events streams of the revocation feed. One broadcaster per
+ * process reads new entries once per notification and writes them to every
+ * open stream. Streams are ended at shutdown, or the server would wait on them.
+ */
+@Injectable()
+export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('RevocationFeed');
+  private readonly broadcaster: RevocationBroadcaster;
+  private readonly open = new Set<ServerResponse>();
+  private heartbeat?: NodeJS.Timeout;
+
+  constructor(
+    private readonly revocations: RevocationRepository,
+    changes: ChangeFeed,
+  ) {
+    this.broadcaster = new RevocationBroadcaster(revocations, changes, (e) =>
+      this.logger.warn(`reading new revocations failed, retrying: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.broadcaster.start();
+    this.heartbeat = setInterval(() => {
+      const line = `event: heartbeat\ndata: ${JSON.stringify({ latest_seq: this.broadcaster.latest() })}\n\n`;
+      for (const res of this.open) res.write(line);
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  beforeApplicationShutdown(): void {
+    clearInterval(this.heartbeat);
+    this.broadcaster.stop();
+    for (const res of this.open) res.end();
+  }
+
+  /** Serves one follower from `after`: catch-up, an `caught-up` event, then live entries and heartbeats. */
+  async serve(res: ServerResponse, after: string): Promise<void> {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write('retry: 1000\n\n');
+    const write = (entries: RevocationEntry[]) => {
+      for (const e of entries) res.write(`id: ${e.seq}\nevent: revocation\ndata: ${JSON.stringify(revocationWire(e))}\n\n`);
+    };
+    this.open.add(res);
+    let follower: { stop: () => void; cursor: () => string } | undefined;
+    res.on('close', () => {
+      this.open.delete(res);
+      follower?.stop();
+    });
+    try {
+      follower = await followRevocations(this.revocations, this.broadcaster, after, write);
+      if (res.destroyed) return follower.stop();
+      res.write(`event: caught-up\ndata: ${JSON.stringify({ seq: follower.cursor() })}\n\n`);
+    } catch (error) {
+      // The database went away during the catch-up: the follower reconnects (retry: 1000) and resumes.
+      this.logger.warn(`revocation stream catch-up failed: ${error instanceof Error ? error.message : String(error)}`);
+      res.end();
+    }
+  }
+}

@@ -1,0 +1,164 @@
+// The revocation feed: paged JSON and Server-Sent Events, served by every instance sharing one PostgreSQL.
+import { RevocationRepository } from '@tessera/oauth-core';
+import { TypeOrmClientRepository, createDataSource } from '@tessera/persistence';
+import type { DataSource } from 'typeorm';
+import { RevocationPurger } from '../src/revocations/revocation-purger.js';
+import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
+
+let a: RunningAuthServer;
+let b: RunningAuthServer;
+let follower: { client_id: string; client_secret: string };
+let followerAuth: string;
+
+beforeAll(async () => {
+  a = await startAuthServer();
+  b = await startAuthServer({ databaseUrl: a.databaseUrl });
+  follower = await registerClient(a.url, { client_name: 'resource server', token_endpoint_auth_method: 'client_secret_post' });
+  followerAuth = basicAuth(follower.client_id, follower.client_secret);
+});
+afterAll(async () => {
+  await b.stop();
+  await a.stop();
+});
+
+async function issue(server: RunningAuthServer, c: { client_id: string; client_secret: string }) {
+  const res = await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(c.client_id, c.client_secret) });
+  return (await res.json()).access_token as string;
+}
+async function revoke(server: RunningAuthServer, c: { client_id: string; client_secret: string }, token: string) {
+  expect((await postForm(`${server.url}/oauth2/revoke`, { token }, { authorization: basicAuth(c.client_id, c.client_secret) })).status).toBe(200);
+}
+const page = async (server: RunningAuthServer, query: string, authorization = followerAuth) => {
+  const res = await fetch(`${server.url}/oauth2/revocations?${query}`, { headers: { authorization } });
+  return { status: res.status, headers: res.headers, body: await res.json() };
+};
+const latest = async () => (await page(a, 'after=0')).body.next_after as string;
+
+/** Reads Server-Sent Events from a stream until `until` says stop. */
+async function readEvents(res: Response, until: (events: { event: string; id?: string; data: any }[]) => boolean, ms = 5000) {
+  const events: { event: string; id?: string; data: any }[] = [];
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  const deadline = Date.now() + ms;
+  while (!until(events)) {
+    const chunk = await Promise.race([reader.read(), new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no event in time; got ${JSON.stringify(events)}`)), Math.max(1, deadline - Date.now())))]);
+    if (chunk.done) break;
+    buffer += chunk.value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const fields = Object.fromEntries(block.split('\n').filter((l) => l && !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+      if (fields.event) events.push({ event: fields.event, id: fields.id, data: JSON.parse(fields.data) });
+    }
+  }
+  await reader.cancel();
+  return events;
+}
+
+describe('the revocation feed as JSON pages', () => {
+  it('lists JWT and opaque revocations and client-wide marks, in order, paged', async () => {
+    const after = await latest();
+    const jwtClient = await registerClient(a.url, { access_token_format: 'jwt' });
+    const opaqueClient = await registerClient(a.url, { access_token_format: 'opaque' });
+    const jwt = await issue(a, jwtClient);
+    const opaque = await issue(a, opaqueClient);
+    await revoke(a, jwtClient, jwt);
+    await revoke(b, opaqueClient, opaque);
+    const ds: DataSource = await createDataSource(a.databaseUrl).initialize();
+    const disabledAt = new Date();
+    await new TypeOrmClientRepository(ds, 86400).update(jwtClient.client_id, { disabledAt }, disabledAt);
+    await ds.destroy();
+
+    const res = await page(a, `after=${after}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const [e1, e2, e3] = res.body.revocations;
+    expect(res.body).toEqual({ revocations: [e1, e2, e3], next_after: e3.seq, has_more: false });
+    expect(e1).toEqual({ seq: expect.stringMatching(/^\d+$/), type: 'jti', jti: expect.any(String), client_id: jwtClient.client_id, exp: expect.any(Number) });
+    expect(e2).toEqual({ seq: expect.any(String), type: 'jti', jti: expect.any(String), client_id: opaqueClient.client_id, exp: expect.any(Number) });
+    expect(e3).toEqual({
+      seq: expect.any(String),
+      type: 'issued_before',
+      client_id: jwtClient.client_id,
+      iat_before: Math.ceil(disabledAt.getTime() / 1000),
+      exp: Math.ceil(disabledAt.getTime() / 1000) + 86400,
+    });
+    expect(BigInt(e1.seq) < BigInt(e2.seq) && BigInt(e2.seq) < BigInt(e3.seq)).toBe(true);
+
+    const first = await page(b, `after=${after}&limit=2`);
+    expect(first.body).toEqual({ revocations: [e1, e2], next_after: e2.seq, has_more: true });
+    expect((await page(b, `after=${first.body.next_after}&limit=2`)).body).toEqual({ revocations: [e3], next_after: e3.seq, has_more: false });
+  });
+
+  it.each([
+    ['no client authentication', 'after=0', undefined, 401, 'invalid_client'],
+    ['a wrong secret', 'after=0', 'wrong', 401, 'invalid_client'],
+    ['a bad cursor', 'after=-1', null, 400, 'invalid_request'],
+    ['a bad limit', 'limit=5000', null, 400, 'invalid_request'],
+    ['a repeated cursor', 'after=1&after=2', null, 400, 'invalid_request'],
+  ])('refuses %s', async (_, query, secret, status, error) => {
+    const authorization = secret === null ? followerAuth : secret === undefined ? '' : basicAuth(follower.client_id, secret);
+    const res = await fetch(`${a.url}/oauth2/revocations?${query}`, { headers: authorization ? { authorization } : {} });
+    expect(res.status).toBe(status);
+    expect((await res.json()).error).toBe(error);
+  });
+});
+
+describe('the revocation feed as Server-Sent Events', () => {
+  const open = (server: RunningAuthServer, after: string, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}/oauth2/revocations?after=${after}`, { headers: { authorization: followerAuth, accept: 'text/event-stream', ...headers } });
+
+  it('pushes a revocation committed through instance A to a stream served by instance B', async () => {
+    const c = await registerClient(a.url, { access_token_format: 'jwt' });
+    const before = await issue(a, c);
+    await revoke(a, c, before);
+    const cursor = (await page(a, 'after=0')).body.next_after;
+    const token = await issue(a, c);
+
+    const res = await open(b, String(BigInt(cursor) - 1n));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const events = readEvents(res, (ev) => ev.filter((e) => e.event === 'revocation').length >= 2);
+    await new Promise((r) => setTimeout(r, 100));
+    await revoke(a, c, token);
+    const got = await events;
+    expect(got.map((e) => e.event)).toEqual(['revocation', 'caught-up', 'revocation']);
+    expect(got[0]).toMatchObject({ id: cursor, data: { seq: cursor, type: 'jti', client_id: c.client_id } });
+    expect(got[1].data).toEqual({ seq: cursor });
+    expect(got[2].data).toMatchObject({ type: 'jti', client_id: c.client_id, jti: expect.any(String) });
+    expect(BigInt(got[2].id!)).toBeGreaterThan(BigInt(cursor));
+  });
+
+  it('resumes after Last-Event-ID', async () => {
+    const c = await registerClient(a.url, { access_token_format: 'opaque' });
+    const cursor = await latest();
+    await revoke(a, c, await issue(a, c));
+    await revoke(b, c, await issue(b, c));
+    const all = (await page(a, `after=${cursor}`)).body.revocations;
+    const res = await open(a, '0', { 'last-event-id': all[0].seq });
+    const got = await readEvents(res, (ev) => ev.some((e) => e.event === 'caught-up'));
+    expect(got.filter((e) => e.event === 'revocation').map((e) => e.data)).toEqual([all[1]]);
+  });
+
+  it('refuses a stream without client authentication', async () => {
+    const res = await fetch(`${a.url}/oauth2/revocations`, { headers: { accept: 'text/event-stream' } });
+    expect(res.status).toBe(401);
+  });
+});
+
+it('purges entries that can no longer match an unexpired token', async () => {
+  const repo = a.app.get(RevocationRepository);
+  const past = new Date(Date.now() - 60_000);
+  await repo.revokeToken('expired-jti', follower.client_id, past, past);
+  await repo.revokeToken('live-jti', follower.client_id, new Date(Date.now() + 60_000), past);
+  expect(await a.app.get(RevocationPurger).purge()).toBeGreaterThanOrEqual(1);
+  const jtis = (await page(a, 'after=0')).body.revocations.map((e: { jti?: string }) => e.jti);
+  expect(jtis).toContain('live-jti');
+  expect(jtis).not.toContain('expired-jti');
+});
+
+it('lists the feed in the server metadata', async () => {
+  const metadata = await (await fetch(`${b.url}/.well-known/oauth-authorization-server`)).json();
+  expect(metadata.revocation_feed_endpoint).toBe(`${b.url}/oauth2/revocations`);
+});

@@ -1,0 +1,119 @@
+import { ChangeFeed } from '../ports/change-feed.port.js';
+import { RevocationRepository, type RevocationEntry } from '../ports/revocation.repository.js';
+
+const PAGE = 500;
+const RETRY_MS = 1000;
+
+type Listener = (entries: RevocationEntry[]) => void;
+
+/**
+ * Reads new revocation entries once per change notification, for every
+ * follower this process serves: N open streams cost one query, not N. The
+ * change feed carries notifications from every instance sharing the database,
+ * so an entry committed anywhere reaches the followers of all instances.
+ */
+export class RevocationBroadcaster {
+  private readonly listeners = new Set<Listener>();
+  private lastSeq = '0';
+  private pumping: Promise<void> | null = null;
+  private pending = false;
+  private retry: NodeJS.Timeout | null = null;
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly revocations: RevocationRepository,
+    private readonly changes: ChangeFeed,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {}
+
+  async start(): Promise<void> {
+    this.lastSeq = await this.revocations.latestSeq();
+    this.unsubscribe = this.changes.subscribe((event) => {
+      if (event.kind === 'revocation' || event.kind === 'all') this.pump();
+    });
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    if (this.retry) clearTimeout(this.retry);
+    this.listeners.clear();
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The highest seq this broadcaster has read. */
+  latest(): string {
+    return this.lastSeq;
+  }
+
+  /** Reads everything after the last seq, coalescing notifications that arrive meanwhile. */
+  pump(): void {
+    if (this.pumping) {
+      this.pending = true;
+      return;
+    }
+    this.pumping = (async () => {
+      do {
+        this.pending = false;
+        for (;;) {
+          const entries = await this.revocations.listAfter(this.lastSeq, PAGE);
+          if (entries.length === 0) break;
+          this.lastSeq = entries[entries.length - 1].seq;
+          for (const listener of this.listeners) listener(entries);
+          if (entries.length < PAGE) break;
+        }
+      } while (this.pending);
+    })()
+      .catch((error: unknown) => {
+        // The database is away: try again shortly, so no entry waits for the next notification.
+        this.onError(error);
+        this.retry ??= setTimeout(() => {
+          this.retry = null;
+          this.pump();
+        }, RETRY_MS);
+      })
+      .finally(() => {
+        this.pumping = null;
+      });
+  }
+}
+
+/**
+ * Follows the log from `after`: the entries already committed (in pages),
+ * then every new one as the broadcaster reads it, each exactly once, in seq
+ * order. Resolves once caught up; `deliver` keeps being called until `stop`.
+ */
+export async function followRevocations(
+  revocations: RevocationRepository,
+  broadcaster: RevocationBroadcaster,
+  after: string,
+  deliver: (entries: RevocationEntry[]) => void,
+): Promise<{ stop: () => void; cursor: () => string }> {
+  let cursor = BigInt(after);
+  let caughtUp = false;
+  const buffered: RevocationEntry[] = [];
+  const send = (entries: RevocationEntry[]) => {
+    const fresh = entries.filter((e) => BigInt(e.seq) > cursor);
+    if (fresh.length === 0) return;
+    cursor = BigInt(fresh[fresh.length - 1].seq);
+    deliver(fresh);
+  };
+  // Subscribe first, so nothing committed during the catch-up is missed.
+  const stop = broadcaster.subscribe((entries) => (caughtUp ? send(entries) : buffered.push(...entries)));
+  try {
+    for (;;) {
+      const page = await revocations.listAfter(String(cursor), PAGE);
+      send(page);
+      if (page.length < PAGE) break;
+    }
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  caughtUp = true;
+  send(buffered);
+  return { stop, cursor: () => String(cursor) };
+}
