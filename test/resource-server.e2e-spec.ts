@@ -45,6 +45,17 @@ async function call(base: string, token: string | null, method: string, path: st
   };
 }
 
+/** Polls /health/ready until 200: following the revocation feed, a resource server is ready once it has caught up. */
+async function untilReady(rs: RunningResourceServer, withinMs = 10_000) {
+  const start = performance.now();
+  for (;;) {
+    const ready = await call(rs.url, null, 'GET', '/health/ready');
+    if (ready.status === 200) return ready;
+    if (performance.now() - start > withinMs) throw new Error(`not ready within ${withinMs} ms: ${JSON.stringify(ready.body)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** client_id of every client named 'resource-server' in the auth server's database, oldest first. */
 async function registeredResourceServers(auth: RunningAuthServer): Promise<string[]> {
   return authDb(auth, async (db) =>
@@ -83,6 +94,7 @@ describe('resource server beside the auth server', () => {
     // As npm start runs it: no client credentials, only the initial access token, so it registers itself.
     rs = await startResourceServer({ issuer: auth.url, env: { TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN } });
     await rs.credentials.settled;
+    await untilReady(rs); // as a load balancer would
   });
   afterAll(async () => {
     await rs?.stop();
@@ -91,7 +103,7 @@ describe('resource server beside the auth server', () => {
 
   it('answers health checks without a token', async () => {
     expect(await call(rs.url, null, 'GET', '/health/live')).toMatchObject({ status: 200, body: { status: 'ok' }, cacheControl: 'no-store' });
-    expect(await call(rs.url, null, 'GET', '/health/ready')).toMatchObject({ status: 200, body: { status: 'ok', checks: { database: 'up' } } });
+    expect(await call(rs.url, null, 'GET', '/health/ready')).toMatchObject({ status: 200, body: { status: 'ok', checks: { database: 'up', revocation_feed: 'up' } } });
   });
 
   describe.each(['opaque', 'jwt'] as const)('with %s access tokens', (format) => {
@@ -330,7 +342,11 @@ describe('resource server started before its auth server', () => {
     proxy.port = issuerPort;
 
     rs = await startResourceServer({ issuer, env: { TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN } });
-    expect(await call(rs.url, null, 'GET', '/health/ready')).toMatchObject({ status: 200 });
+    // Up and answering, but not ready: it cannot follow the revocation feed until it reaches the auth server.
+    expect(await call(rs.url, null, 'GET', '/health/ready')).toMatchObject({
+      status: 503,
+      body: { status: 'unavailable', checks: { database: 'up', revocation_feed: 'catching-up' } },
+    });
 
     // Tokens straight from the auth server's token endpoint, for the issuer the resource server trusts.
     const as: oauth.AuthorizationServer = { issuer, token_endpoint: `${auth.url}/oauth2/token` };
@@ -343,7 +359,7 @@ describe('resource server started before its auth server', () => {
       status: 503,
       body: { error: 'temporarily_unavailable' },
     });
-    // Its keys are out of reach: the auth server's trouble, not the caller's.
+    // Its keys and its revocation feed are out of reach: the auth server's trouble, not the caller's.
     expect(await call(rs.url, jwtToken, 'GET', '/api/notes')).toMatchObject({
       status: 503,
       body: { error: 'temporarily_unavailable', error_description: expect.any(String) },
@@ -352,6 +368,7 @@ describe('resource server started before its auth server', () => {
     await proxy.start();
     const credentials = await rs.credentials.settled;
     expect(await registeredResourceServers(auth)).toEqual([credentials!.clientId]);
+    expect(await untilReady(rs)).toMatchObject({ body: { status: 'ok', checks: { database: 'up', revocation_feed: 'up' } } });
     expect(await call(rs.url, opaqueToken, 'GET', '/api/notes')).toMatchObject({ status: 200, body: { notes: [] } });
     expect(await call(rs.url, jwtToken, 'GET', '/api/notes')).toMatchObject({ status: 200, body: { notes: [] } });
   });

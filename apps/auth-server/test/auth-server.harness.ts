@@ -18,16 +18,18 @@ export interface RunningAuthServer {
 }
 
 /**
- * The real auth-server module on a fresh database of the test run's PostgreSQL,
- * served on 127.0.0.1 over real HTTP.
+ * The real auth-server module on a fresh database of the test run's PostgreSQL
+ * (or on `databaseUrl`, which `stop()` then leaves in place), served on
+ * 127.0.0.1 over real HTTP, on `port` when given (to restart an instance where
+ * its followers expect it).
  */
 export async function startAuthServer(
-  options: { env?: Record<string, string>; proxy?: boolean; databaseUrl?: string } = {},
+  options: { env?: Record<string, string>; proxy?: boolean; databaseUrl?: string; port?: number } = {},
 ): Promise<RunningAuthServer> {
   const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createTestDatabase();
   const proxied = options.proxy ? await TcpProxy.for(db.url) : undefined;
   const proxy = proxied?.proxy;
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const config = loadAuthServerConfig({
     DATABASE_URL: proxied?.url ?? db.url,
     TESSERA_AUTH_PORT: String(port),

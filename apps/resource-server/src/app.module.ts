@@ -37,19 +37,25 @@ export class ResourceServerModule {
 }
 
 /**
- * TokenGuard for this server's issuer and audience. Introspection credentials
- * come from the environment, or arrive later by self-registration: TokenGuard
- * asks for the current ones at each introspection.
+ * TokenGuard for this server's issuer and audience, reaching the auth server at
+ * TESSERA_AUTH_SERVER_URL when set. Introspection credentials come from the
+ * environment, or arrive later by self-registration: TokenGuard asks for the
+ * current ones at each introspection, and starts following the revocation feed
+ * (which authenticates with them) once there are some.
  */
 function tokenGuard(config: ResourceServerConfig): DynamicModule {
   const selfRegistering = config.introspection.credentials === null && config.introspection.initialAccessToken !== null;
+  const feed = config.revocationFeed;
   return TokenGuardModule.forRootAsync({
     imports: [IntrospectionModule.forRoot(config)],
     inject: [IntrospectionCredentials],
     useFactory: (credentials: IntrospectionCredentials): TokenGuardOptions => ({
       issuer: config.issuer.url,
+      authorizationServerUrl: config.authorizationServer.url ?? undefined,
       audience: config.resource.url,
       introspection: selfRegistering ? () => credentials.get() ?? undefined : (credentials.get() ?? undefined),
+      // On: left to TokenGuard (it follows when the metadata advertises a feed); off: never.
+      revocationFeed: { enabled: feed.enabled ? undefined : false, maxStalenessSeconds: feed.maxStalenessSeconds, onStale: feed.onStale },
     }),
   });
 }

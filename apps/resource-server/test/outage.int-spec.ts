@@ -42,11 +42,11 @@ describe('resource server database outage', () => {
     expect(await call('/api/notes')).toEqual(unavailable);
     expect(await call(`/api/notes/${created.body.id}`)).toEqual(unavailable);
     expect(await call('/api/notes', { method: 'POST', headers: json, body: JSON.stringify({ title: 'lost' }) })).toEqual(unavailable);
-    expect(await call('/health/ready')).toEqual({ status: 503, body: { status: 'unavailable', checks: { database: 'down' } }, retryAfter: null });
+    expect(await call('/health/ready')).toEqual({ status: 503, body: { status: 'unavailable', checks: { database: 'down', revocation_feed: 'off' } }, retryAfter: null });
     expect(await call('/health/live')).toEqual({ status: 200, body: { status: 'ok' }, retryAfter: null });
 
     await proxy.start();
-    expect(await call('/health/ready')).toEqual({ status: 200, body: { status: 'ok', checks: { database: 'up' } }, retryAfter: null });
+    expect(await call('/health/ready')).toEqual({ status: 200, body: { status: 'ok', checks: { database: 'up', revocation_feed: 'off' } }, retryAfter: null });
     expect(await call('/api/notes')).toEqual({ status: 200, body: { notes: [created.body] }, retryAfter: null });
   });
 });

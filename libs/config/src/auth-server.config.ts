@@ -15,7 +15,7 @@ export interface AuthServerConfig {
     keyEncryptionKey?: string;
     clientSecretPepper?: string;
   };
-  revocations: { purgeIntervalSeconds: number };
+  revocations: { purgeIntervalSeconds: number; heartbeatSeconds: number };
   features: {
     grants: GrantType[];
     registration: { initialAccessToken: string } | null;
@@ -47,7 +47,10 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
       keyEncryptionKey: r.secret('TESSERA_KEY_ENCRYPTION_KEY', 32),
       clientSecretPepper: r.secret('TESSERA_CLIENT_SECRET_PEPPER', 16),
     },
-    revocations: { purgeIntervalSeconds: r.int('TESSERA_REVOCATION_PURGE_INTERVAL', 60, 1, 86400) },
+    revocations: {
+      purgeIntervalSeconds: r.int('TESSERA_REVOCATION_PURGE_INTERVAL', 60, 1, 86400),
+      heartbeatSeconds: r.int('TESSERA_REVOCATION_FEED_HEARTBEAT', 5, 1, 300),
+    },
     features: {
       grants: r.list('TESSERA_GRANTS', SUPPORTED_GRANTS, [...SUPPORTED_GRANTS]),
       registration: initialAccessToken ? { initialAccessToken } : null,

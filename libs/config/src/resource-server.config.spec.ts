@@ -19,8 +19,10 @@ describe('loadResourceServerConfig', () => {
       database: { url: 'postgres://u:p@127.0.0.1:5432/notes' },
       http: { host: '127.0.0.1', port: 3001 },
       issuer: { url: 'http://localhost:3000' },
+      authorizationServer: { url: null },
       resource: { url: 'http://localhost:3001' },
       introspection: { credentials: null, initialAccessToken: null },
+      revocationFeed: { enabled: true, maxStalenessSeconds: 15, onStale: 'fail-closed' },
     });
   });
 
@@ -53,6 +55,45 @@ describe('loadResourceServerConfig', () => {
       credentials: { clientId: 'rs', clientSecret: 'secret' },
       initialAccessToken: 'an-initial-access-token',
     });
+  });
+
+  it('reaches the auth server at TESSERA_AUTH_SERVER_URL when given, still trusting the issuer', () => {
+    const c = loadResourceServerConfig({ ...base, TESSERA_ISSUER: 'https://auth.example', TESSERA_AUTH_SERVER_URL: 'http://10.0.0.7:3000/' });
+    expect(c.issuer.url).toBe('https://auth.example');
+    expect(c.authorizationServer.url).toBe('http://10.0.0.7:3000');
+    expect(loadResourceServerConfig({ ...base, TESSERA_AUTH_SERVER_URL: '' }).authorizationServer.url).toBeNull();
+  });
+
+  it('takes the revocation feed settings', () => {
+    expect(
+      loadResourceServerConfig({
+        ...base,
+        TESSERA_REVOCATION_FEED: 'off',
+        TESSERA_REVOCATION_MAX_STALENESS: '3',
+        TESSERA_REVOCATION_ON_STALE: 'introspect',
+      }).revocationFeed,
+    ).toEqual({ enabled: false, maxStalenessSeconds: 3, onStale: 'introspect' });
+    expect(loadResourceServerConfig({ ...base, TESSERA_REVOCATION_FEED: 'on' }).revocationFeed.enabled).toBe(true);
+  });
+
+  it('refuses bad revocation feed settings and a bad auth server URL', () => {
+    expect(
+      problemsOf({
+        ...base,
+        TESSERA_AUTH_SERVER_URL: 'tcp://10.0.0.7',
+        TESSERA_REVOCATION_FEED: 'yes',
+        TESSERA_REVOCATION_MAX_STALENESS: '0',
+        TESSERA_REVOCATION_ON_STALE: 'fail-open',
+      }),
+    ).toEqual([
+      'TESSERA_AUTH_SERVER_URL: must be a URL (http: or https:)',
+      'TESSERA_REVOCATION_FEED="yes": must be one of on, off',
+      'TESSERA_REVOCATION_MAX_STALENESS="0": must be a whole number from 1 to 86400',
+      'TESSERA_REVOCATION_ON_STALE="fail-open": must be one of fail-closed, introspect',
+    ]);
+    expect(problemsOf({ ...base, TESSERA_AUTH_SERVER_URL: 'http://10.0.0.7:3000/?x=1' })).toEqual([
+      'TESSERA_AUTH_SERVER_URL: must have no query or fragment (endpoint paths are appended to it)',
+    ]);
   });
 
   it('treats empty variables as unset (docker-compose passes ${X:-})', () => {

@@ -6,6 +6,12 @@ export interface ResourceServerConfig {
   http: { host: string; port: number };
   /** The authorization server whose tokens it accepts (`iss`), also the base of its endpoints. */
   issuer: { url: string };
+  /**
+   * Where this server reaches the authorization server when that is not at the
+   * issuer (an internal address, or one instance of several behind one issuer);
+   * null: at the issuer.
+   */
+  authorizationServer: { url: string | null };
   /** Its resource identifier (RFC 8707): the audience a token must name. */
   resource: { url: string };
   /**
@@ -17,7 +23,17 @@ export interface ResourceServerConfig {
     credentials: { clientId: string; clientSecret: string } | null;
     initialAccessToken: string | null;
   };
+  /**
+   * Following the auth server's revocation feed, so revoked JWTs and cached
+   * opaque tokens are refused at once. `enabled: false` turns it off; when true,
+   * TokenGuard follows whenever the metadata advertises a feed and introspection
+   * credentials exist.
+   */
+  revocationFeed: { enabled: boolean; maxStalenessSeconds: number; onStale: RevocationOnStale };
 }
+
+export const REVOCATION_ON_STALE = ['fail-closed', 'introspect'] as const;
+export type RevocationOnStale = (typeof REVOCATION_ON_STALE)[number];
 
 /** Reads and validates the resource server's configuration; throws one ConfigError listing every bad variable. */
 export function loadResourceServerConfig(env: Record<string, string | undefined> = process.env): ResourceServerConfig {
@@ -35,6 +51,10 @@ export function loadResourceServerConfig(env: Record<string, string | undefined>
   if (r.string('TESSERA_RESOURCE_URL') && new URL(resource).hash) {
     r.problems.push('TESSERA_RESOURCE_URL: must have no fragment (RFC 8707 §2)');
   }
+  const authorizationServer = r.url('TESSERA_AUTH_SERVER_URL', undefined, ['http:', 'https:']);
+  if (authorizationServer && (new URL(authorizationServer).search || new URL(authorizationServer).hash)) {
+    r.problems.push('TESSERA_AUTH_SERVER_URL: must have no query or fragment (endpoint paths are appended to it)');
+  }
   const clientId = r.string('TESSERA_RESOURCE_CLIENT_ID');
   const clientSecret = r.string('TESSERA_RESOURCE_CLIENT_SECRET');
   if ((clientId === undefined) !== (clientSecret === undefined)) {
@@ -45,15 +65,20 @@ export function loadResourceServerConfig(env: Record<string, string | undefined>
     );
   }
   const initialAccessToken = r.secret('TESSERA_INITIAL_ACCESS_TOKEN', 16);
+  const feed = r.oneOf('TESSERA_REVOCATION_FEED', ['on', 'off'] as const, 'on');
+  const maxStalenessSeconds = r.int('TESSERA_REVOCATION_MAX_STALENESS', 15, 1, 86_400);
+  const onStale = r.oneOf('TESSERA_REVOCATION_ON_STALE', REVOCATION_ON_STALE, 'fail-closed');
   const config: ResourceServerConfig = {
     database: { url: databaseUrl! },
     http: { host: r.string('TESSERA_HOST') ?? '127.0.0.1', port },
     issuer: { url: issuer.replace(/\/$/, '') },
+    authorizationServer: { url: authorizationServer?.replace(/\/$/, '') ?? null },
     resource: { url: resource },
     introspection: {
       credentials: clientId !== undefined && clientSecret !== undefined ? { clientId, clientSecret } : null,
       initialAccessToken: initialAccessToken ?? null,
     },
+    revocationFeed: { enabled: feed === 'on', maxStalenessSeconds, onStale },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

@@ -2,6 +2,8 @@ import passport from 'passport';
 import { OAuthError } from '@tessera/oauth-core';
 import { hashToken } from '@tessera/tokens';
 import type { IntrospectionCache } from './introspection.cache.js';
+import type { RevocationFeedFollower } from './revocation-feed.follower.js';
+import type { RevocationList } from './revocation.list.js';
 import { JWT_STRATEGY, type JwtAccessTokenPassportStrategy } from './jwt-access-token.passport-strategy.js';
 import { OPAQUE_STRATEGY, type OpaqueAccessTokenPassportStrategy } from './opaque-access-token.passport-strategy.js';
 import type { TokenCache } from './token.cache.js';
@@ -9,6 +11,15 @@ import type { TokenRecord, VerifiedAccessToken } from './verified-access-token.j
 
 /** Three base64url segments (the last empty for an unsigned token, which the JWT strategy then refuses). */
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** The revocation feed as the authenticator uses it. */
+export interface FollowedRevocations {
+  follower: RevocationFeedFollower;
+  list: RevocationList;
+  onStale: 'fail-closed' | 'introspect';
+  /** How long a request that finds the feed stale waits for a reconnection attempt. */
+  settleWaitMs: number;
+}
 
 /**
  * Verifies a bearer token with the passport strategy its shape calls for: a
@@ -25,6 +36,7 @@ export class AccessTokenAuthenticator {
     private readonly verifiedJwts: TokenCache<TokenRecord>,
     private readonly introspection: IntrospectionCache | undefined,
     private readonly now: () => number = Date.now,
+    private readonly revocations?: FollowedRevocations,
   ) {
     this.passport.use(JWT_STRATEGY, jwtStrategy);
     this.passport.use(OPAQUE_STRATEGY, opaqueStrategy);
@@ -32,22 +44,46 @@ export class AccessTokenAuthenticator {
 
   /** The token's claims; throws `invalid_token`, or `temporarily_unavailable` when the auth server is needed and unreachable. */
   async authenticate(token: string): Promise<VerifiedAccessToken> {
+    const feed = this.revocations;
+    if (!feed) return (await this.verify(token)).token;
+    if (feed.follower.stale()) {
+      // Just started, or the feed dropped: reconnect now, and wait (briefly) for that attempt rather than refuse at once.
+      await Promise.race([feed.follower.nudge(), sleep(feed.settleWaitMs)]);
+      if (feed.follower.stale()) return this.whileStale(token, feed);
+    }
+    const record = await this.verify(token);
+    if (feed.list.revokes(record)) throw OAuthError.invalidToken('token revoked');
+    return record.token;
+  }
+
+  /** Revocations may be missing: apply the configured policy. */
+  private async whileStale(token: string, feed: FollowedRevocations): Promise<VerifiedAccessToken> {
+    if (feed.onStale === 'fail-closed' || !this.introspection) {
+      throw OAuthError.temporarilyUnavailable(new Error('the revocation feed is stale'));
+    }
+    const outcome = await this.introspection.fresh(token);
+    if (!outcome.active) throw OAuthError.invalidToken(outcome.reason);
+    return { ...outcome.record.token, format: JWT_SHAPE.test(token) ? 'jwt' : 'opaque' };
+  }
+
+  /** Signature or introspection (each cached), without the revocation feed. */
+  private async verify(token: string): Promise<TokenRecord> {
     if (!JWT_SHAPE.test(token)) {
       // A cached introspection result needs no strategy run at all.
       const known = this.introspection?.cached(token);
       if (known) {
         if (!known.active) throw OAuthError.invalidToken(known.reason);
-        return known.record.token;
+        return known.record;
       }
-      return (await this.runStrategy(OPAQUE_STRATEGY, token)).token;
+      return this.runStrategy(OPAQUE_STRATEGY, token);
     }
     const key = hashToken(token);
     const cached = this.verifiedJwts.get(key);
-    if (cached) return cached.token;
+    if (cached) return cached;
     const since = this.verifiedJwts.version();
     const record = await this.runStrategy(JWT_STRATEGY, token);
     this.verifiedJwts.set(key, record, record.token.expiresAt.getTime() - this.now(), since);
-    return record.token;
+    return record;
   }
 
   /** Drops cached verifications of both formats that the predicate matches (for a revocation feed); returns how many. */
@@ -71,6 +107,10 @@ export class AccessTokenAuthenticator {
       authenticate(request, {}, reject);
     });
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** A strategy's failure as `invalid_token`, with a safe description (jsonwebtoken's messages name the expected values). */

@@ -7,3 +7,4 @@ export * from './verified-access-token.js';
 export * from './access-token.authenticator.js';
 export * from './token.cache.js';
 export * from './introspection.cache.js';
+export * from './token-guard.status.js';

@@ -35,6 +35,11 @@ export class IntrospectionCache {
     return this.cache.get(hashToken(token));
   }
 
+  /** Asks the auth server now, bypassing the cache (the outcome is not kept either). */
+  fresh(token: string): Promise<IntrospectionOutcome> {
+    return this.introspect(token);
+  }
+
   async check(token: string): Promise<IntrospectionOutcome> {
     const key = hashToken(token);
     return (

@@ -87,6 +87,7 @@ export class JwtAccessTokenPassportStrategy extends PassportStrategy(JwtStrategy
         format: 'jwt',
       },
       issuedAt: claims.iat,
+      grantId: claims.grantId ?? null,
     };
   }
 }

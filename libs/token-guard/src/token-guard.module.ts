@@ -6,7 +6,11 @@ import { IntrospectionClient } from './introspection.client.js';
 import { JwksKeyStore } from './jwks.key-store.js';
 import { JwtAccessTokenPassportStrategy } from './jwt-access-token.passport-strategy.js';
 import { OpaqueAccessTokenPassportStrategy } from './opaque-access-token.passport-strategy.js';
+import { revocationMatches, type RevocationEntry } from '@tessera/oauth-core';
+import { RevocationFeedFollower } from './revocation-feed.follower.js';
+import { RevocationList } from './revocation.list.js';
 import { TokenCache } from './token.cache.js';
+import { REVOCATION_FOLLOWER, TokenGuardStatus } from './token-guard.status.js';
 import {
   resolveTokenGuardOptions,
   TOKEN_GUARD_OPTIONS,
@@ -48,17 +52,28 @@ export class TokenGuardModule {
       providers: [
         ...optionsProvider,
         { provide: TOKEN_GUARD_SETTINGS, useFactory: resolveTokenGuardOptions, inject: [TOKEN_GUARD_OPTIONS] },
-        { provide: AccessTokenAuthenticator, useFactory: createAccessTokenAuthenticator, inject: [TOKEN_GUARD_SETTINGS] },
+        { provide: RUNTIME, useFactory: (settings: TokenGuardSettings) => createTokenGuardRuntime(settings), inject: [TOKEN_GUARD_SETTINGS] },
+        { provide: AccessTokenAuthenticator, useFactory: (rt: TokenGuardRuntime) => rt.authenticator, inject: [RUNTIME] },
+        { provide: REVOCATION_FOLLOWER, useFactory: (rt: TokenGuardRuntime) => rt.follower, inject: [RUNTIME] },
+        TokenGuardStatus,
         TokenGuard,
       ],
-      exports: [TOKEN_GUARD_SETTINGS, AccessTokenAuthenticator, TokenGuard],
+      exports: [TOKEN_GUARD_SETTINGS, AccessTokenAuthenticator, TokenGuard, TokenGuardStatus],
     };
   }
 }
 
+const RUNTIME = Symbol('TOKEN_GUARD_RUNTIME');
+
+export interface TokenGuardRuntime {
+  authenticator: AccessTokenAuthenticator;
+  /** Null when the revocation feed is off. */
+  follower: RevocationFeedFollower | null;
+}
+
 /** Wires the verification pieces of one module instance. */
-export function createAccessTokenAuthenticator(settings: TokenGuardSettings, now: () => number = Date.now): AccessTokenAuthenticator {
-  const discovery = new DiscoveryClient(settings.issuer);
+export function createTokenGuardRuntime(settings: TokenGuardSettings, now: () => number = Date.now): TokenGuardRuntime {
+  const discovery = new DiscoveryClient(settings.issuer, settings.authorizationServerUrl);
   const jwksUri = async () => {
     const { jwksUri } = await discovery.get();
     if (!jwksUri) throw new Error('the authorization server metadata has no jwks_uri');
@@ -67,11 +82,33 @@ export function createAccessTokenAuthenticator(settings: TokenGuardSettings, now
   const jwks = new JwksKeyStore(jwksUri, settings.jwksRefetchMinIntervalSeconds * 1000, now);
   const introspection = settings.introspection && new IntrospectionClient(discovery, settings.introspection, settings, now);
   const introspectionCache = introspection && new IntrospectionCache((token) => introspection.introspect(token), settings.introspectionCache, now);
-  return new AccessTokenAuthenticator(
+
+  let follower: RevocationFeedFollower | null = null;
+  const list = new RevocationList(now);
+  const feed = settings.revocationFeed;
+  if (feed && settings.introspection) {
+    follower = new RevocationFeedFollower({
+      endpoint: async () => (await discovery.get()).revocationFeedEndpoint,
+      credentials: settings.introspection,
+      maxStalenessMs: feed.maxStalenessSeconds * 1000,
+      onEntries: (entries) => onRevoked(entries),
+      now,
+    });
+  }
+  const authenticator = new AccessTokenAuthenticator(
     new JwtAccessTokenPassportStrategy(settings, discovery, jwks),
     new OpaqueAccessTokenPassportStrategy(introspectionCache),
     new TokenCache(settings.introspectionCache.maxEntries, now),
     introspectionCache,
     now,
+    follower && feed ? { follower, list, onStale: feed.onStale, settleWaitMs: Math.min(2000, feed.maxStalenessSeconds * 1000) } : undefined,
   );
+  /** Keeps the entries, and drops cached results they revoke. */
+  function onRevoked(entries: RevocationEntry[]): void {
+    for (const entry of entries) list.add(entry);
+    authenticator.forget((r) =>
+      entries.some((e) => revocationMatches(e, { jti: r.token.jti, clientId: r.token.clientId, sub: r.token.subject, grantId: r.grantId, iat: r.issuedAt })),
+    );
+  }
+  return { authenticator, follower };
 }

@@ -11,7 +11,22 @@ describe('resolveTokenGuardOptions', () => {
       allowQueryToken: false,
       introspectionCache: { ttlSeconds: 60, inactiveTtlSeconds: 5, maxEntries: 10_000 },
       jwksRefetchMinIntervalSeconds: 5,
+      authorizationServerUrl: 'https://as.example',
+      revocationFeed: null, // no introspection credentials: nothing to authenticate to the feed with
     });
+  });
+
+  it('follows the revocation feed by default when it has credentials, unless turned off', () => {
+    const base = { issuer: 'https://as.example/', audience: 'https://api.example', introspection: { clientId: 'rs', clientSecret: 's' } };
+    expect(resolveTokenGuardOptions(base).revocationFeed).toEqual({ maxStalenessSeconds: 15, onStale: 'fail-closed' });
+    expect(resolveTokenGuardOptions(base).authorizationServerUrl).toBe('https://as.example');
+    expect(resolveTokenGuardOptions({ ...base, revocationFeed: { onStale: 'introspect', maxStalenessSeconds: 3 } }).revocationFeed).toEqual({
+      maxStalenessSeconds: 3,
+      onStale: 'introspect',
+    });
+    expect(resolveTokenGuardOptions({ ...base, revocationFeed: { enabled: false } }).revocationFeed).toBeNull();
+    expect(() => resolveTokenGuardOptions({ ...base, introspection: undefined, revocationFeed: { enabled: true } })).toThrow(/revocationFeed needs introspection/);
+    expect(() => resolveTokenGuardOptions({ ...base, revocationFeed: { onStale: 'ignore' as never } })).toThrow(/onStale/);
   });
 
   it('takes fixed introspection credentials, or a function asked at each call (credentials that arrive later)', () => {

@@ -25,6 +25,22 @@ export interface TokenGuardOptions {
   introspectionCache?: { ttlSeconds?: number; inactiveTtlSeconds?: number; maxEntries?: number };
   /** An unknown `kid` refetches the JWKS at most once per this many seconds; default 5. */
   jwksRefetchMinIntervalSeconds?: number;
+  /**
+   * Where this resource server reaches the auth server, when that differs from `issuer` (an internal address, or
+   * one instance of several behind one issuer). Metadata endpoints that start with the issuer are rewritten to it.
+   */
+  authorizationServerUrl?: string;
+  /** Following the auth server's revocation feed, so a revocation reaches this server within a second. */
+  revocationFeed?: RevocationFeedOptions;
+}
+
+export interface RevocationFeedOptions {
+  /** Default: follow when the metadata offers `revocation_feed_endpoint` and introspection credentials are set (the feed authenticates with them). */
+  enabled?: boolean;
+  /** Past this many seconds without hearing from the feed (events or heartbeats), `onStale` applies. Default 15. */
+  maxStalenessSeconds?: number;
+  /** `fail-closed` (default): 503 for every token. `introspect`: every token, JWTs too, is checked by introspection, uncached. */
+  onStale?: 'fail-closed' | 'introspect';
 }
 
 /** The options with every default filled in, checked once at boot. */
@@ -38,6 +54,9 @@ export interface TokenGuardSettings {
   allowQueryToken: boolean;
   introspectionCache: { ttlSeconds: number; inactiveTtlSeconds: number; maxEntries: number };
   jwksRefetchMinIntervalSeconds: number;
+  authorizationServerUrl: string;
+  /** Null when the feed is off. */
+  revocationFeed: { maxStalenessSeconds: number; onStale: 'fail-closed' | 'introspect' } | null;
 }
 
 export const TOKEN_GUARD_OPTIONS = Symbol('TOKEN_GUARD_OPTIONS');
@@ -59,6 +78,11 @@ export function resolveTokenGuardOptions(options: TokenGuardOptions): TokenGuard
       maxEntries: cache.maxEntries ?? 10_000,
     },
     jwksRefetchMinIntervalSeconds: options.jwksRefetchMinIntervalSeconds ?? 5,
+    authorizationServerUrl: (options.authorizationServerUrl ?? options.issuer)?.replace(/\/$/, ''),
+    revocationFeed:
+      options.revocationFeed?.enabled === false || options.introspection === undefined
+        ? null
+        : { maxStalenessSeconds: options.revocationFeed?.maxStalenessSeconds ?? 15, onStale: options.revocationFeed?.onStale ?? 'fail-closed' },
   };
   const problems: string[] = [];
   if (typeof settings.issuer !== 'string' || !URL.canParse(settings.issuer)) problems.push('issuer must be an absolute URL');
@@ -66,6 +90,18 @@ export function resolveTokenGuardOptions(options: TokenGuardOptions): TokenGuard
   const fixed = options.introspection;
   if (fixed !== undefined && typeof fixed !== 'function' && !(typeof fixed.clientId === 'string' && fixed.clientId && typeof fixed.clientSecret === 'string' && fixed.clientSecret)) {
     problems.push('introspection needs a clientId and a clientSecret');
+  }
+  if (options.authorizationServerUrl !== undefined && !URL.canParse(options.authorizationServerUrl)) {
+    problems.push('authorizationServerUrl must be an absolute URL');
+  }
+  if (options.revocationFeed?.enabled === true && options.introspection === undefined) {
+    problems.push('revocationFeed needs introspection credentials (the feed authenticates with them)');
+  }
+  if (settings.revocationFeed && !['fail-closed', 'introspect'].includes(settings.revocationFeed.onStale)) {
+    problems.push("revocationFeed.onStale must be 'fail-closed' or 'introspect'");
+  }
+  if (settings.revocationFeed && !(settings.revocationFeed.maxStalenessSeconds > 0)) {
+    problems.push('revocationFeed.maxStalenessSeconds must be more than 0');
   }
   const seconds: [string, number][] = [
     ['clockToleranceSeconds', settings.clockToleranceSeconds],

@@ -18,4 +18,6 @@ export interface VerifiedAccessToken {
 export interface TokenRecord {
   token: VerifiedAccessToken;
   issuedAt: number;
+  /** The grant the token descends from, when the token says (a JWT's `gid`). */
+  grantId?: string | null;
 }

@@ -204,8 +204,8 @@ describe.each<Platform>(['fastify', 'express'])('TokenGuard on %s', (platform) =
     });
   });
 
-  it('keeps accepting a revoked opaque token while its result is cached, and refuses it once the entry expires', async () => {
-    const shortCache = await startResourceApp(platform, { ...options(), introspectionCache: { ttlSeconds: 1 } });
+  it('without the revocation feed, keeps accepting a revoked opaque token while its result is cached, and refuses it once the entry expires', async () => {
+    const shortCache = await startResourceApp(platform, { ...options(), introspectionCache: { ttlSeconds: 1 }, revocationFeed: { enabled: false } });
     try {
       const token = await issue(clients.opaque);
       expect((await call(shortCache, token)).status).toBe(200);
@@ -217,6 +217,15 @@ describe.each<Platform>(['fastify', 'express'])('TokenGuard on %s', (platform) =
     } finally {
       await shortCache.close();
     }
+  });
+
+  it('with the revocation feed (on by default), refuses a revoked opaque token at once despite its cached result', async () => {
+    const token = await issue(clients.opaque);
+    expect((await call(app, token)).status).toBe(200);
+    const revoked = await postForm(`${server.url}/oauth2/revoke`, { token }, { authorization: basicAuth(clients.opaque.client_id, clients.opaque.client_secret) });
+    expect(revoked.status).toBe(200);
+    for (let i = 0; i < 50 && (await call(app, token)).status === 200; i++) await new Promise((r) => setTimeout(r, 20));
+    await expectRefusal(await call(app, token), 401, 'invalid_token', 'token is not active');
   });
 
   it('asks for the introspection credentials at each call, so they may arrive after start-up', async () => {

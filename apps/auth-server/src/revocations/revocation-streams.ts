@@ -1,9 +1,8 @@
-import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { AuthServerConfig } from '@tessera/config';
 import { ChangeFeed, followRevocations, RevocationBroadcaster, RevocationRepository, revocationWire, type RevocationEntry } from '@tessera/oauth-core';
 import type { ServerResponse } from 'node:http';
-
-/** A heartbeat on every stream this often, so followers can tell a quiet feed from a dead one. */
-export const HEARTBEAT_MS = 5000;
+import { AUTH_SERVER_CONFIG } from '../oauth/oauth.tokens.js';
 
 /**
  * The Server-Sent Events streams of the revocation feed. One broadcaster per
@@ -20,6 +19,7 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     private readonly revocations: RevocationRepository,
     changes: ChangeFeed,
+    @Inject(AUTH_SERVER_CONFIG) private readonly config: AuthServerConfig,
   ) {
     this.broadcaster = new RevocationBroadcaster(revocations, changes, (e) =>
       this.logger.warn(`reading new revocations failed, retrying: ${e instanceof Error ? e.message : String(e)}`),
@@ -31,7 +31,8 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
     this.heartbeat = setInterval(() => {
       const line = `event: heartbeat\ndata: ${JSON.stringify({ latest_seq: this.broadcaster.latest() })}\n\n`;
       for (const res of this.open) res.write(line);
-    }, HEARTBEAT_MS);
+      // A heartbeat on every stream, so followers can tell a quiet feed from a dead one.
+    }, this.config.revocations.heartbeatSeconds * 1000);
     this.heartbeat.unref();
   }
 

@@ -26,13 +26,14 @@ export const REGISTRATION_METADATA = Object.freeze({
 
 export class AuthorizationServerClient {
   constructor(
-    private readonly issuer: string,
+    /** Where the auth server is reached: its issuer, or TESSERA_AUTH_SERVER_URL. */
+    private readonly baseUrl: string,
     private readonly timeoutMs = 5000,
   ) {}
 
-  /** RFC 7591 §3: POST {issuer}/oauth2/register with the initial access token as a bearer token. */
+  /** RFC 7591 §3: POST {auth server}/oauth2/register with the initial access token as a bearer token. */
   async register(initialAccessToken: string, signal?: AbortSignal): Promise<ClientCredentials> {
-    const url = `${this.issuer}/oauth2/register`;
+    const url = `${this.baseUrl}/oauth2/register`;
     const res = await this.call(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${initialAccessToken}`, 'content-type': 'application/json', accept: 'application/json' },
@@ -58,7 +59,7 @@ export class AuthorizationServerClient {
    * to a known client and 401 `invalid_client` to an unknown one (RFC 7662 §2.3).
    */
   async accepts(credentials: ClientCredentials, signal?: AbortSignal): Promise<boolean> {
-    const url = `${this.issuer}/oauth2/introspect`;
+    const url = `${this.baseUrl}/oauth2/introspect`;
     const res = await this.call(url, {
       method: 'POST',
       headers: {

@@ -19,7 +19,8 @@ export class IntrospectionModule {
             const credentials = new IntrospectionCredentials(
               { issuer: config.issuer.url, ...config.introspection, configured: config.introspection.credentials },
               new TypeOrmRegisteredClientStore(dataSource),
-              new AuthorizationServerClient(config.issuer.url),
+              // Registered under the issuer, reached where the auth server is (they differ behind a load balancer or on an internal network).
+              new AuthorizationServerClient(config.authorizationServer.url ?? config.issuer.url),
             );
             credentials.start();
             return credentials;

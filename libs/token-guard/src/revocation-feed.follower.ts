@@ -1,0 +1,202 @@
+// Follows the auth server's revocation feed (Server-Sent Events) so that a
+// revocation reaches this resource server within a second, for JWTs checked
+// locally and for cached introspection results alike.
+import { Logger } from '@nestjs/common';
+import { parseRevocationWire, type RevocationEntry } from '@tessera/oauth-core';
+import type { IntrospectionCredentials } from './token-guard.options.js';
+
+export interface RevocationFeedFollowerOptions {
+  /** The feed's URL from the metadata; undefined when the auth server offers none. */
+  endpoint: () => Promise<string | undefined>;
+  /** HTTP Basic credentials of this resource server; undefined while they are not available yet. */
+  credentials: () => IntrospectionCredentials | undefined;
+  /** Past this long without hearing from the feed, the follower is stale (and reconnects). */
+  maxStalenessMs: number;
+  /** New entries, in seq order, each once. */
+  onEntries: (entries: RevocationEntry[]) => void;
+  now?: () => number;
+}
+
+export type FollowerState = 'starting' | 'following' | 'not-offered' | 'stopped';
+
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5000;
+
+export class RevocationFeedFollower {
+  private readonly logger = new Logger('TokenGuard');
+  private readonly now: () => number;
+  private state: FollowerState = 'starting';
+  private cursor = '0';
+  private caughtUp = false;
+  /** When the feed last proved current: a catch-up, or a heartbeat or entry after one, on the open connection. */
+  private lastHeard = 0;
+  /** Whether the open connection has caught up (entries missed while away are applied). */
+  private connectionCaughtUp = false;
+  private abort?: AbortController;
+  private lastError = '';
+  /** Cuts the wait between reconnection attempts short. */
+  private wake?: () => void;
+  /** Requests waiting for the outcome of the next connection attempt. */
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly options: RevocationFeedFollowerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    void this.run();
+  }
+
+  stop(): void {
+    this.state = 'stopped';
+    this.abort?.abort();
+    this.attemptEnded();
+  }
+
+  /**
+   * A request found the feed stale: reconnect now rather than after the
+   * backoff, and resolve when that attempt has caught up or failed.
+   */
+  nudge(): Promise<void> {
+    if (this.stopped()) return Promise.resolve();
+    const outcome = new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.wake?.();
+    return outcome;
+  }
+
+  private attemptEnded(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private stopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  /** Whether revocations come from the feed (or are still expected to). */
+  following(): boolean {
+    return this.state === 'starting' || this.state === 'following';
+  }
+
+  /** Not caught up yet, or nothing heard for longer than the staleness bound. */
+  stale(): boolean {
+    return this.following() && (!this.caughtUp || this.now() - this.lastHeard > this.options.maxStalenessMs);
+  }
+
+  status(): { following: boolean; caughtUp: boolean; stale: boolean; lastSeq: string } {
+    return { following: this.following(), caughtUp: this.caughtUp, stale: this.stale(), lastSeq: this.cursor };
+  }
+
+  private async run(): Promise<void> {
+    let backoff = MIN_BACKOFF_MS;
+    while (this.state !== 'stopped') {
+      try {
+        const endpoint = await this.options.endpoint();
+        if (!endpoint) {
+          this.state = 'not-offered';
+          this.logger.warn('the authorization server offers no revocation feed: revoked JWTs stay valid until they expire');
+          this.attemptEnded();
+          return;
+        }
+        const credentials = this.options.credentials();
+        if (credentials) {
+          if (await this.stream(endpoint, credentials)) backoff = MIN_BACKOFF_MS;
+        }
+      } catch (error) {
+        const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+        if (!this.stopped() && message !== this.lastError) this.logger.warn(`revocation feed: ${message}; reconnecting`);
+        this.lastError = message;
+      }
+      this.attemptEnded();
+      if (this.stopped()) return;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, backoff).unref();
+      });
+      this.wake = undefined;
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  /** One connection, resumed after the last seq seen; true when it delivered anything. Ends when the stream does. */
+  private async stream(endpoint: string, { clientId, clientSecret }: IntrospectionCredentials): Promise<boolean> {
+    const abort = (this.abort = new AbortController());
+    let activity = this.now();
+    // A silent connection (no event, no heartbeat) is as good as a dead one: drop it and reconnect.
+    const watchdog = setInterval(() => {
+      if (this.now() - activity > this.options.maxStalenessMs) abort.abort(new Error('the feed went silent'));
+    }, Math.max(50, Math.floor(this.options.maxStalenessMs / 4)));
+    watchdog.unref();
+    const form = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
+    let delivered = false;
+    try {
+      const url = new URL(endpoint);
+      url.searchParams.set('after', this.cursor);
+      const res = await fetch(url, {
+        headers: { accept: 'text/event-stream', authorization: `Basic ${Buffer.from(`${form(clientId)}:${form(clientSecret)}`).toString('base64')}` },
+        signal: abort.signal,
+      });
+      if (!res.ok || !res.body) {
+        await res.body?.cancel();
+        throw new Error(`the feed answered ${res.status}`);
+      }
+      this.state = 'following';
+      this.connectionCaughtUp = false;
+      let buffer = '';
+      for await (const chunk of res.body.pipeThrough(new TextDecoderStream())) {
+        activity = this.now();
+        buffer += chunk.replace(/\r\n?/g, '\n');
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          this.dispatch(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          delivered = true;
+        }
+      }
+      throw new Error('the feed closed the stream');
+    } catch (error) {
+      if (this.stopped()) return delivered;
+      if (!delivered) throw error;
+      this.logger.warn(`revocation feed interrupted (${error instanceof Error ? error.message : String(error)}); resuming after seq ${this.cursor}`);
+      return true;
+    } finally {
+      clearInterval(watchdog);
+    }
+  }
+
+  /** One Server-Sent Event (WHATWG HTML §9.2.6): `event` and `data` fields; comments ignored. */
+  private dispatch(block: string): void {
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line === '' || line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') event = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (this.connectionCaughtUp) this.lastHeard = this.now();
+    if (event === 'revocation') {
+      const entry = parseRevocationWire(safeJson(data.join('\n')));
+      if (!entry || BigInt(entry.seq) <= BigInt(this.cursor)) return;
+      this.options.onEntries([entry]);
+      this.cursor = entry.seq;
+    } else if (event === 'caught-up') {
+      if (!this.caughtUp) this.logger.log(`revocation feed caught up at seq ${this.cursor}`);
+      this.caughtUp = this.connectionCaughtUp = true;
+      this.lastHeard = this.now();
+      this.lastError = '';
+        this.attemptEnded();
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

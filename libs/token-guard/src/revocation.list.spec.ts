@@ -1,0 +1,56 @@
+import { RevocationList } from './revocation.list.js';
+import type { TokenRecord } from './verified-access-token.js';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+function record(overrides: { jti?: string; clientId?: string; subject?: string; issuedAt?: number; grantId?: string | null } = {}): TokenRecord {
+  return {
+    token: {
+      subject: overrides.subject ?? 'alice',
+      clientId: overrides.clientId ?? 'client-a',
+      scopes: [],
+      audience: ['https://api.example'],
+      issuer: 'https://as.example',
+      expiresAt: new Date(T0 + 3600_000),
+      jti: overrides.jti ?? 'jti-1',
+      format: 'jwt',
+    },
+    issuedAt: overrides.issuedAt ?? T0 / 1000 - 60,
+    grantId: overrides.grantId ?? null,
+  };
+}
+
+describe('RevocationList', () => {
+  it('revokes by jti until the entry expires, then forgets it', () => {
+    let now = T0;
+    const list = new RevocationList(() => now);
+    list.add({ kind: 'token', jti: 'jti-1', clientId: 'client-a', expiresAt: new Date(T0 + 10_000), revokedAt: new Date(T0) });
+    expect(list.revokes(record())).toBe(true);
+    expect(list.revokes(record({ jti: 'jti-2' }))).toBe(false);
+    now += 11_000;
+    list.purge();
+    expect(list.size).toBe(0);
+  });
+
+  it('applies issued-before marks by client, narrowed to a subject or grant', () => {
+    const list = new RevocationList(() => T0);
+    const mark = { kind: 'issued-before' as const, issuedBefore: new Date(T0), expiresAt: new Date(T0 + 86_400_000), revokedAt: new Date(T0) };
+    list.add({ ...mark, clientId: 'client-a', subject: null, grantId: null });
+    list.add({ ...mark, clientId: 'client-b', subject: 'bob', grantId: null });
+    list.add({ ...mark, clientId: 'client-c', subject: null, grantId: 'g1' });
+    expect(list.revokes(record({ clientId: 'client-a' }))).toBe(true);
+    expect(list.revokes(record({ clientId: 'client-a', issuedAt: T0 / 1000 }))).toBe(false); // issued at the mark: not before it
+    expect(list.revokes(record({ clientId: 'client-b', subject: 'alice' }))).toBe(false);
+    expect(list.revokes(record({ clientId: 'client-b', subject: 'bob' }))).toBe(true);
+    expect(list.revokes(record({ clientId: 'client-c', grantId: 'g2' }))).toBe(false);
+    expect(list.revokes(record({ clientId: 'client-c', grantId: 'g1' }))).toBe(true);
+    expect(list.revokes(record({ clientId: 'client-d' }))).toBe(false);
+    expect(list.size).toBe(3);
+  });
+
+  it('keeps nothing that has already expired', () => {
+    const list = new RevocationList(() => T0);
+    list.add({ kind: 'token', jti: 'old', clientId: 'client-a', expiresAt: new Date(T0 - 1), revokedAt: new Date(T0 - 10) });
+    expect(list.size).toBe(0);
+  });
+});

@@ -1,0 +1,27 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { RevocationFeedFollower } from './revocation-feed.follower.js';
+
+export const REVOCATION_FOLLOWER = Symbol('REVOCATION_FOLLOWER');
+
+/** What a resource server's readiness check asks TokenGuard. Also starts and stops the revocation feed with the app. */
+@Injectable()
+export class TokenGuardStatus implements OnApplicationBootstrap, OnModuleDestroy {
+  constructor(@Inject(REVOCATION_FOLLOWER) private readonly follower: RevocationFeedFollower | null) {}
+
+  onApplicationBootstrap(): void {
+    this.follower?.start();
+  }
+
+  onModuleDestroy(): void {
+    this.follower?.stop();
+  }
+
+  revocationFeed(): { following: boolean; caughtUp: boolean; stale: boolean; lastSeq: string } {
+    return this.follower?.status() ?? { following: false, caughtUp: false, stale: false, lastSeq: '0' };
+  }
+
+  /** True when revocations are not followed, or the feed has caught up and is fresh. */
+  ready(): boolean {
+    return !this.follower?.stale();
+  }
+}
