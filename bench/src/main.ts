@@ -1,11 +1,22 @@
-// The app the TokenGuard benchmark loads: the same tiny handler with no guard and behind TokenGuard.
+// The app the benchmarks load: the same tiny handler with no guard and behind TokenGuard.
+// Its one argument is JSON: { issuer, audience, clientId, clientSecret, port } and, optionally,
+// authorizationServerUrl (where TokenGuard reaches the auth server, when not at the issuer) and
+// feed (true/false: TokenGuard's revocationFeed.enabled; absent: TokenGuard's default).
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Module, UseGuards, type CanActivate } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, ServiceUnavailableException, UseGuards, type CanActivate } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { RequireScopes, TokenGuard, TokenGuardModule, VerifiedToken, type VerifiedAccessToken } from '@tessera/token-guard';
+import { RequireScopes, TokenGuard, TokenGuardModule, TokenGuardStatus, VerifiedToken, type VerifiedAccessToken } from '@tessera/token-guard';
 
-const env = JSON.parse(process.argv[2] ?? '{}') as { issuer: string; audience: string; clientId: string; clientSecret: string; port: number };
+const env = JSON.parse(process.argv[2] ?? '{}') as {
+  issuer: string;
+  audience: string;
+  clientId: string;
+  clientSecret: string;
+  port: number;
+  authorizationServerUrl?: string;
+  feed?: boolean;
+};
 
 /** A guard that accepts everything: the cost of Nest's guard machinery alone, for comparison. */
 @Injectable()
@@ -17,6 +28,16 @@ class AcceptAllGuard implements CanActivate {
 
 @Controller()
 class BenchController {
+  constructor(private readonly tokenGuard: TokenGuardStatus) {}
+
+  /** 200 once TokenGuard is ready (with the feed on: caught up and fresh), else 503; the body says how the feed is doing. */
+  @Get('ready')
+  ready() {
+    const status = { ready: this.tokenGuard.ready(), revocationFeed: this.tokenGuard.revocationFeed() };
+    if (!status.ready) throw new ServiceUnavailableException(status);
+    return status;
+  }
+
   @Get('plain')
   plain() {
     return { subject: 'anonymous' };
@@ -42,6 +63,8 @@ class BenchController {
       issuer: env.issuer,
       audience: env.audience,
       introspection: { clientId: env.clientId, clientSecret: env.clientSecret },
+      ...(env.authorizationServerUrl === undefined ? {} : { authorizationServerUrl: env.authorizationServerUrl }),
+      ...(env.feed === undefined ? {} : { revocationFeed: { enabled: env.feed } }),
     }),
   ],
   controllers: [BenchController],

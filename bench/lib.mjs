@@ -1,0 +1,200 @@
+// Helpers shared by the benchmarks (bench/run.mjs, bench/revocation.mjs): a PostgreSQL database, the
+// apps as child processes, RFC 7591 registration and client_credentials tokens, autocannon, statistics,
+// and cleanup of everything a run started, on success, on failure and on Ctrl-C.
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { freePort } from '../scripts/lib/embedded-postgres.mjs';
+import { ROOT, spawnNode, stopChild } from '../scripts/lib/processes.mjs';
+
+export { freePort, ROOT };
+export const AUTH_MAIN = 'dist/apps/auth-server/apps/auth-server/src/main.js';
+export const BENCH_MAIN = 'dist/bench/bench/src/main.js';
+const POSTGRES_CHILD = 'scripts/postgres-child.mjs';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(xs) {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+/** Nearest-rank percentile (p in 0..100) of a non-empty list. */
+export function percentile(xs, p) {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1];
+}
+
+/** Polls `check` every 100 ms until it returns true; throws after `ms`. */
+export async function until(check, what, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not ready within ${ms / 1000}s`);
+    await sleep(100);
+  }
+}
+
+export async function json(res) {
+  if (!res.ok) throw new Error(`${res.url}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+/** RFC 7591 registration with the initial access token. */
+export async function register(baseUrl, iat, metadata) {
+  return json(await fetch(`${baseUrl}/oauth2/register`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${iat}`, 'content-type': 'application/json' },
+    body: JSON.stringify(metadata),
+  }));
+}
+
+/** A client_credentials access token for `audience` (RFC 8707), scope `bench`. */
+export async function token(baseUrl, client, audience) {
+  const body = new URLSearchParams({ grant_type: 'client_credentials', scope: 'bench', resource: audience });
+  return (await json(await fetch(`${baseUrl}/oauth2/token`, { method: 'POST', headers: { authorization: basic(client.client_id, client.client_secret) }, body }))).access_token;
+}
+
+/** Autocannon runs in progress in this process: stopped first on Ctrl-C, so the apps can close their connections. */
+const loads = new Set();
+
+/** Autocannon at full speed on one URL; resolves to the mean req/s, rejects on any non-2xx or error. */
+export function load(url, headers, { connections, seconds }) {
+  return new Promise((res, rej) => {
+    if (signalled) return rej(new Error('interrupted'));
+    const instance = autocannon({ url, connections, duration: seconds, headers }, (err, result) => {
+      loads.delete(instance);
+      if (err) return rej(err);
+      if (signalled) return rej(new Error('interrupted'));
+      if (result.non2xx > 0 || result.errors > 0) return rej(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
+      res(result.requests.average);
+    });
+    loads.add(instance);
+  });
+}
+
+/** One statement on the server's admin database. A connection lost while idle (PostgreSQL stopping under us) is not a crash. */
+async function adminQuery(adminUrl, sql) {
+  const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Runs still to clean up; a signal cleans them all up, then exits. */
+const active = new Set();
+let signalled = false;
+/** True once Ctrl-C (or SIGTERM) has started tearing everything down: errors from then on are expected. */
+export const interrupted = () => signalled;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, async () => {
+    if (signalled) return;
+    signalled = true;
+    console.error(`\n${signal}: stopping the benchmark's processes and removing its database`);
+    for (const instance of loads) instance.stop();
+    await Promise.allSettled([...active].map((run) => run.cleanup()));
+    process.exit(130);
+  });
+}
+
+/**
+ * What one benchmark started: apps (detached, stopped with SIGTERM, and stopping themselves should this
+ * process die), and PostgreSQL (its own process, stopped last, its data folder then removed).
+ */
+export class BenchRun {
+  children = new Set();
+  stopping = false;
+  #postgres;
+  #dataDir;
+  #drop;
+  #cleanup;
+
+  constructor() {
+    active.add(this);
+  }
+
+  /** Starts `node main args` with env added; its output is kept and shown if it dies on its own. */
+  spawn(label, main, args, env = {}) {
+    if (this.stopping) throw new Error('interrupted');
+    const child = spawnNode(label, [main, ...args], { env: { ...process.env, ...env }, quiet: true, exitWithParent: true });
+    this.children.add(child);
+    child.closed.then(({ code, signal }) => {
+      if (!this.stopping && !child.stopRequested) {
+        console.error(`${label} exited on its own (${signal ?? `exit code ${code}`}):\n${child.output.slice(-30).join('\n')}`);
+      }
+    });
+    return child;
+  }
+
+  async stop(child) {
+    child.stopRequested = true;
+    await stopChild(child);
+    this.children.delete(child);
+  }
+
+  /** A fresh database: on DATABASE_URL's server when set, else on an embedded PostgreSQL of this run. Resolves to its URL. */
+  async database() {
+    let adminUrl = process.env.DATABASE_URL;
+    if (!adminUrl) {
+      this.#dataDir = resolve(ROOT, '.tessera', `bench-pg-${process.pid}-${randomBytes(3).toString('hex')}`);
+      const port = await freePort();
+      if (this.stopping) throw new Error('interrupted');
+      const child = (this.#postgres = spawnNode('postgres', [POSTGRES_CHILD, '--data-dir', this.#dataDir, '--port', String(port), '--database', 'postgres'], { quiet: true }));
+      adminUrl = await new Promise((res, rej) => {
+        child.on('message', (m) => (m?.type === 'ready' ? res(m.url) : m?.type === 'error' ? rej(new Error(m.message)) : undefined));
+        child.closed.then(({ code, signal }) => rej(new Error(`embedded PostgreSQL exited before it was ready (${signal ?? `exit code ${code}`}):\n${child.output.slice(-10).join('\n')}`)));
+      });
+    }
+    const name = `tessera_bench_${randomBytes(4).toString('hex')}`;
+    await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+    this.#drop = () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (this.stopping) throw new Error('interrupted');
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    return url.toString();
+  }
+
+  /** Apps first, then the database, then PostgreSQL and its data folder. Safe to call more than once. */
+  cleanup() {
+    this.#cleanup ??= (async () => {
+      this.stopping = true;
+      await Promise.all([...this.children].map((c) => stopChild(c)));
+      try {
+        await this.#drop?.();
+      } catch (e) {
+        if (!this.#postgres) console.error(`could not drop the benchmark database: ${e.message}`);
+      }
+      if (this.#postgres) {
+        await stopChild(this.#postgres);
+        try {
+          rmSync(this.#dataDir, { recursive: true, force: true });
+        } catch (e) {
+          console.error(`could not remove ${this.#dataDir}: ${e.message}`);
+        }
+      }
+      active.delete(this);
+    })();
+    return this.#cleanup;
+  }
+
+  /** The last lines of every child's output (Nest's info-level LOG lines left out), for a failure report. */
+  output(lines = 20) {
+    return [...this.children]
+      .map((c) => c.output.filter((line) => !/\bLOG\b/.test(line)).slice(-lines))
+      .filter((kept) => kept.length)
+      .map((kept) => kept.join('\n'))
+      .join('\n');
+  }
+}
