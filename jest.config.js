@@ -26,4 +26,7 @@ export default {
   globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
   testEnvironment: 'node',
   testTimeout: 30000,
+  // Some runs kept the main process alive after the global teardown (no open handle found by --detectOpenHandles);
+  // a CI run must never hang on that.
+  forceExit: true,
 };

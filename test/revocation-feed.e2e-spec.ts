@@ -1,7 +1,10 @@
 // Revocation that reaches every resource server within a second: two auth-server instances on one PostgreSQL,
 // behind one issuer, and two resource servers, each following the revocation feed of one instance, for both token formats.
+import { decodeProtectedHeader } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { createDataSource, TypeOrmClientRepository } from '@tessera/persistence';
+import { LocalChangeFeed, SystemClock } from '@tessera/oauth-core';
+import { createDataSource, TypeOrmClientRepository, TypeOrmSigningKeyRepository } from '@tessera/persistence';
+import { KeySet } from '@tessera/tokens';
 import type { DataSource } from 'typeorm';
 import { registerClient, startAuthServer, type RunningAuthServer } from '../apps/auth-server/test/auth-server.harness.js';
 import { startResourceServer, type RunningResourceServer } from '../apps/resource-server/test/resource-server.harness.js';
@@ -220,4 +223,39 @@ describe.each(['opaque', 'jwt'] as const)('with %s access tokens', (format) => {
     expect(await listNotes(rs2, revokedMeanwhile)).toEqual(revoked);
     expect(await ready(rs2)).toEqual({ status: 200, body: { status: 'ok', checks: { database: 'up', revocation_feed: 'up' } } });
   });
+});
+
+it('refuses every JWT a signing key signed once that key is rotated out as compromised, at both resource servers', async () => {
+  const registered = await registerClient(a.url, { access_token_format: 'jwt', scope: 'notes:read' });
+  const as: oauth.AuthorizationServer = { issuer: ISSUER, token_endpoint: `${a.url}/oauth2/token` };
+  const client: oauth.Client = { client_id: registered.client_id };
+  const auth = oauth.ClientSecretBasic(registered.client_secret);
+  const token = async () =>
+    (await oauth.processClientCredentialsResponse(as, client, await oauth.clientCredentialsGrantRequest(as, client, auth, { resource: RESOURCE }, insecure)))
+      .access_token;
+  const before = await token();
+  for (const rs of [rs1, rs2]) expect(await listNotes(rs, before)).toEqual(accepted);
+
+  // What `npm run cli -- keys rotate --revoke-tokens` does.
+  const keys = new KeySet(new TypeOrmSigningKeyRepository(authDb), new LocalChangeFeed(), new SystemClock(), { algorithm: 'ES256', maxTokenTtlSeconds: 86400 });
+  await keys.init();
+  await keys.rotate('ES256', { revokeSigned: true });
+  keys.close();
+
+  const everywhere = () => Promise.all([rs1, rs2].map((rs) => listNotes(rs, before)));
+  const { value } = await waitFor('both refuse the token of the compromised key', everywhere, (all) => all.every((r) => r.status !== 200), 1000);
+  expect(value).toEqual([refused('token revoked'), refused('token revoked')]);
+  // The auth server agrees: the key is no longer published, so the token is not active.
+  const introspected = await fetch(`${b.url}/oauth2/introspect`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${registered.client_id}:${registered.client_secret}`).toString('base64')}` },
+    body: new URLSearchParams({ token: before }),
+  });
+  expect(await introspected.json()).toEqual({ active: false });
+  // Tokens signed with the new key are accepted (once the JWKS may be fetched again: an unknown kid refetches it at most every 5 s).
+  const after = await waitFor('a token signed with the new key', token, (t) => decodeProtectedHeader(t).kid === keys.signingKey().kid, 2000);
+  for (const rs of [rs1, rs2]) {
+    const { value: answer } = await waitFor('the new key accepted', () => listNotes(rs, after.value), (r) => r.status === 200, 6000, 250);
+    expect(answer).toEqual(accepted);
+  }
 });

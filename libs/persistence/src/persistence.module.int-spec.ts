@@ -10,6 +10,7 @@ import {
 } from '@tessera/oauth-core';
 import { aClient, createTestDatabase, someClaims } from '@tessera/testing';
 import pg from 'pg';
+import { migrations } from './data-source.js';
 import { isDatabaseOutage } from './database-outage.js';
 import { PersistenceModule } from './persistence.module.js';
 import { PostgresChangeFeed } from './postgres-change.feed.js';
@@ -40,7 +41,7 @@ describe('PersistenceModule', () => {
     }).compile();
     const app = await moduleRef.init();
 
-    expect(await query('SELECT name FROM migrations')).toEqual([{ name: 'InitialSchema1767225600000' }]);
+    expect(await query('SELECT name FROM migrations ORDER BY id')).toEqual(migrations.map((m) => ({ name: m.name })));
     expect(app.get(ClientRepository)).toBeInstanceOf(TypeOrmClientRepository);
     expect(app.get(AccessTokenRepository)).toBeInstanceOf(TypeOrmAccessTokenRepository);
     expect(app.get(RevocationRepository)).toBeInstanceOf(TypeOrmRevocationRepository);

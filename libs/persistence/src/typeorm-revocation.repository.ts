@@ -81,10 +81,16 @@ async function appendToLog(manager: EntityManager, insert: () => Promise<unknown
 }
 
 function toEntry(r: RevocationEntity): RevocationEntry {
-  const common = { seq: r.seq, clientId: r.clientId, expiresAt: r.expiresAt, revokedAt: r.revokedAt };
+  const common = { seq: r.seq, expiresAt: r.expiresAt, revokedAt: r.revokedAt };
+  if (r.kind === 'key') return { kind: 'key', kid: r.kid!, ...common };
   return r.kind === 'token'
-    ? { kind: 'token', jti: r.jti!, ...common }
-    : { kind: 'issued-before', subject: r.subject, grantId: r.grantId, issuedBefore: r.issuedBefore!, ...common };
+    ? { kind: 'token', jti: r.jti!, clientId: r.clientId!, ...common }
+    : { kind: 'issued-before', clientId: r.clientId!, subject: r.subject, grantId: r.grantId, issuedBefore: r.issuedBefore!, ...common };
+}
+
+/** Appends a revocation of every token the signing key `kid` signed, in `manager`'s transaction. */
+export async function recordKeyRevocation(manager: EntityManager, revocation: { kid: string; expiresAt: Date; revokedAt: Date }): Promise<void> {
+  await appendToLog(manager, () => manager.insert(RevocationEntity, { kind: 'key', clientId: null, ...revocation }));
 }
 
 /** Appends a 'token' revocation in `manager`'s transaction; a jti already recorded is left as it is. */

@@ -3,6 +3,7 @@ import { MoreThan, type DataSource, type QueryDeepPartialEntity } from 'typeorm'
 import { notifyChange } from './change-notification.js';
 import { translateOutage } from './database-outage.js';
 import { SigningKeyEntity } from './entities/signing-key.entity.js';
+import { recordKeyRevocation } from './typeorm-revocation.repository.js';
 
 export class TypeOrmSigningKeyRepository extends SigningKeyRepository {
   constructor(private readonly dataSource: DataSource) {
@@ -39,10 +40,16 @@ export class TypeOrmSigningKeyRepository extends SigningKeyRepository {
     );
   }
 
-  rotate(key: SigningKeyRecord, at: Date, publishUntil: Date): Promise<void> {
+  rotate(key: SigningKeyRecord, at: Date, publishUntil: Date, options: { revokeSigned?: boolean } = {}): Promise<void> {
     return translateOutage(() =>
       this.dataSource.transaction(async (manager) => {
-        await manager.update(SigningKeyEntity, { status: 'active' }, { status: 'retired', retiredAt: at, publishUntil });
+        const retired = await manager.findOneBy(SigningKeyEntity, { status: 'active' });
+        await manager.update(
+          SigningKeyEntity,
+          { status: 'active' },
+          { status: 'retired', retiredAt: at, publishUntil: options.revokeSigned ? at : publishUntil },
+        );
+        if (retired && options.revokeSigned) await recordKeyRevocation(manager, { kid: retired.kid, expiresAt: publishUntil, revokedAt: at });
         await manager.insert(SigningKeyEntity, activeRow(key));
         await notifyChange(manager, { kind: 'signing-keys' });
       }),

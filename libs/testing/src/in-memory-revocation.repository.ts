@@ -20,6 +20,9 @@ export class InMemoryRevocationRepository extends RevocationRepository {
       ...mark,
     });
   }
+  revokeKey(kid: string, expiresAt: Date, at: Date): void {
+    this.records.push({ seq: String(++this.seq), kind: 'key', kid, expiresAt, revokedAt: at });
+  }
   async isRevoked(claims: AccessTokenClaims): Promise<boolean> {
     return this.records.some((r) => revocationMatches(r, claims));
   }

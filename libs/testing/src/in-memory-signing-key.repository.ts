@@ -1,7 +1,12 @@
 import { SigningKeyRepository, type SigningKeyRecord } from '@tessera/oauth-core';
+import type { InMemoryRevocationRepository } from './in-memory-revocation.repository.js';
 
 export class InMemorySigningKeyRepository extends SigningKeyRepository {
   readonly keys: SigningKeyRecord[] = [];
+
+  constructor(private readonly revocations?: InMemoryRevocationRepository) {
+    super();
+  }
 
   async listPublished(now: Date): Promise<SigningKeyRecord[]> {
     return this.keys
@@ -13,9 +18,11 @@ export class InMemorySigningKeyRepository extends SigningKeyRepository {
     this.keys.push(structuredClone({ ...key, status: 'active' as const }));
     return true;
   }
-  async rotate(key: SigningKeyRecord, at: Date, publishUntil: Date): Promise<void> {
+  async rotate(key: SigningKeyRecord, at: Date, publishUntil: Date, options: { revokeSigned?: boolean } = {}): Promise<void> {
     for (const k of this.keys) {
-      if (k.status === 'active') Object.assign(k, { status: 'retired', retiredAt: at, publishUntil });
+      if (k.status !== 'active') continue;
+      Object.assign(k, { status: 'retired', retiredAt: at, publishUntil: options.revokeSigned ? at : publishUntil });
+      if (options.revokeSigned) this.revocations?.revokeKey(k.kid, publishUntil, at);
     }
     this.keys.push(structuredClone({ ...key, status: 'active' as const }));
   }

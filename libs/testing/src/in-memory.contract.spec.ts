@@ -14,7 +14,7 @@ async function inMemoryPorts(): Promise<ContractPorts> {
     clients: new InMemoryClientRepository(revocations),
     accessTokens: new InMemoryAccessTokenRepository(revocations),
     revocations,
-    signingKeys: new InMemorySigningKeyRepository(),
+    signingKeys: new InMemorySigningKeyRepository(revocations),
     markIssuedBefore: async (m) => revocations.markIssuedBefore(m),
   };
 }

@@ -26,7 +26,7 @@ export const VERIFIABLE_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256
  * (A string key: passport-jwt copies the options with for…in, which drops symbols.)
  */
 const VERIFY = '__tesseraTokenGuardVerify';
-type Verify = (token: string, key: KeyObject) => Promise<AccessTokenClaims>;
+type Verify = (token: string, key: KeyObject) => Promise<AccessTokenClaims & { kid: string }>;
 type JwtVerifierFn = (token: string, key: unknown, options: Record<string, unknown>, done: (error: unknown, payload?: unknown) => void) => void;
 const Strategy = JwtStrategy as unknown as { JwtVerifier: JwtVerifierFn & { [VERIFY]?: true } };
 if (!Strategy.JwtVerifier[VERIFY]) {
@@ -49,15 +49,16 @@ export class JwtAccessTokenPassportStrategy extends PassportStrategy(JwtStrategy
     const clock = new SystemClock();
     // The key provider has already checked typ, alg and kid and found this key.
     const verify: Verify = async (token, key) => {
+      const { alg, kid } = decodeProtectedHeader(token);
       const verifier = new JwtAccessTokenVerifier({
         issuer: settings.issuer,
         audience: settings.audience,
-        algorithms: [decodeProtectedHeader(token).alg!],
+        algorithms: [alg!],
         getKey: () => key,
         clock,
         clockToleranceSeconds: settings.clockToleranceSeconds,
       });
-      return verifier.verify(token);
+      return { ...(await verifier.verify(token)), kid: kid! };
     };
     const keyProvider: SecretOrKeyProvider = (_request, token: string, done) => {
       resolveVerificationKey(token, algorithms, jwks).then(
@@ -74,7 +75,7 @@ export class JwtAccessTokenPassportStrategy extends PassportStrategy(JwtStrategy
   }
 
   /** passport-jwt hands over what the verifier returned: claims already checked against RFC 9068 §2.2. */
-  validate(claims: AccessTokenClaims): TokenRecord {
+  validate(claims: AccessTokenClaims & { kid: string }): TokenRecord {
     return {
       token: {
         subject: claims.sub,
@@ -88,6 +89,7 @@ export class JwtAccessTokenPassportStrategy extends PassportStrategy(JwtStrategy
       },
       issuedAt: claims.iat,
       grantId: claims.grantId ?? null,
+      kid: claims.kid,
     };
   }
 }

@@ -107,7 +107,7 @@ export function createTokenGuardRuntime(settings: TokenGuardSettings, now: () =>
   function onRevoked(entries: RevocationEntry[]): void {
     for (const entry of entries) list.add(entry);
     authenticator.forget((r) =>
-      entries.some((e) => revocationMatches(e, { jti: r.token.jti, clientId: r.token.clientId, sub: r.token.subject, grantId: r.grantId, iat: r.issuedAt })),
+      entries.some((e) => revocationMatches(e, { jti: r.token.jti, clientId: r.token.clientId, sub: r.token.subject, grantId: r.grantId, iat: r.issuedAt, kid: r.kid })),
     );
   }
   return { authenticator, follower };

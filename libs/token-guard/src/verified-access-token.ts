@@ -20,4 +20,6 @@ export interface TokenRecord {
   issuedAt: number;
   /** The grant the token descends from, when the token says (a JWT's `gid`). */
   grantId?: string | null;
+  /** The signing key of a JWT. */
+  kid?: string;
 }

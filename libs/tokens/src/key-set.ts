@@ -84,11 +84,14 @@ export class KeySet {
     });
   }
 
-  /** Retires the active key (published until the last token it signed has expired) and activates a new one. */
-  async rotate(algorithm: SigningAlgorithm = this.options.algorithm): Promise<void> {
+  /**
+   * Retires the active key (published until the last token it signed has expired) and activates a new one.
+   * `revokeSigned`: the old key may be compromised; it is unpublished at once and every token it signed is revoked.
+   */
+  async rotate(algorithm: SigningAlgorithm = this.options.algorithm, options: { revokeSigned?: boolean } = {}): Promise<void> {
     const key = await this.generate(algorithm);
     const now = this.clock.now();
-    await this.repo.rotate(key, now, new Date(now.getTime() + this.options.maxTokenTtlSeconds * 1000));
+    await this.repo.rotate(key, now, new Date(now.getTime() + this.options.maxTokenTtlSeconds * 1000), options);
     await this.reload();
   }
 

@@ -8,13 +8,14 @@ import { JSON_OPTION, type Command } from '../command.js';
 
 const rotate: Command = {
   name: 'keys rotate',
-  synopsis: `[--alg ${SIGNING_ALGORITHMS.join('|')}] [--json]`,
+  synopsis: `[--alg ${SIGNING_ALGORITHMS.join('|')}] [--revoke-tokens] [--json]`,
   summary: 'activate a new signing key; the old one stays published until its last token has expired',
   details: [
     '--alg ALG              algorithm of the new key; default TESSERA_SIGNING_ALG (ES256)',
+    '--revoke-tokens        the old key may be compromised: unpublish it now and revoke every token it signed',
     'Run it with the servers\' TESSERA_KEY_ENCRYPTION_KEY, so they can decrypt the new key.',
   ],
-  options: { alg: { type: 'string' }, ...JSON_OPTION },
+  options: { alg: { type: 'string' }, 'revoke-tokens': { type: 'boolean' }, ...JSON_OPTION },
   async run(ctx, { values }, io) {
     const alg = (values.alg as string | undefined) ?? ctx.tokens.signingAlgorithm;
     if (!SIGNING_ALGORITHMS.includes(alg as SigningAlgorithm)) {
@@ -42,7 +43,7 @@ const rotate: Command = {
       maxTokenTtlSeconds: ctx.tokens.maxAccessTokenTtl,
     });
     try {
-      await keys.rotate(alg as SigningAlgorithm);
+      await keys.rotate(alg as SigningAlgorithm, { revokeSigned: values['revoke-tokens'] === true });
     } finally {
       keys.close();
     }

@@ -53,13 +53,15 @@ export function clientResponse(client: Client, clientSecret: string | null): Rec
 /**
  * A revocation-feed entry on the wire. `type: "jti"` revokes one token until
  * `exp`; `type: "issued_before"` revokes every token of `client_id` (narrowed
- * to `sub` and/or `grant_id` when present) whose `iat` is below `iat_before`.
+ * to `sub` and/or `grant_id` when present) whose `iat` is below `iat_before`;
+ * `type: "kid"` revokes every JWT signed with the key `kid`.
  * Times are epoch seconds; `iat_before` is rounded up, so a token issued in
  * the same second as the revocation counts as revoked.
  */
 export function revocationWire(e: RevocationEntry): Record<string, unknown> {
   const exp = Math.ceil(e.expiresAt.getTime() / 1000);
   if (e.kind === 'token') return { seq: e.seq, type: 'jti', jti: e.jti, client_id: e.clientId, exp };
+  if (e.kind === 'key') return { seq: e.seq, type: 'kid', kid: e.kid, exp };
   return {
     seq: e.seq,
     type: 'issued_before',
@@ -77,7 +79,11 @@ export function parseRevocationWire(value: unknown): RevocationEntry | null {
   const v = value as Record<string, unknown>;
   const str = (x: unknown) => typeof x === 'string' && x.length > 0;
   const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-  if (typeof v.seq !== 'string' || !/^\d{1,19}$/.test(v.seq) || !str(v.client_id) || !num(v.exp)) return null;
+  if (typeof v.seq !== 'string' || !/^\d{1,19}$/.test(v.seq) || !num(v.exp)) return null;
+  if (v.type === 'kid') {
+    return str(v.kid) ? { kind: 'key', kid: v.kid as string, seq: v.seq, expiresAt: new Date(v.exp * 1000), revokedAt: new Date(0) } : null;
+  }
+  if (!str(v.client_id)) return null;
   const common = { seq: v.seq, clientId: v.client_id as string, expiresAt: new Date(v.exp * 1000), revokedAt: new Date(0) };
   if (v.type === 'jti' && str(v.jti)) return { kind: 'token', jti: v.jti as string, ...common };
   if (v.type === 'issued_before' && num(v.iat_before)) {

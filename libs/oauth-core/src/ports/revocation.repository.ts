@@ -7,6 +7,8 @@ import type { AccessTokenClaims } from '../domain/token.js';
  */
 export type Revocation =
   | { kind: 'token'; jti: string; clientId: string; expiresAt: Date; revokedAt: Date }
+  /** Every JWT signed with the signing key `kid` (a key retired because it may be compromised). */
+  | { kind: 'key'; kid: string; expiresAt: Date; revokedAt: Date }
   | {
       kind: 'issued-before';
       clientId: string;
@@ -22,8 +24,12 @@ export type Revocation =
 export type RevocationEntry = Revocation & { seq: string };
 
 /** True when `revocation` makes the token with these claims invalid. */
-export function revocationMatches(revocation: Revocation, claims: Pick<AccessTokenClaims, 'jti' | 'clientId' | 'sub' | 'grantId' | 'iat'>): boolean {
+export function revocationMatches(
+  revocation: Revocation,
+  claims: Pick<AccessTokenClaims, 'jti' | 'clientId' | 'sub' | 'grantId' | 'iat'> & { kid?: string | null },
+): boolean {
   if (revocation.kind === 'token') return revocation.jti === claims.jti;
+  if (revocation.kind === 'key') return revocation.kid === claims.kid;
   return (
     revocation.clientId === claims.clientId &&
     (revocation.subject == null || revocation.subject === claims.sub) &&

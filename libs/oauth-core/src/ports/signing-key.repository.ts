@@ -20,6 +20,10 @@ export abstract class SigningKeyRepository {
   abstract listPublished(now: Date): Promise<SigningKeyRecord[]>;
   /** Inserts `key` as the active key unless one already exists (concurrent first starts). True when inserted. */
   abstract insertFirst(key: SigningKeyRecord): Promise<boolean>;
-  /** In one transaction: retire the active key (published until `publishUntil`) and make `key` active. */
-  abstract rotate(key: SigningKeyRecord, at: Date, publishUntil: Date): Promise<void>;
+  /**
+   * In one transaction: retire the active key (published until `publishUntil`) and make `key` active.
+   * With `revokeSigned` (a key that may be compromised), the retired key is unpublished at once and a
+   * revocation of every token it signed is appended to the revocation log, kept until `publishUntil`.
+   */
+  abstract rotate(key: SigningKeyRecord, at: Date, publishUntil: Date, options?: { revokeSigned?: boolean }): Promise<void>;
 }

@@ -8,7 +8,9 @@ import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Entity({ name: 'revocations' })
 @Check(
   'revocations_kind_check',
-  `(kind = 'token' AND jti IS NOT NULL) OR (kind = 'issued-before' AND jti IS NULL AND issued_before IS NOT NULL)`,
+  `(kind = 'token' AND jti IS NOT NULL AND client_id IS NOT NULL AND kid IS NULL) ` +
+    `OR (kind = 'issued-before' AND jti IS NULL AND issued_before IS NOT NULL AND client_id IS NOT NULL AND kid IS NULL) ` +
+    `OR (kind = 'key' AND kid IS NOT NULL AND jti IS NULL AND client_id IS NULL)`,
 )
 @Index('revocations_jti_key', ['jti'], { unique: true })
 @Index('revocations_client_id_idx', ['clientId'])
@@ -22,13 +24,18 @@ export class RevocationEntity {
   seq: string;
 
   @Column({ name: 'kind', type: 'varchar', length: 16 })
-  kind: 'token' | 'issued-before';
+  kind: 'token' | 'issued-before' | 'key';
 
   @Column({ name: 'jti', type: 'varchar', length: 64, nullable: true })
   jti: string | null;
 
-  @Column({ name: 'client_id', type: 'varchar', length: 64 })
-  clientId: string;
+  /** Null for a 'key' revocation. */
+  @Column({ name: 'client_id', type: 'varchar', length: 64, nullable: true })
+  clientId: string | null;
+
+  /** The signing key of a 'key' revocation. */
+  @Column({ name: 'kid', type: 'varchar', length: 128, nullable: true })
+  kid: string | null;
 
   @Column({ name: 'subject', type: 'varchar', length: 255, nullable: true })
   subject: string | null;

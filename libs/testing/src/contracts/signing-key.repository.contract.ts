@@ -21,10 +21,11 @@ function aKey(overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
 const byKid = (keys: SigningKeyRecord[]) => [...keys].sort((a, b) => a.kid.localeCompare(b.kid));
 
 /** The behaviour every SigningKeyRepository shares; `makePorts` returns empty stores. */
-export function signingKeyRepositoryContract(name: string, makePorts: MakePorts<'signingKeys'>): void {
+export function signingKeyRepositoryContract(name: string, makePorts: MakePorts<'signingKeys' | 'revocations'>): void {
   describe(`${name}: SigningKeyRepository contract`, () => {
     let keys: ContractPorts['signingKeys'];
-    beforeEach(async () => ({ signingKeys: keys } = await makePorts()));
+    let revocations: ContractPorts['revocations'];
+    beforeEach(async () => ({ signingKeys: keys, revocations } = await makePorts()));
     const now = new Date('2026-03-01T00:00:00Z');
 
     it('publishes nothing at first', async () => {
@@ -70,6 +71,17 @@ export function signingKeyRepositoryContract(name: string, makePorts: MakePorts<
       expect(byKid(await keys.listPublished(new Date('2026-02-28T23:59:59.999Z')))).toEqual(byKid([retired, second]));
       expect(await keys.listPublished(publishUntil)).toEqual([second]); // published until, not at
       expect(await keys.insertFirst(aKey())).toBe(false);
+    });
+
+    it('rotates out a key that may be compromised: unpublished at once, every token it signed revoked in the log', async () => {
+      const first = aKey();
+      const second = aKey();
+      await keys.insertFirst(first);
+      const at = new Date('2026-02-01T00:00:00Z');
+      const tokensExpireBy = new Date('2026-02-02T00:00:00Z');
+      await keys.rotate(second, at, tokensExpireBy, { revokeSigned: true });
+      expect(await keys.listPublished(at)).toEqual([second]);
+      expect(await revocations.listAfter('0', 10)).toEqual([{ seq: expect.any(String), kind: 'key', kid: first.kid, expiresAt: tokensExpireBy, revokedAt: at }]);
     });
 
     it('rotates twice, keeping each retired key for its own window', async () => {
