@@ -72,7 +72,7 @@ describe('OpaqueAccessTokenStrategy', () => {
 
     expect(repo.tokens.get(hashToken(token))?.revokedAt).toEqual(at);
     expect(revocations.records).toEqual([
-      { kind: 'token', jti: claims.jti, clientId: claims.clientId, expiresAt: new Date(claims.exp * 1000), revokedAt: at },
+      { seq: '1', kind: 'token', jti: claims.jti, clientId: claims.clientId, expiresAt: new Date(claims.exp * 1000), revokedAt: at },
     ]);
     expect(await strategy.verify(token)).toBeNull();
   });
