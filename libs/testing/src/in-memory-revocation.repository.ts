@@ -20,6 +20,17 @@ export class InMemoryRevocationRepository extends RevocationRepository {
       ...mark,
     });
   }
+  /** The clients a subject-wide revocation marks (set by InMemoryClientRepository). */
+  clientIds: () => Iterable<string> = () => [];
+
+  async revokeGrant(clientId: string, grantId: string, issuedBefore: Date): Promise<void> {
+    this.markIssuedBefore({ clientId, grantId, issuedBefore });
+  }
+
+  async revokeSubject(subject: string, issuedBefore: Date): Promise<void> {
+    for (const clientId of [...this.clientIds()].sort()) this.markIssuedBefore({ clientId, subject, issuedBefore });
+  }
+
   async isRevoked(claims: AccessTokenClaims): Promise<boolean> {
     return this.records.some((r) => revocationMatches(r, claims));
   }
