@@ -2,7 +2,7 @@ import { createTestDatabase } from '@tessera/testing';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from './data-source.js';
 
-const TABLES = ['access_tokens', 'authorization_codes', 'clients', 'refresh_tokens', 'revocations', 'signing_keys'];
+const TABLES = ['access_tokens', 'authorization_codes', 'clients', 'refresh_tokens', 'revocations', 'signing_keys', 'users'];
 
 describe('migrations', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -27,13 +27,15 @@ describe('migrations', () => {
   it('run up on an empty database, leaving a schema the entities describe exactly', async () => {
     expect(await tables()).toEqual([]);
     const ran = await dataSource.runMigrations();
-    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1767225600000']);
+    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1767225600000', 'Users1767398400000']);
     expect(await tables()).toEqual(TABLES);
     const drift = await dataSource.driver.createSchemaBuilder().log();
     expect(drift.upQueries.map((q) => q.query)).toEqual([]);
   });
 
   it('revert cleanly down, and run up again', async () => {
+    await dataSource.undoLastMigration();
+    expect(await tables()).toEqual(TABLES.filter((t) => t !== 'users'));
     await dataSource.undoLastMigration();
     expect(await tables()).toEqual([]);
     expect(await dataSource.showMigrations()).toBe(true);

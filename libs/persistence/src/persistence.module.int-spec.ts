@@ -1,11 +1,14 @@
 import { Test } from '@nestjs/testing';
 import {
   AccessTokenRepository,
+  AuthorizationCodeRepository,
   ChangeFeed,
   ClientRepository,
   HealthCheck,
+  RefreshTokenRepository,
   RevocationRepository,
   SigningKeyRepository,
+  UserRepository,
   type ChangeEvent,
 } from '@tessera/oauth-core';
 import { aClient, createTestDatabase, someClaims } from '@tessera/testing';
@@ -14,6 +17,9 @@ import { isDatabaseOutage } from './database-outage.js';
 import { PersistenceModule } from './persistence.module.js';
 import { PostgresChangeFeed } from './postgres-change.feed.js';
 import { TypeOrmAccessTokenRepository } from './typeorm-access-token.repository.js';
+import { TypeOrmAuthorizationCodeRepository } from './typeorm-authorization-code.repository.js';
+import { TypeOrmRefreshTokenRepository } from './typeorm-refresh-token.repository.js';
+import { TypeOrmUserRepository } from './typeorm-user.repository.js';
 import { TypeOrmClientRepository } from './typeorm-client.repository.js';
 import { TypeOrmHealthCheck } from './typeorm-health.check.js';
 import { TypeOrmRevocationRepository } from './typeorm-revocation.repository.js';
@@ -40,12 +46,15 @@ describe('PersistenceModule', () => {
     }).compile();
     const app = await moduleRef.init();
 
-    expect(await query('SELECT name FROM migrations')).toEqual([{ name: 'InitialSchema1767225600000' }]);
+    expect(await query('SELECT name FROM migrations ORDER BY id')).toEqual([{ name: 'InitialSchema1767225600000' }, { name: 'Users1767398400000' }]);
     expect(app.get(ClientRepository)).toBeInstanceOf(TypeOrmClientRepository);
     expect(app.get(AccessTokenRepository)).toBeInstanceOf(TypeOrmAccessTokenRepository);
     expect(app.get(RevocationRepository)).toBeInstanceOf(TypeOrmRevocationRepository);
     expect(app.get(SigningKeyRepository)).toBeInstanceOf(TypeOrmSigningKeyRepository);
     expect(app.get(HealthCheck)).toBeInstanceOf(TypeOrmHealthCheck);
+    expect(app.get(UserRepository)).toBeInstanceOf(TypeOrmUserRepository);
+    expect(app.get(AuthorizationCodeRepository)).toBeInstanceOf(TypeOrmAuthorizationCodeRepository);
+    expect(app.get(RefreshTokenRepository)).toBeInstanceOf(TypeOrmRefreshTokenRepository);
     expect(app.get(ChangeFeed)).toBeInstanceOf(PostgresChangeFeed);
     await app.get(HealthCheck).ping();
 
