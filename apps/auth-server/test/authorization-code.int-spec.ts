@@ -123,11 +123,13 @@ describe.each(['opaque', 'jwt'] as const)('authorization_code and refresh_token 
     expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: description });
   });
 
-  it('refuses a code issued to another client', async () => {
+  it('refuses a code issued to another client, without spending it', async () => {
     const { code, codeVerifier } = await issueCode(spa.client_id, await aSignedInUser());
     const res = await token({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: REDIRECT_URI }, webAuth());
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'invalid authorization code' });
+    const own = await token({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: REDIRECT_URI, client_id: spa.client_id });
+    expect(own.status).toBe(200);
   });
 
   it('refuses a refresh token presented by another client, which keeps working for its own', async () => {

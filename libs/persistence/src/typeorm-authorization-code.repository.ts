@@ -15,11 +15,11 @@ export class TypeOrmAuthorizationCodeRepository extends AuthorizationCodeReposit
     });
   }
 
-  redeem(codeHash: string, at: Date): Promise<RedeemedAuthorizationCode | null> {
+  redeem(codeHash: string, clientId: string, at: Date): Promise<RedeemedAuthorizationCode | null> {
     return translateOutage(() =>
       this.dataSource.transaction(async (manager) => {
         // The row lock orders concurrent redemptions: the second one sees the first one's redeemed_at.
-        const row = await manager.findOne(AuthorizationCodeEntity, { where: { codeHash }, lock: { mode: 'pessimistic_write' } });
+        const row = await manager.findOne(AuthorizationCodeEntity, { where: { codeHash, clientId }, lock: { mode: 'pessimistic_write' } });
         if (!row) return null;
         if (!row.redeemedAt) await manager.update(AuthorizationCodeEntity, { codeHash }, { redeemedAt: at });
         return { code: toCode(row), previouslyRedeemedAt: row.redeemedAt };

@@ -8,9 +8,9 @@ export class InMemoryAuthorizationCodeRepository extends AuthorizationCodeReposi
     this.codes.set(codeHash, { code: structuredClone(code), redeemedAt: null });
   }
 
-  async redeem(codeHash: string, at: Date): Promise<RedeemedAuthorizationCode | null> {
+  async redeem(codeHash: string, clientId: string, at: Date): Promise<RedeemedAuthorizationCode | null> {
     const entry = this.codes.get(codeHash);
-    if (!entry) return null;
+    if (!entry || entry.code.clientId !== clientId) return null;
     const previouslyRedeemedAt = entry.redeemedAt;
     entry.redeemedAt ??= at;
     return { code: structuredClone(entry.code), previouslyRedeemedAt };

@@ -114,12 +114,13 @@ describe('AuthorizationCodeGrant (RFC 6749 §4.1.3, RFC 7636, RFC 9700)', () => 
     await expect(redeem(s, credentials, { code, code_verifier: verifier })).rejects.toMatchObject({ code: 'invalid_grant', description: expect.stringContaining('expired') });
   });
 
-  it('refuses a code issued to another client', async () => {
+  it('refuses a code issued to another client, which stays usable by its own', async () => {
     const s = userGrantsSetup();
     const a = await s.addClient();
-    const b = await s.addClient();
+    const b = await s.addClient('public');
     const { code, verifier } = await s.issueCode(a.client, await s.addUser());
     await expect(redeem(s, b.credentials, { code, code_verifier: verifier })).rejects.toMatchObject({ code: 'invalid_grant' });
+    await expect(redeem(s, a.credentials, { code, code_verifier: verifier })).resolves.toMatchObject({ tokenType: 'Bearer' });
   });
 
   it.each(['garbage', 'tsr_ac_' + 'A'.repeat(43)])('refuses the unknown code %j', async (code) => {

@@ -39,11 +39,10 @@ export class AuthorizationCodeGrant implements Grant {
     if (!AUTHORIZATION_CODE_SHAPE.test(codeValue)) throw OAuthError.invalidGrant('invalid authorization code');
 
     const now = this.clock.now();
-    const redeemed = await this.codes.redeem(hashToken(codeValue), now);
+    // §4.1.3: the code must have been issued to the authenticated client (another client's is not even spent).
+    const redeemed = await this.codes.redeem(hashToken(codeValue), client.clientId, now);
     if (!redeemed) throw OAuthError.invalidGrant('invalid authorization code');
     const { code, previouslyRedeemedAt } = redeemed;
-    // §4.1.3: the code must have been issued to the authenticated client.
-    if (code.clientId !== client.clientId) throw OAuthError.invalidGrant('invalid authorization code');
     if (previouslyRedeemedAt) {
       await this.refreshTokens.revokeGrant(code.clientId, code.grantId, now);
       throw OAuthError.invalidGrant('authorization code already used; the tokens issued from it are revoked');

@@ -35,7 +35,7 @@ export function authorizationCodeRepositoryContract(name: string, makePorts: Mak
       const hash = aHash();
       await codes.insert(hash, code);
       const at = new Date('2026-01-01T00:00:10.123Z');
-      expect(await codes.redeem(hash, at)).toEqual({ code, previouslyRedeemedAt: null });
+      expect(await codes.redeem(hash, clientId, at)).toEqual({ code, previouslyRedeemedAt: null });
     });
 
     it('reports a second redemption with the first one’s instant and the code’s grant', async () => {
@@ -43,20 +43,28 @@ export function authorizationCodeRepositoryContract(name: string, makePorts: Mak
       const hash = aHash();
       await codes.insert(hash, code);
       const first = new Date('2026-01-01T00:00:10.123Z');
-      await codes.redeem(hash, first);
-      expect(await codes.redeem(hash, new Date('2026-01-01T00:00:20Z'))).toEqual({ code, previouslyRedeemedAt: first });
+      await codes.redeem(hash, clientId, first);
+      expect(await codes.redeem(hash, clientId, new Date('2026-01-01T00:00:20Z'))).toEqual({ code, previouslyRedeemedAt: first });
     });
 
     it('lets exactly one of concurrent redemptions be the first', async () => {
       const hash = aHash();
       await codes.insert(hash, aCode());
       const at = new Date('2026-01-01T00:00:10Z');
-      const results = await Promise.all([1, 2, 3].map(() => codes.redeem(hash, at)));
+      const results = await Promise.all([1, 2, 3].map(() => codes.redeem(hash, clientId, at)));
       expect(results.filter((r) => r?.previouslyRedeemedAt === null)).toHaveLength(1);
     });
 
+    it('neither gives nor spends a code presented by another client', async () => {
+      const code = aCode();
+      const hash = aHash();
+      await codes.insert(hash, code);
+      expect(await codes.redeem(hash, 'another-client', new Date('2026-01-01T00:00:05Z'))).toBeNull();
+      expect(await codes.redeem(hash, clientId, new Date('2026-01-01T00:00:10Z'))).toEqual({ code, previouslyRedeemedAt: null });
+    });
+
     it('answers null for an unknown code, and refuses a duplicate hash', async () => {
-      expect(await codes.redeem(aHash(), new Date())).toBeNull();
+      expect(await codes.redeem(aHash(), clientId, new Date())).toBeNull();
       const hash = aHash();
       await codes.insert(hash, aCode());
       await expect(codes.insert(hash, aCode())).rejects.toThrow();
