@@ -34,7 +34,7 @@ describe.each(['opaque', 'jwt'] as const)('%s access tokens through oauth4webapi
 
   it('discovers the server', () => {
     expect(as.issuer).toBe(server.url);
-    expect(as.grant_types_supported).toEqual(['client_credentials']);
+    expect(as.grant_types_supported).toEqual(['client_credentials', 'authorization_code', 'refresh_token']);
   });
 
   it('gets, introspects and revokes a token', async () => {

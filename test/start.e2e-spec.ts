@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { migrations } from '@tessera/persistence';
 import { createTestDatabase } from '@tessera/testing';
-import { ClientSecretHasher } from '@tessera/tokens';
+import { ClientSecretHasher, ScryptPasswordHasher } from '@tessera/tokens';
 import pg from 'pg';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -26,12 +26,15 @@ describe('operator CLI (npm run cli) on a real database', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
 
   /** Runs scripts/cli.mjs with only the variables given (no developer TESSERA_* leaking in). */
-  const cli = (...args: string[]) =>
+  const cli = (...args: string[]) => cliWithInput(undefined, ...args);
+  /** With `input`, standard input is a pipe carrying it, then closed. */
+  const cliWithInput = (input: string | undefined, ...args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn(process.execPath, ['scripts/cli.mjs', ...args], {
         cwd: ROOT,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db?.url, TESSERA_CLIENT_SECRET_PEPPER: PEPPER },
       });
+      if (input !== undefined) child.stdin.end(input);
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
@@ -124,4 +127,44 @@ describe('operator CLI (npm run cli) on a real database', () => {
       expect.objectContaining({ kid: first.active_kid, alg: 'EdDSA', status: 'retired' }),
     ]);
   }, 60_000);
+
+  it('creates, lists, re-passwords and disables users; a disabled user\'s tokens are revoked at every client', async () => {
+    const query = async (sql: string, params: unknown[] = []) => {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        return (await client.query(sql, params)).rows;
+      } finally {
+        await client.end();
+      }
+    };
+    const alice = await json('users', 'create', 'Alice', '--password', 'correct horse');
+    expect(alice).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), username: 'Alice', created_at: expect.any(String), disabled_at: null });
+    const bob = await cliWithInput('battery staple\n', 'users', 'create', 'bob');
+    expect(bob).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Created user bob \(id [0-9a-f-]{36}\)\.\n$/) });
+    expect(await cli('users', 'create', 'ALICE', '--password', 'correct horse')).toMatchObject({ code: 1, stderr: expect.stringContaining('username "ALICE" is taken') });
+    expect(await cli('users', 'create', 'carol', '--password', 'short')).toMatchObject({ code: 1, stderr: expect.stringContaining('8 to 1024') });
+    expect((await json('users', 'list')).map((u: { username: string }) => u.username)).toEqual(['Alice', 'bob']);
+
+    const [{ password_hash: before }] = await query('SELECT password_hash FROM users WHERE id = $1', [alice.id]);
+    expect(before).toMatch(/^scrypt\$ln=1[5-9],r=8,p=1\$/);
+    expect(await cliWithInput('new password here\n', 'users', 'set-password', 'alice', '--password', '-')).toMatchObject({ code: 0 });
+    const [{ password_hash: after }] = await query('SELECT password_hash FROM users WHERE id = $1', [alice.id]);
+    expect(await new ScryptPasswordHasher().verify('new password here', after)).toBe(true);
+    expect(await new ScryptPasswordHasher().verify('correct horse', after)).toBe(false);
+
+    const web = await json('clients', 'create', '--name', 'web', '--scope', 'read', '--redirect-uri', 'https://app.example/cb', '--grant-types', 'authorization_code,refresh_token');
+    expect(web).toMatchObject({ grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['https://app.example/cb'] });
+    const spa = await json('clients', 'create', '--name', 'spa', '--scope', 'read', '--redirect-uri', 'http://127.0.0.1:8080/cb', '--auth-method', 'none');
+    expect(spa).not.toHaveProperty('client_secret');
+    expect(spa).toMatchObject({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] });
+
+    expect(await cli('users', 'disable', 'alice')).toMatchObject({ code: 0, stdout: 'Disabled user Alice; their tokens no longer work.\n' });
+    const marks = await query(`SELECT client_id FROM revocations WHERE kind = 'issued-before' AND subject = $1 ORDER BY client_id`, [alice.id]);
+    const clientIds = (await query('SELECT client_id FROM clients ORDER BY client_id')).map((r) => r.client_id);
+    expect(marks.map((r) => r.client_id)).toEqual(clientIds);
+    expect(clientIds).toEqual(expect.arrayContaining([web.client_id, spa.client_id]));
+    expect((await json('users', 'list')).find((u: { id: string }) => u.id === alice.id).disabled_at).toEqual(expect.any(String));
+    expect(await cli('users', 'disable', 'nobody')).toMatchObject({ code: 1, stderr: 'error: no user nobody\n' });
+  });
 });

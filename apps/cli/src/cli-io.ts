@@ -2,6 +2,8 @@
 export interface CliIo {
   out: { write(text: string): unknown };
   err: { write(text: string): unknown };
+  /** Standard input, for secrets that should not appear on the command line. */
+  in?: { isTTY?: boolean; readAll(): Promise<string> };
 }
 
 /** A failure to report in one line, without a stack trace. Exit code 1. */

@@ -7,8 +7,9 @@ import type { Command, OptionValues } from './command.js';
 import { clientCommands } from './commands/clients.command.js';
 import { keyCommands } from './commands/keys.command.js';
 import { migrateCommands } from './commands/migrate.command.js';
+import { userCommands } from './commands/users.command.js';
 
-export const COMMANDS: Command[] = [...clientCommands, ...keyCommands, ...migrateCommands];
+export const COMMANDS: Command[] = [...clientCommands, ...userCommands, ...keyCommands, ...migrateCommands];
 
 const PROGRAM = 'npm run cli --';
 

@@ -8,8 +8,8 @@ describe('loadAuthServerConfig', () => {
     const c = loadAuthServerConfig(base);
     expect(c.http.port).toBe(3000);
     expect(c.issuer.url).toBe('http://localhost:3000');
-    expect(c.tokens).toMatchObject({ accessTokenTtl: 3600, signingAlgorithm: 'ES256' });
-    expect(c.features.grants).toEqual(['client_credentials']);
+    expect(c.tokens).toMatchObject({ accessTokenTtl: 3600, signingAlgorithm: 'ES256', authorizationCodeTtl: 60, refreshTokenTtl: 30 * 86400 });
+    expect(c.features.grants).toEqual(['client_credentials', 'authorization_code', 'refresh_token']);
     expect(c.features.registration).toBeNull();
   });
 

@@ -1,6 +1,6 @@
 import { ConfigError, EnvReader } from './env-reader.js';
 
-export const SUPPORTED_GRANTS = ['client_credentials'] as const;
+export const SUPPORTED_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
 export type GrantType = (typeof SUPPORTED_GRANTS)[number];
 export const SIGNING_ALGS = ['ES256', 'EdDSA', 'RS256'] as const;
 
@@ -14,6 +14,10 @@ export interface AuthServerConfig {
     signingAlgorithm: (typeof SIGNING_ALGS)[number];
     keyEncryptionKey?: string;
     clientSecretPepper?: string;
+    /** Seconds an authorization code stays redeemable. */
+    authorizationCodeTtl: number;
+    /** Seconds each refresh token lives (rotation issues a new one). */
+    refreshTokenTtl: number;
   };
   revocations: { purgeIntervalSeconds: number; heartbeatSeconds: number };
   features: {
@@ -46,6 +50,8 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
       signingAlgorithm: r.oneOf('TESSERA_SIGNING_ALG', SIGNING_ALGS, 'ES256'),
       keyEncryptionKey: r.secret('TESSERA_KEY_ENCRYPTION_KEY', 32),
       clientSecretPepper: r.secret('TESSERA_CLIENT_SECRET_PEPPER', 16),
+      authorizationCodeTtl: r.int('TESSERA_AUTHORIZATION_CODE_TTL', 60, 10, 600),
+      refreshTokenTtl: r.int('TESSERA_REFRESH_TOKEN_TTL', 30 * 86400, 60, 365 * 86400),
     },
     revocations: {
       purgeIntervalSeconds: r.int('TESSERA_REVOCATION_PURGE_INTERVAL', 60, 1, 86400),

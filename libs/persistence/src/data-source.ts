@@ -5,8 +5,10 @@ import { ClientEntity } from './entities/client.entity.js';
 import { RefreshTokenEntity } from './entities/refresh-token.entity.js';
 import { RevocationEntity } from './entities/revocation.entity.js';
 import { SigningKeyEntity } from './entities/signing-key.entity.js';
+import { UserEntity } from './entities/user.entity.js';
 import { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema.migration.js';
 import { SigningKeyRevocations1767400000000 } from './migrations/1767400000000-signing-key-revocations.migration.js';
+import { Users1767398400000 } from './migrations/1767398400000-users.migration.js';
 
 /** Explicit lists, never globs (a glob also matches barrels, or silently nothing). */
 export const entities = [
@@ -16,8 +18,9 @@ export const entities = [
   AuthorizationCodeEntity,
   SigningKeyEntity,
   RevocationEntity,
+  UserEntity,
 ];
-export const migrations = [InitialSchema1767225600000, SigningKeyRevocations1767400000000];
+export const migrations = [InitialSchema1767225600000, Users1767398400000, SigningKeyRevocations1767400000000];
 
 /** A request must fail fast, not hang, when PostgreSQL is down or stuck. */
 export const CONNECT_TIMEOUT_MS = 2000;

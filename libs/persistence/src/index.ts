@@ -14,3 +14,7 @@ export * from './entities/refresh-token.entity.js';
 export * from './entities/authorization-code.entity.js';
 export * from './entities/signing-key.entity.js';
 export * from './entities/revocation.entity.js';
+export * from './typeorm-user.repository.js';
+export * from './typeorm-authorization-code.repository.js';
+export * from './typeorm-refresh-token.repository.js';
+export * from './entities/user.entity.js';

@@ -2,7 +2,7 @@ import { createTestDatabase } from '@tessera/testing';
 import type { DataSource } from 'typeorm';
 import { createDataSource, migrations } from './data-source.js';
 
-const TABLES = ['access_tokens', 'authorization_codes', 'clients', 'refresh_tokens', 'revocations', 'signing_keys'];
+const TABLES = ['access_tokens', 'authorization_codes', 'clients', 'refresh_tokens', 'revocations', 'signing_keys', 'users'];
 
 describe('migrations', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -1,11 +1,14 @@
 import { Test } from '@nestjs/testing';
 import {
   AccessTokenRepository,
+  AuthorizationCodeRepository,
   ChangeFeed,
   ClientRepository,
   HealthCheck,
+  RefreshTokenRepository,
   RevocationRepository,
   SigningKeyRepository,
+  UserRepository,
   type ChangeEvent,
 } from '@tessera/oauth-core';
 import { aClient, createTestDatabase, someClaims } from '@tessera/testing';
@@ -15,6 +18,9 @@ import { isDatabaseOutage } from './database-outage.js';
 import { PersistenceModule } from './persistence.module.js';
 import { PostgresChangeFeed } from './postgres-change.feed.js';
 import { TypeOrmAccessTokenRepository } from './typeorm-access-token.repository.js';
+import { TypeOrmAuthorizationCodeRepository } from './typeorm-authorization-code.repository.js';
+import { TypeOrmRefreshTokenRepository } from './typeorm-refresh-token.repository.js';
+import { TypeOrmUserRepository } from './typeorm-user.repository.js';
 import { TypeOrmClientRepository } from './typeorm-client.repository.js';
 import { TypeOrmHealthCheck } from './typeorm-health.check.js';
 import { TypeOrmRevocationRepository } from './typeorm-revocation.repository.js';
@@ -47,6 +53,9 @@ describe('PersistenceModule', () => {
     expect(app.get(RevocationRepository)).toBeInstanceOf(TypeOrmRevocationRepository);
     expect(app.get(SigningKeyRepository)).toBeInstanceOf(TypeOrmSigningKeyRepository);
     expect(app.get(HealthCheck)).toBeInstanceOf(TypeOrmHealthCheck);
+    expect(app.get(UserRepository)).toBeInstanceOf(TypeOrmUserRepository);
+    expect(app.get(AuthorizationCodeRepository)).toBeInstanceOf(TypeOrmAuthorizationCodeRepository);
+    expect(app.get(RefreshTokenRepository)).toBeInstanceOf(TypeOrmRefreshTokenRepository);
     expect(app.get(ChangeFeed)).toBeInstanceOf(PostgresChangeFeed);
     await app.get(HealthCheck).ping();
 

@@ -2,6 +2,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import {
   AccessTokenRepository,
+  AuthorizationCodeRepository,
+  RefreshTokenRepository,
+  UserRepository,
   ChangeFeed,
   ClientRepository,
   HealthCheck,
@@ -13,6 +16,9 @@ import { dataSourceOptions } from './data-source.js';
 import { isDatabaseOutage } from './database-outage.js';
 import { PostgresChangeFeed } from './postgres-change.feed.js';
 import { TypeOrmAccessTokenRepository } from './typeorm-access-token.repository.js';
+import { TypeOrmAuthorizationCodeRepository } from './typeorm-authorization-code.repository.js';
+import { TypeOrmRefreshTokenRepository } from './typeorm-refresh-token.repository.js';
+import { TypeOrmUserRepository } from './typeorm-user.repository.js';
 import { TypeOrmClientRepository } from './typeorm-client.repository.js';
 import { TypeOrmHealthCheck } from './typeorm-health.check.js';
 import { TypeOrmRevocationRepository } from './typeorm-revocation.repository.js';
@@ -55,7 +61,10 @@ export class PersistenceModule {
       providers: [
         { provide: ClientRepository, ...withDataSource((ds) => new TypeOrmClientRepository(ds, options.maxTokenTtlSeconds)) },
         { provide: AccessTokenRepository, ...withDataSource((ds) => new TypeOrmAccessTokenRepository(ds)) },
-        { provide: RevocationRepository, ...withDataSource((ds) => new TypeOrmRevocationRepository(ds)) },
+        { provide: RevocationRepository, ...withDataSource((ds) => new TypeOrmRevocationRepository(ds, options.maxTokenTtlSeconds)) },
+        { provide: AuthorizationCodeRepository, ...withDataSource((ds) => new TypeOrmAuthorizationCodeRepository(ds)) },
+        { provide: RefreshTokenRepository, ...withDataSource((ds) => new TypeOrmRefreshTokenRepository(ds, options.maxTokenTtlSeconds)) },
+        { provide: UserRepository, ...withDataSource((ds) => new TypeOrmUserRepository(ds, options.maxTokenTtlSeconds)) },
         { provide: SigningKeyRepository, ...withDataSource((ds) => new TypeOrmSigningKeyRepository(ds)) },
         { provide: HealthCheck, ...withDataSource((ds) => new TypeOrmHealthCheck(ds)) },
         {
@@ -68,7 +77,17 @@ export class PersistenceModule {
           }),
         },
       ],
-      exports: [ClientRepository, AccessTokenRepository, RevocationRepository, SigningKeyRepository, ChangeFeed, HealthCheck],
+      exports: [
+        ClientRepository,
+        AccessTokenRepository,
+        RevocationRepository,
+        AuthorizationCodeRepository,
+        RefreshTokenRepository,
+        UserRepository,
+        SigningKeyRepository,
+        ChangeFeed,
+        HealthCheck,
+      ],
     };
   }
 }

@@ -3,10 +3,8 @@ import type { DataSource } from 'typeorm';
 import { notifyChange } from './change-notification.js';
 import { translateOutage } from './database-outage.js';
 import { ClientEntity } from './entities/client.entity.js';
-import { recordIssuedBefore } from './typeorm-revocation.repository.js';
+import { DEFAULT_MAX_TOKEN_TTL_SECONDS, recordIssuedBefore } from './typeorm-revocation.repository.js';
 
-/** Used when no longest token lifetime is configured: how long an issued-before mark must be kept. */
-export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 86_400;
 
 export class TypeOrmClientRepository extends ClientRepository {
   /** @param maxTokenTtlSeconds the longest lifetime of any token, so an issued-before mark can be purged after it. */

@@ -2,11 +2,31 @@ import { RevocationRepository, type AccessTokenClaims, type RevocationEntry } fr
 import type { DataSource, EntityManager } from 'typeorm';
 import { notifyChange } from './change-notification.js';
 import { translateOutage } from './database-outage.js';
+import { ClientEntity } from './entities/client.entity.js';
 import { RevocationEntity } from './entities/revocation.entity.js';
 
+/** Used when no longest token lifetime is configured: how long an issued-before mark must be kept. */
+export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 86_400;
+
 export class TypeOrmRevocationRepository extends RevocationRepository {
-  constructor(private readonly dataSource: DataSource) {
+  /** @param maxTokenTtlSeconds the longest lifetime of any access token, so an issued-before mark can be purged after it. */
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly maxTokenTtlSeconds = DEFAULT_MAX_TOKEN_TTL_SECONDS,
+  ) {
     super();
+  }
+
+  revokeGrant(clientId: string, grantId: string, issuedBefore: Date): Promise<void> {
+    return translateOutage(() =>
+      this.dataSource.transaction((manager) => recordGrantRevocation(manager, { clientId, grantId, issuedBefore }, this.maxTokenTtlSeconds)),
+    );
+  }
+
+  revokeSubject(subject: string, issuedBefore: Date): Promise<void> {
+    return translateOutage(() =>
+      this.dataSource.transaction((manager) => recordSubjectRevocation(manager, { subject, issuedBefore }, this.maxTokenTtlSeconds)),
+    );
   }
 
   revokeToken(jti: string, clientId: string, expiresAt: Date, at: Date): Promise<void> {
@@ -115,4 +135,33 @@ export async function recordIssuedBefore(
   mark: { clientId: string; subject?: string | null; grantId?: string | null; issuedBefore: Date; expiresAt: Date; revokedAt: Date },
 ): Promise<void> {
   await appendToLog(manager, () => manager.insert(RevocationEntity, { kind: 'issued-before', subject: null, grantId: null, ...mark }));
+}
+
+/** Appends an issued-before mark for one grant of a client, in `manager`'s transaction. */
+export async function recordGrantRevocation(
+  manager: EntityManager,
+  mark: { clientId: string; grantId: string; issuedBefore: Date },
+  maxTokenTtlSeconds: number,
+): Promise<void> {
+  await recordIssuedBefore(manager, {
+    ...mark,
+    expiresAt: new Date(mark.issuedBefore.getTime() + maxTokenTtlSeconds * 1000),
+    revokedAt: mark.issuedBefore,
+  });
+}
+
+/**
+ * Appends an issued-before mark for a subject at every client, in `manager`'s
+ * transaction (a mark always names its client, which is what the feed carries).
+ */
+export async function recordSubjectRevocation(
+  manager: EntityManager,
+  mark: { subject: string; issuedBefore: Date },
+  maxTokenTtlSeconds: number,
+): Promise<void> {
+  const clients = await manager.find(ClientEntity, { select: { clientId: true }, order: { clientId: 'ASC' } });
+  const expiresAt = new Date(mark.issuedBefore.getTime() + maxTokenTtlSeconds * 1000);
+  for (const { clientId } of clients) {
+    await recordIssuedBefore(manager, { clientId, subject: mark.subject, issuedBefore: mark.issuedBefore, expiresAt, revokedAt: mark.issuedBefore });
+  }
 }

@@ -1,5 +1,8 @@
 import {
   accessTokenRepositoryContract,
+  authorizationCodeRepositoryContract,
+  refreshTokenRepositoryContract,
+  userRepositoryContract,
   clientRepositoryContract,
   aClient,
   createTestDatabase,
@@ -12,7 +15,10 @@ import type { DataSource } from 'typeorm';
 import { createDataSource } from './data-source.js';
 import { RevocationEntity } from './entities/revocation.entity.js';
 import { TypeOrmAccessTokenRepository } from './typeorm-access-token.repository.js';
+import { TypeOrmAuthorizationCodeRepository } from './typeorm-authorization-code.repository.js';
 import { TypeOrmClientRepository } from './typeorm-client.repository.js';
+import { TypeOrmRefreshTokenRepository } from './typeorm-refresh-token.repository.js';
+import { TypeOrmUserRepository } from './typeorm-user.repository.js';
 import { recordIssuedBefore, TypeOrmRevocationRepository } from './typeorm-revocation.repository.js';
 import { TypeOrmSigningKeyRepository } from './typeorm-signing-key.repository.js';
 
@@ -30,12 +36,15 @@ afterAll(async () => {
 });
 
 async function typeOrmPorts(): Promise<ContractPorts> {
-  await dataSource.query('TRUNCATE clients, access_tokens, refresh_tokens, authorization_codes, signing_keys, revocations');
+  await dataSource.query('TRUNCATE clients, access_tokens, refresh_tokens, authorization_codes, signing_keys, revocations, users');
   return {
     clients: new TypeOrmClientRepository(dataSource),
     accessTokens: new TypeOrmAccessTokenRepository(dataSource),
     revocations: new TypeOrmRevocationRepository(dataSource),
     signingKeys: new TypeOrmSigningKeyRepository(dataSource),
+    users: new TypeOrmUserRepository(dataSource),
+    authorizationCodes: new TypeOrmAuthorizationCodeRepository(dataSource),
+    refreshTokens: new TypeOrmRefreshTokenRepository(dataSource),
     markIssuedBefore: (mark) =>
       dataSource.transaction((m) => recordIssuedBefore(m, { expiresAt: new Date('2027-01-01T00:00:00Z'), revokedAt: mark.issuedBefore, ...mark })),
   };
@@ -45,6 +54,9 @@ clientRepositoryContract('TypeORM', typeOrmPorts);
 accessTokenRepositoryContract('TypeORM', typeOrmPorts);
 revocationRepositoryContract('TypeORM', typeOrmPorts);
 signingKeyRepositoryContract('TypeORM', typeOrmPorts);
+userRepositoryContract('TypeORM', typeOrmPorts);
+authorizationCodeRepositoryContract('TypeORM', typeOrmPorts);
+refreshTokenRepositoryContract('TypeORM', typeOrmPorts);
 
 describe('TypeORM revocation rows (what the revocation feed will read)', () => {
   it('appends one row per revoked jti, in seq order, with the token client and expiry', async () => {

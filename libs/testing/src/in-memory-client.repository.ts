@@ -6,6 +6,7 @@ export class InMemoryClientRepository extends ClientRepository {
 
   constructor(private readonly revocations?: InMemoryRevocationRepository) {
     super();
+    if (revocations) revocations.clientIds = () => this.clients.keys();
   }
 
   async findById(clientId: string): Promise<Client | null> {

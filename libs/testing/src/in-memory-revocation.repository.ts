@@ -23,6 +23,18 @@ export class InMemoryRevocationRepository extends RevocationRepository {
   revokeKey(kid: string, expiresAt: Date, at: Date): void {
     this.records.push({ seq: String(++this.seq), kind: 'key', kid, expiresAt, revokedAt: at });
   }
+
+  /** The clients a subject-wide revocation marks (set by InMemoryClientRepository). */
+  clientIds: () => Iterable<string> = () => [];
+
+  async revokeGrant(clientId: string, grantId: string, issuedBefore: Date): Promise<void> {
+    this.markIssuedBefore({ clientId, grantId, issuedBefore });
+  }
+
+  async revokeSubject(subject: string, issuedBefore: Date): Promise<void> {
+    for (const clientId of [...this.clientIds()].sort()) this.markIssuedBefore({ clientId, subject, issuedBefore });
+  }
+
   async isRevoked(claims: AccessTokenClaims): Promise<boolean> {
     return this.records.some((r) => revocationMatches(r, claims));
   }

@@ -6,3 +6,4 @@ export * from './key-encryption.js';
 export * from './key-set.js';
 export * from './opaque-access-token.strategy.js';
 export * from './token-hash.js';
+export * from './scrypt-password.hasher.js';

@@ -5,6 +5,9 @@ import {
   AccessTokenInspector,
   AccessTokenIssuer,
   AccessTokenRepository,
+  AuthorizationCodeGrant,
+  AuthorizationCodeIssuer,
+  AuthorizationCodeRepository,
   authorizationServerMetadata,
   CachingClientRepository,
   ChangeFeed,
@@ -15,6 +18,9 @@ import {
   Clock,
   IntrospectionEndpoint,
   RandomSource,
+  RefreshTokenGrant,
+  RefreshTokenIssuer,
+  RefreshTokenRepository,
   RegistrationEndpoint,
   RevocationEndpoint,
   RevocationFeedEndpoint,
@@ -23,6 +29,7 @@ import {
   SigningKeyRepository,
   SystemClock,
   TokenEndpoint,
+  UserRepository,
   type Grant,
 } from '@tessera/oauth-core';
 import { ClientSecretHasher, CryptoRandomSource, JwtAccessTokenStrategy, KeySet, OpaqueAccessTokenStrategy } from '@tessera/tokens';
@@ -42,12 +49,19 @@ const GRANTS = Symbol('GRANTS');
 
 interface GrantDeps {
   issuer: AccessTokenIssuer;
+  refreshTokenIssuer: RefreshTokenIssuer;
+  codes: AuthorizationCodeRepository;
+  refreshTokens: RefreshTokenRepository;
+  users: UserRepository;
+  clock: Clock;
   config: AuthServerConfig;
 }
 
 /** Every grant Tessera knows. A grant that is not enabled is not registered, so it answers unsupported_grant_type. */
 const GRANT_FACTORIES: Record<GrantType, (d: GrantDeps) => Grant> = {
   client_credentials: (d) => new ClientCredentialsGrant(d.issuer, d.config.issuer.url),
+  authorization_code: (d) => new AuthorizationCodeGrant(d.codes, d.users, d.refreshTokens, d.issuer, d.refreshTokenIssuer, d.clock),
+  refresh_token: (d) => new RefreshTokenGrant(d.refreshTokens, d.users, d.issuer, d.refreshTokenIssuer, d.clock),
 };
 
 @Injectable()
@@ -128,9 +142,29 @@ export class OAuthModule {
           inject: [CACHED_CLIENTS, SecretHasher],
         },
         {
+          provide: RefreshTokenIssuer,
+          useFactory: (repo: RefreshTokenRepository, random: RandomSource, clock: Clock) =>
+            new RefreshTokenIssuer(repo, random, clock, config.tokens.refreshTokenTtl),
+          inject: [RefreshTokenRepository, RandomSource, Clock],
+        },
+        {
+          // What the authorization endpoint calls once the user has signed in and consented.
+          provide: AuthorizationCodeIssuer,
+          useFactory: (repo: AuthorizationCodeRepository, random: RandomSource, clock: Clock) =>
+            new AuthorizationCodeIssuer(repo, random, clock, config.tokens.authorizationCodeTtl),
+          inject: [AuthorizationCodeRepository, RandomSource, Clock],
+        },
+        {
           provide: GRANTS,
-          useFactory: (issuer: AccessTokenIssuer) => config.features.grants.map((g) => GRANT_FACTORIES[g]({ issuer, config })),
-          inject: [AccessTokenIssuer],
+          useFactory: (
+            issuer: AccessTokenIssuer,
+            refreshTokenIssuer: RefreshTokenIssuer,
+            codes: AuthorizationCodeRepository,
+            refreshTokens: RefreshTokenRepository,
+            users: UserRepository,
+            clock: Clock,
+          ) => config.features.grants.map((g) => GRANT_FACTORIES[g]({ issuer, refreshTokenIssuer, codes, refreshTokens, users, clock, config })),
+          inject: [AccessTokenIssuer, RefreshTokenIssuer, AuthorizationCodeRepository, RefreshTokenRepository, UserRepository, Clock],
         },
         {
           provide: TokenEndpoint,
@@ -144,8 +178,9 @@ export class OAuthModule {
         },
         {
           provide: RevocationEndpoint,
-          useFactory: (auth: ClientAuthenticator, inspector: AccessTokenInspector, clock: Clock) => new RevocationEndpoint(auth, inspector, clock),
-          inject: [ClientAuthenticator, AccessTokenInspector, Clock],
+          useFactory: (auth: ClientAuthenticator, inspector: AccessTokenInspector, clock: Clock, refreshTokens: RefreshTokenRepository) =>
+            new RevocationEndpoint(auth, inspector, clock, refreshTokens),
+          inject: [ClientAuthenticator, AccessTokenInspector, Clock, RefreshTokenRepository],
         },
         {
           provide: ClientRegistrar,

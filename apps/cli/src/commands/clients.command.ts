@@ -23,6 +23,7 @@ const FLAG_OF: Record<string, string> = {
   access_token_format: '--format',
   access_token_lifetime: '--ttl',
   resources: '--resource',
+  redirect_uris: '--redirect-uri',
 };
 
 function services(ctx: CliContext) {
@@ -53,6 +54,7 @@ function metadataFrom(values: OptionValues): Record<string, unknown> {
     // A non-number is passed on as it is, so the core rejects it with its usual message.
     access_token_lifetime: ttl === undefined ? undefined : /^\d+$/.test(ttl) ? Number(ttl) : ttl,
     resources: values.resource,
+    redirect_uris: values['redirect-uri'],
   };
 }
 
@@ -69,14 +71,17 @@ async function findOrFail(clients: TypeOrmClientRepository, clientId: string): P
 const create: Command = {
   name: 'clients create',
   synopsis:
-    '--name NAME --scope "a b" [--grant-types client_credentials] [--auth-method client_secret_basic|client_secret_post] ' +
-    '[--format opaque|jwt] [--ttl SECONDS] [--resource URI ...] [--json]',
-  summary: 'register a client; prints its client_id and client_secret (shown only this once)',
+    '--name NAME --scope "a b" [--grant-types client_credentials] [--auth-method client_secret_basic|client_secret_post|none] ' +
+    '[--redirect-uri URI ...] [--format opaque|jwt] [--ttl SECONDS] [--resource URI ...] [--json]',
+  summary: 'register a client; prints its client_id and client_secret (shown only this once; none for a public client)',
   details: [
     '--name NAME            client_name (required)',
     '--scope "a b"          scopes the client may request, space-separated (required)',
-    '--grant-types LIST     comma- or space-separated; default client_credentials',
-    '--auth-method METHOD   client_secret_basic (default) or client_secret_post',
+    '--grant-types LIST     comma- or space-separated: client_credentials (default with no --redirect-uri),',
+    '                       authorization_code (default with one), refresh_token',
+    '--auth-method METHOD   client_secret_basic (default), client_secret_post, or none (a public client: a',
+    '                       single-page or native app, authorization_code and refresh_token only, PKCE as its proof)',
+    '--redirect-uri URI     a redirect URI for authorization_code (https, or http on loopback); repeatable',
     '--format FORMAT        access tokens as opaque (default) or jwt',
     '--ttl SECONDS          access-token lifetime; default the server\'s TESSERA_ACCESS_TOKEN_TTL',
     '--resource URI         an RFC 8707 resource (audience) the client may ask for; repeatable',
@@ -90,6 +95,7 @@ const create: Command = {
     format: { type: 'string' },
     ttl: { type: 'string' },
     resource: { type: 'string', multiple: true },
+    'redirect-uri': { type: 'string', multiple: true },
     ...JSON_OPTION,
   },
   async run(ctx, { values }, io) {
@@ -109,14 +115,15 @@ const create: Command = {
       [
         `Created client ${JSON.stringify(client.clientName)}`,
         `  client_id:      ${client.clientId}`,
-        `  client_secret:  ${clientSecret}`,
+        `  client_secret:  ${clientSecret ?? '(none: a public client)'}`,
         `  auth method:    ${client.tokenEndpointAuthMethod}`,
         `  grant types:    ${client.grantTypes.join(', ')}`,
         `  scope:          ${formatScope(client.scopes)}`,
         `  token format:   ${client.accessTokenFormat}`,
         `  token lifetime: ${client.accessTokenTtl === null ? 'server default' : `${client.accessTokenTtl}s`}`,
         ...(client.resources.length > 0 ? [`  resources:      ${client.resources.join(' ')}`] : []),
-        'Store the client secret now: it is not shown again (only its hash is kept).',
+        ...(client.redirectUris.length > 0 ? [`  redirect URIs:  ${client.redirectUris.join(' ')}`] : []),
+        ...(clientSecret ? ['Store the client secret now: it is not shown again (only its hash is kept).'] : []),
         '',
       ].join('\n'),
     );
@@ -188,7 +195,7 @@ const rotateSecret: Command = {
     io.out.write(
       [
         `New secret for client ${clientId}`,
-        `  client_secret:  ${clientSecret}`,
+        `  client_secret:  ${clientSecret ?? '(none: a public client)'}`,
         revokeTokens ? 'Tokens issued to the client so far are revoked.' : 'Tokens already issued stay valid until they expire (use --revoke-tokens to revoke them).',
         'Store the client secret now: it is not shown again.',
         '',

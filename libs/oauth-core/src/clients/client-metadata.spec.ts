@@ -40,4 +40,40 @@ describe('parseClientMetadata', () => {
   it.each(['http://evil.example/cb', 'https://a.example/cb#x', 'nope'])('refuses redirect URI %j', (uri) => {
     expect(() => parseClientMetadata({ redirect_uris: [uri] }, policy)).toThrow(expect.objectContaining({ code: 'invalid_redirect_uri' }));
   });
+
+  describe('with the authorization_code and refresh_token grants enabled', () => {
+    const all = { grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'], maxAccessTokenTtl: 86400 };
+    const cb = ['https://app.example/cb'];
+
+    it('registers a public client (none) for code and refresh', () => {
+      expect(
+        parseClientMetadata({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: cb }, all),
+      ).toMatchObject({ tokenEndpointAuthMethod: 'none', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: cb });
+    });
+
+    it('defaults to authorization_code with redirect_uris, else to client_credentials', () => {
+      expect(parseClientMetadata({ redirect_uris: cb }, all).grantTypes).toEqual(['authorization_code']);
+      expect(parseClientMetadata({}, all).grantTypes).toEqual(['client_credentials']);
+    });
+
+    it('requires redirect_uris for authorization_code', () => {
+      expect(() => parseClientMetadata({ grant_types: ['authorization_code'] }, all)).toThrow(
+        expect.objectContaining({ code: 'invalid_redirect_uri', description: expect.stringContaining('required') }),
+      );
+    });
+
+    it.each([
+      [{ token_endpoint_auth_method: 'none' }, 'public client'],
+      [{ token_endpoint_auth_method: 'none', grant_types: ['client_credentials', 'authorization_code'], redirect_uris: cb }, 'public client'],
+      [{ grant_types: ['refresh_token'] }, 'needs "authorization_code"'],
+    ])('refuses %j', (body, msg) => {
+      expect(() => parseClientMetadata(body, all)).toThrow(expect.objectContaining({ code: 'invalid_client_metadata', description: expect.stringContaining(msg) }));
+    });
+
+    it('refuses grants the server has not enabled', () => {
+      expect(() => parseClientMetadata({ grant_types: ['authorization_code'], redirect_uris: cb }, policy)).toThrow(
+        expect.objectContaining({ code: 'invalid_client_metadata', description: 'grant_types: "authorization_code" is not supported' }),
+      );
+    });
+  });
 });

@@ -17,7 +17,9 @@ export interface ClientMetadataPolicy {
   maxAccessTokenTtl: number;
 }
 
-const AUTH_METHODS: TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+const AUTH_METHODS: TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+/** Grants a public client (`none`, no secret) may use: PKCE or rotation is its proof. */
+const PUBLIC_CLIENT_GRANTS = ['authorization_code', 'refresh_token'];
 const MIN_TTL = 60;
 
 export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy): ClientMetadata {
@@ -27,7 +29,9 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
   const m = body as Record<string, unknown>;
   const bad = (d: string) => OAuthError.invalidClientMetadata(d);
 
-  const grantTypes = stringList(m.grant_types, 'grant_types') ?? [policy.grantTypes.includes('authorization_code') ? 'authorization_code' : 'client_credentials'];
+  // RFC 7591 §2's default is authorization_code; a client that registers no redirect URI cannot use it, so it gets client_credentials.
+  const wantsCode = policy.grantTypes.includes('authorization_code') && m.redirect_uris !== undefined;
+  const grantTypes = stringList(m.grant_types, 'grant_types') ?? [wantsCode ? 'authorization_code' : 'client_credentials'];
   for (const g of grantTypes) if (!policy.grantTypes.includes(g)) throw bad(`grant_types: "${g}" is not supported`);
   if (grantTypes.length === 0) throw bad('grant_types must not be empty');
 
@@ -59,6 +63,15 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
     if (!isRedirectUri(uri)) throw OAuthError.invalidRedirectUri(`redirect_uris: "${uri}" must be https (or http on a loopback address) with no fragment`);
   }
 
+  if (method === 'none' && !grantTypes.every((g) => PUBLIC_CLIENT_GRANTS.includes(g))) {
+    throw bad(`token_endpoint_auth_method "none" (a public client) allows only the grant_types ${PUBLIC_CLIENT_GRANTS.join(', ')}`);
+  }
+  if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code')) {
+    throw bad('grant_types: "refresh_token" needs "authorization_code" (refresh tokens are issued from a code)');
+  }
+  if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
+    throw OAuthError.invalidRedirectUri('redirect_uris is required for the authorization_code grant');
+  }
   return {
     clientName: (m.client_name as string | undefined) ?? null,
     grantTypes: [...new Set(grantTypes)],

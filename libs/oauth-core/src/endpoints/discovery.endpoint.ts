@@ -17,10 +17,13 @@ export const ENDPOINT_PATHS = {
 } as const;
 
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+/** RFC 7636: S256 only, never plain. */
+const CODE_CHALLENGE_METHODS = ['S256'];
 
 export function authorizationServerMetadata(o: DiscoveryOptions): Record<string, unknown> {
   const base = o.issuer.replace(/\/$/, '');
   const url = (path: string) => `${base}${path}`;
+  const code = o.grantTypes.includes('authorization_code');
   return {
     issuer: o.issuer,
     token_endpoint: url(ENDPOINT_PATHS.token),
@@ -29,7 +32,9 @@ export function authorizationServerMetadata(o: DiscoveryOptions): Record<string,
     ...(o.scopesSupported && o.scopesSupported.length > 0 ? { scopes_supported: o.scopesSupported } : {}),
     response_types_supported: [],
     grant_types_supported: o.grantTypes,
-    token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    // Public clients (`none`) authenticate nowhere but at the token endpoint, with PKCE as their proof.
+    token_endpoint_auth_methods_supported: code ? [...CLIENT_AUTH_METHODS, 'none'] : CLIENT_AUTH_METHODS,
+    ...(code ? { code_challenge_methods_supported: CODE_CHALLENGE_METHODS } : {}),
     revocation_endpoint: url(ENDPOINT_PATHS.revocation),
     revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
     introspection_endpoint: url(ENDPOINT_PATHS.introspection),

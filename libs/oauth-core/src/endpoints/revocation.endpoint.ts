@@ -3,19 +3,25 @@ import type { ClientAuthenticator } from '../client-auth/client-authenticator.js
 import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams } from '../forms/form-params.js';
 import type { Clock } from '../ports/clock.port.js';
+import type { RefreshTokenRepository } from '../ports/refresh-token.repository.js';
 import type { AccessTokenInspector } from '../tokens/access-token.inspector.js';
+import { REFRESH_TOKEN_SHAPE } from '../tokens/refresh-token.issuer.js';
+import { hashToken } from '../tokens/token-hash.js';
 
 export class RevocationEndpoint {
   constructor(
     private readonly authenticator: ClientAuthenticator,
     private readonly inspector: AccessTokenInspector,
     private readonly clock: Clock,
+    /** When refresh tokens exist: revoking one revokes its whole grant (§2.1). */
+    private readonly refreshTokens?: RefreshTokenRepository,
   ) {}
 
   async handle(authorization: string | undefined, params: FormParams): Promise<void> {
     const token = params.require('token');
     params.get('token_type_hint'); // §2.1: only a hint; every token type is searched anyway
     const client = await this.authenticator.authenticate(authorization, params);
+    if (this.refreshTokens && REFRESH_TOKEN_SHAPE.test(token)) return this.revokeRefreshToken(token, client.clientId);
     const verified = await this.inspector.verify(token);
     if (!verified) return;
     // §2.1: the token must have been issued to the client making the request.
@@ -23,5 +29,13 @@ export class RevocationEndpoint {
       throw OAuthError.unauthorizedClient('the token was not issued to this client');
     }
     await verified.strategy.revoke(token, verified.claims, this.clock.now());
+  }
+
+  /** §2.1: revoking a refresh token also invalidates the access tokens of its grant; here, its whole family. */
+  private async revokeRefreshToken(token: string, clientId: string): Promise<void> {
+    const stored = await this.refreshTokens!.findByHash(hashToken(token));
+    if (!stored || stored.revokedAt) return;
+    if (stored.clientId !== clientId) throw OAuthError.unauthorizedClient('the token was not issued to this client');
+    await this.refreshTokens!.revokeGrant(stored.clientId, stored.grantId, this.clock.now());
   }
 }

@@ -8,3 +8,7 @@ export * from './random.port.js';
 export * from './revocation.repository.js';
 export * from './secret-hasher.port.js';
 export * from './signing-key.repository.js';
+export * from './authorization-code.repository.js';
+export * from './password-hasher.port.js';
+export * from './refresh-token.repository.js';
+export * from './user.repository.js';

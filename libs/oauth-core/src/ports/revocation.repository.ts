@@ -38,9 +38,21 @@ export function revocationMatches(
   );
 }
 
+/**
+ * Where an issued-before mark that must catch every token issued up to `now`
+ * is set: the start of the next second, since `iat` counts whole seconds.
+ */
+export function issuedBeforeNow(now: Date): Date {
+  return new Date((Math.floor(now.getTime() / 1000) + 1) * 1000);
+}
+
 export abstract class RevocationRepository {
   /** Records that the JWT `jti` is revoked until `expiresAt`. Idempotent. */
   abstract revokeToken(jti: string, clientId: string, expiresAt: Date, at: Date): Promise<void>;
+  /** Records that every token of the grant issued before `issuedBefore` is revoked (an issued-before mark). */
+  abstract revokeGrant(clientId: string, grantId: string, issuedBefore: Date): Promise<void>;
+  /** Records that every token of the subject, at any client, issued before `issuedBefore` is revoked. */
+  abstract revokeSubject(subject: string, issuedBefore: Date): Promise<void>;
   /** True when a record matches the token: its jti, or an issued-before mark for its client, subject or grant. */
   abstract isRevoked(claims: AccessTokenClaims): Promise<boolean>;
   /** Up to `limit` entries with seq > `after`, in seq order. Entries commit in seq order, so a reader never skips one. */

@@ -1,4 +1,12 @@
-import type { AccessTokenRepository, ClientRepository, RevocationRepository, SigningKeyRepository } from '@tessera/oauth-core';
+import type {
+  AccessTokenRepository,
+  AuthorizationCodeRepository,
+  ClientRepository,
+  RefreshTokenRepository,
+  RevocationRepository,
+  SigningKeyRepository,
+  UserRepository,
+} from '@tessera/oauth-core';
 
 /** An issued-before mark narrowed to a subject or a grant. */
 export interface IssuedBeforeMark {
@@ -19,6 +27,9 @@ export interface ContractPorts {
   accessTokens: AccessTokenRepository;
   revocations: RevocationRepository;
   signingKeys: SigningKeyRepository;
+  users: UserRepository;
+  authorizationCodes: AuthorizationCodeRepository;
+  refreshTokens: RefreshTokenRepository;
   /** Seeds a mark no port writes yet (a later issue revokes by subject or grant), so `isRevoked` can be checked against it. */
   markIssuedBefore(mark: IssuedBeforeMark): Promise<void>;
 }

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { someClaims } from '../fixtures.js';
+import { aClient, someClaims } from '../fixtures.js';
 import type { ContractPorts, MakePorts } from './contract-ports.js';
 
 /** The behaviour every RevocationRepository shares; `makePorts` returns empty stores. */
-export function revocationRepositoryContract(name: string, makePorts: MakePorts<'revocations' | 'markIssuedBefore'>): void {
+export function revocationRepositoryContract(name: string, makePorts: MakePorts<'revocations' | 'markIssuedBefore' | 'clients'>): void {
   describe(`${name}: RevocationRepository contract`, () => {
     let revocations: ContractPorts['revocations'];
     let markIssuedBefore: ContractPorts['markIssuedBefore'];
-    beforeEach(async () => ({ revocations, markIssuedBefore } = await makePorts()));
+    let clients: ContractPorts['clients'];
+    beforeEach(async () => ({ revocations, markIssuedBefore, clients } = await makePorts()));
 
     const expiresAt = new Date('2026-01-01T01:00:00Z');
     const at = new Date('2026-01-01T00:30:00Z');
@@ -69,6 +70,34 @@ export function revocationRepositoryContract(name: string, makePorts: MakePorts<
       expect(await revocations.isRevoked(someClaims({ clientId: 'client-a', sub: 'alice', grantId, iat }))).toBe(true);
       expect(await revocations.isRevoked(someClaims({ clientId: 'client-a', sub: 'bob', grantId, iat }))).toBe(false);
       expect(await revocations.isRevoked(someClaims({ clientId: 'client-a', sub: 'alice', grantId: randomUUID(), iat }))).toBe(false);
+    });
+
+    it('records an issued-before mark for one grant of a client', async () => {
+      const grantId = randomUUID();
+      await revocations.revokeGrant('client-a', grantId, new Date('2026-05-01T12:00:00Z'));
+      const iat = epoch('2026-05-01T11:00:00Z');
+      expect(await revocations.isRevoked(someClaims({ clientId: 'client-a', sub: 'alice', grantId, iat }))).toBe(true);
+      expect(await revocations.isRevoked(someClaims({ clientId: 'client-a', grantId, iat: epoch('2026-05-01T12:00:00Z') }))).toBe(false);
+      expect(await revocations.isRevoked(someClaims({ clientId: 'client-a', grantId: randomUUID(), iat }))).toBe(false);
+      expect(await revocations.isRevoked(someClaims({ clientId: 'client-b', grantId, iat }))).toBe(false);
+      const [entry] = await revocations.listAfter('0', 10);
+      expect(entry).toEqual(expect.objectContaining({ kind: 'issued-before', clientId: 'client-a', grantId, subject: null, issuedBefore: new Date('2026-05-01T12:00:00Z') }));
+    });
+
+    it('records an issued-before mark for a subject at every client', async () => {
+      const a = aClient();
+      const b = aClient();
+      await clients.create(a);
+      await clients.create(b);
+      await revocations.revokeSubject('alice', new Date('2026-05-01T12:00:00Z'));
+      const iat = epoch('2026-05-01T11:00:00Z');
+      for (const c of [a, b]) {
+        expect(await revocations.isRevoked(someClaims({ clientId: c.clientId, sub: 'alice', grantId: randomUUID(), iat }))).toBe(true);
+        expect(await revocations.isRevoked(someClaims({ clientId: c.clientId, sub: 'bob', iat }))).toBe(false);
+      }
+      expect(await revocations.isRevoked(someClaims({ clientId: a.clientId, sub: 'alice', iat: epoch('2026-05-01T12:00:01Z') }))).toBe(false);
+      const entries = await revocations.listAfter('0', 10);
+      expect(entries.map((e) => [e.kind !== 'key' && e.clientId, e.kind === 'issued-before' && e.subject]).sort()).toEqual([[a.clientId, 'alice'], [b.clientId, 'alice']].sort());
     });
 
     it('lists entries after a cursor in seq order, with everything a follower needs', async () => {

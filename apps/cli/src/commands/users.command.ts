@@ -1,0 +1,108 @@
+// Operator commands on users (the people who sign in). Passwords are hashed with scrypt; a disabled
+// user's tokens stop working at once (issued-before marks for the subject, in the same transaction).
+import { OAuthError, UserDirectory, type User } from '@tessera/oauth-core';
+import { TypeOrmUserRepository } from '@tessera/persistence';
+import { ScryptPasswordHasher } from '@tessera/tokens';
+import type { CliContext } from '../cli-context.js';
+import { CliError, printJson, printTable, type CliIo } from '../cli-io.js';
+import { JSON_OPTION, type Command, type OptionValues } from '../command.js';
+
+function directory(ctx: CliContext): UserDirectory {
+  return new UserDirectory(new TypeOrmUserRepository(ctx.dataSource, ctx.tokens.maxAccessTokenTtl), new ScryptPasswordHasher(), ctx.clock);
+}
+
+function explain(e: unknown): never {
+  if (e instanceof OAuthError && e.code === 'invalid_request') throw new CliError(e.description);
+  throw e;
+}
+
+function userJson(u: User): Record<string, unknown> {
+  return { id: u.id, username: u.username, created_at: u.createdAt.toISOString(), disabled_at: u.disabledAt?.toISOString() ?? null };
+}
+
+/** `--password PW`, or `--password -` / no option with standard input not a terminal: the first line of standard input. */
+async function passwordFrom(values: OptionValues, io: CliIo): Promise<string> {
+  const given = values.password as string | undefined;
+  if (given !== undefined && given !== '-') return given;
+  if (!io.in || (given === undefined && io.in.isTTY)) {
+    throw new CliError('give the password with --password PW, or on standard input with --password - (echo "$PW" | npm run -s cli -- ...)', 2);
+  }
+  const text = await io.in.readAll();
+  const password = text.replace(/\r?\n$/, '');
+  if (password.includes('\n')) throw new CliError('standard input must hold the password on one line');
+  return password;
+}
+
+const PASSWORD_DETAILS = [
+  '--password PW          the password (8 to 1024 characters); visible in the process list and shell history,',
+  '                       so prefer --password - and standard input, e.g. printf %s "$PW" | npm run -s cli -- ...',
+  '--password -           read it from standard input (also the default when standard input is not a terminal)',
+];
+
+const create: Command = {
+  name: 'users create',
+  synopsis: '<username> [--password PW|-] [--json]',
+  summary: 'create a user who can sign in (username unique whatever its case)',
+  details: [...PASSWORD_DETAILS, '--json                 print the user as JSON'],
+  options: { password: { type: 'string' }, ...JSON_OPTION },
+  positionals: ['username'],
+  async run(ctx, { values, args: [username] }, io) {
+    const password = await passwordFrom(values, io);
+    const user = await directory(ctx).create(username, password).catch(explain);
+    if (values.json) return printJson(io, userJson(user));
+    io.out.write(`Created user ${user.username} (id ${user.id}).\n`);
+  },
+};
+
+const list: Command = {
+  name: 'users list',
+  synopsis: '[--json]',
+  summary: 'list the users',
+  options: { ...JSON_OPTION },
+  async run(ctx, { values }, io) {
+    const users = await directory(ctx).list();
+    if (values.json) return printJson(io, users.map(userJson));
+    if (users.length === 0) {
+      io.out.write('No users yet. Create one with `users create <username> --password -`.\n');
+      return;
+    }
+    printTable(
+      io,
+      ['USERNAME', 'ID', 'STATUS', 'CREATED'],
+      users.map((u) => [u.username, u.id, u.disabledAt ? 'disabled' : 'active', u.createdAt.toISOString()]),
+    );
+  },
+};
+
+const disable: Command = {
+  name: 'users disable',
+  synopsis: '<username> [--json]',
+  summary: 'disable a user: they can no longer sign in, and every token issued for them stops working',
+  options: { ...JSON_OPTION },
+  positionals: ['username'],
+  async run(ctx, { values, args: [username] }, io) {
+    const { user, wasDisabled } = await directory(ctx).disable(username).catch(explain);
+    if (values.json) return printJson(io, userJson(user));
+    io.out.write(
+      wasDisabled
+        ? `User ${user.username} was already disabled (since ${user.disabledAt!.toISOString()}).\n`
+        : `Disabled user ${user.username}; their tokens no longer work.\n`,
+    );
+  },
+};
+
+const setPassword: Command = {
+  name: 'users set-password',
+  synopsis: '<username> [--password PW|-]',
+  summary: "replace a user's password",
+  details: PASSWORD_DETAILS,
+  options: { password: { type: 'string' } },
+  positionals: ['username'],
+  async run(ctx, { values, args: [username] }, io) {
+    const password = await passwordFrom(values, io);
+    const user = await directory(ctx).setPassword(username, password).catch(explain);
+    io.out.write(`New password set for user ${user.username}.\n`);
+  },
+};
+
+export const userCommands: Command[] = [create, list, disable, setPassword];

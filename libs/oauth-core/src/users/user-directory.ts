@@ -1,0 +1,78 @@
+// Users, as the operator manages them (CLI) and as sign-in will check them.
+import { randomUUID } from 'node:crypto';
+import type { User } from '../domain/user.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import type { Clock } from '../ports/clock.port.js';
+import { PasswordHasher } from '../ports/password-hasher.port.js';
+import { UserRepository } from '../ports/user.repository.js';
+
+/** Letters, digits and `._@+-`, 1-255 characters (an email address fits). */
+const USERNAME = /^[A-Za-z0-9._@+-]{1,255}$/;
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_LENGTH = 1024;
+
+export class UserDirectory {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(username: string, password: string): Promise<User> {
+    if (!USERNAME.test(username)) throw OAuthError.invalidRequest('username must be 1-255 letters, digits or ._@+-');
+    checkPassword(password);
+    if (await this.users.findByUsername(username)) throw OAuthError.invalidRequest(`username "${username}" is taken`);
+    const user: User = { id: randomUUID(), username, passwordHash: await this.hasher.hash(password), disabledAt: null, createdAt: this.clock.now() };
+    await this.users.create(user);
+    return user;
+  }
+
+  async setPassword(username: string, password: string): Promise<User> {
+    checkPassword(password);
+    const user = await this.require(username);
+    const passwordHash = await this.hasher.hash(password);
+    await this.users.setPasswordHash(user.id, passwordHash);
+    return { ...user, passwordHash };
+  }
+
+  /** The user can no longer sign in, and every token issued for them stops working. */
+  async disable(username: string): Promise<{ user: User; wasDisabled: boolean }> {
+    const user = await this.require(username);
+    if (user.disabledAt) return { user, wasDisabled: true };
+    const updated = await this.users.disable(user.id, this.clock.now());
+    if (!updated) throw OAuthError.invalidRequest(`no user ${username}`);
+    return { user: updated, wasDisabled: false };
+  }
+
+  /** The enabled user with this username and password, or null (same answer whatever was wrong). */
+  async authenticate(username: string, password: string): Promise<User | null> {
+    const user = USERNAME.test(username) ? await this.users.findByUsername(username) : null;
+    // Verify against a decoy when the user is unknown, so both cases cost the same time.
+    const ok = await this.hasher.verify(password, user?.passwordHash ?? (await this.decoy()));
+    if (!user || !ok || user.disabledAt) return null;
+    if (this.hasher.needsRehash(user.passwordHash)) await this.users.setPasswordHash(user.id, await this.hasher.hash(password));
+    return user;
+  }
+
+  list(): Promise<User[]> {
+    return this.users.list();
+  }
+
+  private decoyHash?: Promise<string>;
+  private decoy(): Promise<string> {
+    this.decoyHash ??= this.hasher.hash('tessera-decoy-password');
+    return this.decoyHash;
+  }
+
+  private async require(username: string): Promise<User> {
+    const user = await this.users.findByUsername(username);
+    if (!user) throw OAuthError.invalidRequest(`no user ${username}`);
+    return user;
+  }
+}
+
+function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+    throw OAuthError.invalidRequest(`password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`);
+  }
+}

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import type { RefreshToken } from '@tessera/oauth-core';
+import { aClient, someClaims } from '../fixtures.js';
+import type { ContractPorts, MakePorts } from './contract-ports.js';
+
+/** The behaviour every RefreshTokenRepository shares; `makePorts` returns empty stores. */
+export function refreshTokenRepositoryContract(name: string, makePorts: MakePorts<'refreshTokens' | 'clients' | 'revocations'>): void {
+  describe(`${name}: RefreshTokenRepository contract`, () => {
+    let refreshTokens: ContractPorts['refreshTokens'];
+    let revocations: ContractPorts['revocations'];
+    let clientId: string;
+    let seq = 0;
+    const aHash = () => `rt-${++seq}-${randomUUID()}`;
+    beforeEach(async () => {
+      const ports = await makePorts();
+      ({ refreshTokens, revocations } = ports);
+      const client = aClient({ grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb'] });
+      await ports.clients.create(client);
+      clientId = client.clientId;
+    });
+    const aToken = (overrides: Partial<RefreshToken> = {}): RefreshToken => {
+      const grantId = randomUUID();
+      return {
+        familyId: grantId,
+        clientId,
+        subject: randomUUID(),
+        scope: ['read', 'write'],
+        audience: ['https://api.example'],
+        grantId,
+        issuedAt: new Date('2026-01-01T00:00:00.000Z'),
+        expiresAt: new Date('2026-01-31T00:00:00.000Z'),
+        ...overrides,
+      };
+    };
+
+    it('gives back a stored token, neither rotated nor revoked', async () => {
+      const token = aToken();
+      const hash = aHash();
+      await refreshTokens.insert(hash, token);
+      expect(await refreshTokens.findByHash(hash)).toEqual({ ...token, rotatedAt: null, revokedAt: null });
+      expect(await refreshTokens.findByHash(aHash())).toBeNull();
+      await expect(refreshTokens.insert(hash, aToken())).rejects.toThrow();
+    });
+
+    it('rotates once: marks the old token and stores the next one of the family', async () => {
+      const token = aToken();
+      const [hash, nextHash] = [aHash(), aHash()];
+      await refreshTokens.insert(hash, token);
+      const at = new Date('2026-01-02T00:00:00.500Z');
+      const next = { ...token, issuedAt: at, expiresAt: new Date('2026-02-01T00:00:00Z') };
+      expect(await refreshTokens.rotate(hash, at, nextHash, next)).toBe(true);
+      expect(await refreshTokens.findByHash(hash)).toEqual({ ...token, rotatedAt: at, revokedAt: null });
+      expect(await refreshTokens.findByHash(nextHash)).toEqual({ ...next, rotatedAt: null, revokedAt: null });
+      const third = aHash();
+      expect(await refreshTokens.rotate(hash, at, third, next)).toBe(false);
+      expect(await refreshTokens.findByHash(third)).toBeNull();
+    });
+
+    it('lets exactly one of concurrent rotations succeed', async () => {
+      const token = aToken();
+      const hash = aHash();
+      await refreshTokens.insert(hash, token);
+      const at = new Date('2026-01-02T00:00:00Z');
+      const results = await Promise.all([1, 2, 3].map(() => refreshTokens.rotate(hash, at, aHash(), token)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('revokes a grant: every token of its family, and its access tokens through an issued-before mark', async () => {
+      const first = aToken();
+      const other = aToken();
+      const [h1, h2, h3] = [aHash(), aHash(), aHash()];
+      await refreshTokens.insert(h1, first);
+      await refreshTokens.rotate(h1, new Date('2026-01-02T00:00:00Z'), h2, first);
+      await refreshTokens.insert(h3, other);
+      const at = new Date('2026-01-03T00:00:00.250Z');
+      await refreshTokens.revokeGrant(clientId, first.grantId, at);
+      expect((await refreshTokens.findByHash(h1))?.revokedAt).toEqual(at);
+      expect((await refreshTokens.findByHash(h2))?.revokedAt).toEqual(at);
+      expect((await refreshTokens.findByHash(h3))?.revokedAt).toBeNull();
+      expect(await refreshTokens.rotate(h2, at, aHash(), first)).toBe(false);
+      const iat = Math.floor(at.getTime() / 1000);
+      expect(await revocations.isRevoked(someClaims({ clientId, sub: first.subject, grantId: first.grantId, iat }))).toBe(true);
+      expect(await revocations.isRevoked(someClaims({ clientId, sub: other.subject, grantId: other.grantId, iat }))).toBe(false);
+    });
+  });
+}

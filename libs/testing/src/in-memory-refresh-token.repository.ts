@@ -1,0 +1,39 @@
+import { issuedBeforeNow, RefreshTokenRepository, type RefreshToken, type StoredRefreshToken } from '@tessera/oauth-core';
+import type { InMemoryRevocationRepository } from './in-memory-revocation.repository.js';
+
+export class InMemoryRefreshTokenRepository extends RefreshTokenRepository {
+  readonly tokens = new Map<string, StoredRefreshToken>();
+
+  constructor(private readonly revocations?: InMemoryRevocationRepository) {
+    super();
+  }
+
+  async insert(tokenHash: string, token: RefreshToken): Promise<void> {
+    if (this.tokens.has(tokenHash)) throw new Error('duplicate refresh token hash');
+    this.tokens.set(tokenHash, { ...structuredClone(token), rotatedAt: null, revokedAt: null });
+  }
+
+  async findByHash(tokenHash: string): Promise<StoredRefreshToken | null> {
+    const t = this.tokens.get(tokenHash);
+    return t ? structuredClone(t) : null;
+  }
+
+  async rotate(tokenHash: string, at: Date, nextHash: string, next: RefreshToken): Promise<boolean> {
+    const t = this.tokens.get(tokenHash);
+    if (!t || t.rotatedAt || t.revokedAt) return false;
+    if (this.tokens.has(nextHash)) throw new Error('duplicate refresh token hash');
+    t.rotatedAt = at;
+    await this.insert(nextHash, next);
+    return true;
+  }
+
+  async revokeGrant(clientId: string, grantId: string, at: Date): Promise<void> {
+    for (const t of this.tokens.values()) if (t.clientId === clientId && t.familyId === grantId) t.revokedAt ??= at;
+    await this.revocations?.revokeGrant(clientId, grantId, issuedBeforeNow(at));
+  }
+
+  /** Revokes every refresh token of a subject (a disabled user's). */
+  revokeSubject(subject: string, at: Date): void {
+    for (const t of this.tokens.values()) if (t.subject === subject) t.revokedAt ??= at;
+  }
+}
