@@ -128,7 +128,9 @@ export class BenchRun {
   /** Starts `node main args` with env added; its output is kept and shown if it dies on its own. */
   spawn(label, main, args, env = {}) {
     if (this.stopping) throw new Error('interrupted');
-    const child = spawnNode(label, [main, ...args], { env: { ...process.env, ...env }, quiet: true, exitWithParent: true });
+    // BENCH_PROFILE=<dir>: each app writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    const child = spawnNode(label, [...profile, main, ...args], { env: { ...process.env, ...env }, quiet: true, exitWithParent: true });
     this.children.add(child);
     child.closed.then(({ code, signal }) => {
       if (!this.stopping && !child.stopRequested) {
