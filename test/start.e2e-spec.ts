@@ -126,6 +126,18 @@ describe('operator CLI (npm run cli) on a real database', () => {
       { kid: second.active_kid, alg: 'ES256', status: 'active', publish_until: null },
       expect.objectContaining({ kid: first.active_kid, alg: 'EdDSA', status: 'retired' }),
     ]);
+    // A key that may be compromised: unpublished at once, and every token it signed revoked through the revocation log.
+    const third = await json('keys', 'rotate', '--revoke-tokens');
+    expect(third.published.map((k: { kid: string }) => k.kid)).toEqual(expect.arrayContaining([third.active_kid, first.active_kid]));
+    expect(third.published.map((k: { kid: string }) => k.kid)).not.toContain(second.active_kid);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT kind, kid FROM revocations WHERE kind = 'key'`);
+      expect(rows).toEqual([{ kind: 'key', kid: second.active_kid }]);
+    } finally {
+      await client.end();
+    }
   }, 60_000);
 
   it('creates, lists, re-passwords and disables users; a disabled user\'s tokens are revoked at every client', async () => {
