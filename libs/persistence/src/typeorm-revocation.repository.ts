@@ -66,7 +66,7 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
     });
   }
 
-  /** One query: the token's jti, or an issued-before mark for its client (and its subject or grant, when the mark names one). */
+  /** One query: the token's jti, an issued-before mark for its client (and its subject or grant, when the mark names one), or its signing key. */
   isRevoked(claims: AccessTokenClaims): Promise<boolean> {
     return translateOutage(async () => {
       const [{ revoked }] = await this.dataSource.query<{ revoked: boolean }[]>(
@@ -76,9 +76,10 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
               OR (kind = 'issued-before' AND client_id = $2 AND issued_before > $3
                   AND (subject IS NULL OR subject = $4)
                   AND (grant_id IS NULL OR grant_id::text = $5))
+              OR (kind = 'key' AND kid = $6)
          ) AS revoked`,
         // grant_id as text: a grant id that is no UUID matches no mark, rather than failing the query.
-        [claims.jti, claims.clientId, new Date(claims.iat * 1000), claims.sub, claims.grantId ?? null],
+        [claims.jti, claims.clientId, new Date(claims.iat * 1000), claims.sub, claims.grantId ?? null, claims.kid ?? null],
       );
       return revoked;
     });

@@ -22,6 +22,9 @@ describe('JwtAccessTokenStrategy', () => {
     strategy = new JwtAccessTokenStrategy(keySet, revocations, clock, ISSUER);
   }
 
+  /** What verify returns: the claims issued, and the key that signed them. */
+  const signed = (claims: ReturnType<typeof someClaims>) => ({ ...claims, kid: keySet.signingKey().kid });
+
   beforeEach(() => setUp());
   afterEach(() => keySet.close());
 
@@ -43,7 +46,7 @@ describe('JwtAccessTokenStrategy', () => {
       scope: 'read write',
       gid: 'grant-1',
     });
-    expect(await strategy.verify(token)).toEqual(claims);
+    expect(await strategy.verify(token)).toEqual(signed(claims));
   });
 
   it('writes aud as a list unless there is exactly one, and leaves out an empty scope and a missing grant', async () => {
@@ -54,9 +57,9 @@ describe('JwtAccessTokenStrategy', () => {
     expect(payload.aud).toEqual(['https://a.example', 'https://b.example']);
     expect(payload).not.toHaveProperty('scope');
     expect(payload).not.toHaveProperty('gid');
-    expect(await strategy.verify(await strategy.issue(many))).toEqual(many);
+    expect(await strategy.verify(await strategy.issue(many))).toEqual(signed(many));
     expect(decodeJwt(await strategy.issue(none)).aud).toEqual([]);
-    expect(await strategy.verify(await strategy.issue(none))).toEqual(none);
+    expect(await strategy.verify(await strategy.issue(none))).toEqual(signed(none));
   });
 
   it('issues and verifies without touching a repository', async () => {
@@ -68,7 +71,7 @@ describe('JwtAccessTokenStrategy', () => {
     revocations.isRevoked = untouchable;
 
     const claims = someClaims({ format: 'jwt' });
-    expect(await strategy.verify(await strategy.issue(claims))).toEqual(claims);
+    expect(await strategy.verify(await strategy.issue(claims))).toEqual(signed(claims));
   });
 
   it('recognizes the JWS compact shape only', async () => {

@@ -69,6 +69,7 @@ describe('JwtAccessTokenVerifier', () => {
       exp: now + 300,
       grantId: 'grant-1',
       format: 'jwt',
+      kid: 'k1',
     });
   });
 

@@ -32,8 +32,9 @@ export class JwtAccessTokenVerifier {
   async verify(token: string): Promise<AccessTokenClaims> {
     const { issuer, audience, algorithms, clock, clockToleranceSeconds = 0 } = this.options;
     let payload: JWTPayload;
+    let protectedHeader: CompactJWSHeaderParameters;
     try {
-      ({ payload } = await jwtVerify(token, this.resolveKey, {
+      ({ payload, protectedHeader } = await jwtVerify(token, this.resolveKey, {
         issuer,
         audience,
         algorithms,
@@ -45,7 +46,8 @@ export class JwtAccessTokenVerifier {
       if (error instanceof OAuthError) throw error;
       throw new OAuthError('invalid_token', reasonFor(error), { cause: error });
     }
-    return toClaims(payload);
+    // resolveKey has already refused a header without a kid.
+    return { ...toClaims(payload), kid: protectedHeader.kid! };
   }
 
   /** Header checks run before any key lookup or signature check. */

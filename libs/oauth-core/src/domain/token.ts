@@ -15,6 +15,8 @@ export interface AccessTokenClaims {
   /** The grant (authorization) this token descends from, if any. */
   grantId?: string | null;
   format: AccessTokenFormat;
+  /** The `kid` that signed a JWT (a retired, compromised key revokes its tokens); absent for opaque tokens. */
+  kid?: string;
 }
 
 /** An issued access token in its wire form. */

@@ -1,4 +1,5 @@
 import type { SigningKeyRecord } from '@tessera/oauth-core';
+import { someClaims } from '../fixtures.js';
 import type { ContractPorts, MakePorts } from './contract-ports.js';
 
 let kidSeq = 0;
@@ -82,6 +83,10 @@ export function signingKeyRepositoryContract(name: string, makePorts: MakePorts<
       await keys.rotate(second, at, tokensExpireBy, { revokeSigned: true });
       expect(await keys.listPublished(at)).toEqual([second]);
       expect(await revocations.listAfter('0', 10)).toEqual([{ seq: expect.any(String), kind: 'key', kid: first.kid, expiresAt: tokensExpireBy, revokedAt: at }]);
+      // Introspection asks the log, not its own (possibly stale) key set.
+      expect(await revocations.isRevoked(someClaims({ kid: first.kid }))).toBe(true);
+      expect(await revocations.isRevoked(someClaims({ kid: second.kid }))).toBe(false);
+      expect(await revocations.isRevoked(someClaims())).toBe(false);
     });
 
     it('rotates twice, keeping each retired key for its own window', async () => {
