@@ -68,8 +68,11 @@ function watch(child) {
   });
 }
 
+/** What the consent page says of the sample resource server's scopes, unless TESSERA_SCOPE_DESCRIPTIONS says otherwise. */
+const SAMPLE_SCOPE_DESCRIPTIONS = JSON.stringify({ 'notes:read': 'Read your notes', 'notes:write': 'Create, change and delete your notes' });
+
 function authEnv() {
-  return env;
+  return { TESSERA_SCOPE_DESCRIPTIONS: SAMPLE_SCOPE_DESCRIPTIONS, ...env };
 }
 
 /** The resource server's: its own database (never the auth server's), and the auth server's issuer. */

@@ -189,13 +189,16 @@ describe('with only client_credentials enabled', () => {
   });
   afterAll(() => cc.stop());
 
-  it('does not know the code and refresh grants, nor advertise PKCE', async () => {
+  it('does not know the code and refresh grants, nor advertise PKCE or an authorization endpoint', async () => {
     const client = await registerClient(cc.url);
     const res = await postForm(`${cc.url}/oauth2/token`, { grant_type: 'authorization_code', code: 'x' }, { authorization: basicAuth(client.client_id, client.client_secret) });
     expect(await res.json()).toEqual({ error: 'unsupported_grant_type', error_description: 'grant_type "authorization_code" is not supported' });
     const metadata = await (await fetch(`${cc.url}/.well-known/oauth-authorization-server`)).json();
     expect(metadata.grant_types_supported).toEqual(['client_credentials']);
     expect(metadata).not.toHaveProperty('code_challenge_methods_supported');
+    expect(metadata).not.toHaveProperty('authorization_endpoint');
+    expect(metadata.response_types_supported).toEqual([]);
+    for (const path of ['/oauth2/authorize?client_id=x', '/login']) expect((await fetch(`${cc.url}${path}`)).status).toBe(404);
     expect(metadata.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post']);
     const reg = await fetch(`${cc.url}/oauth2/register`, {
       method: 'POST',

@@ -157,10 +157,13 @@ describe('discovery and JWKS', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({
         issuer: server.url,
+        authorization_endpoint: `${server.url}/oauth2/authorize`,
         token_endpoint: `${server.url}/oauth2/token`,
         jwks_uri: `${server.url}/.well-known/jwks.json`,
         registration_endpoint: `${server.url}/oauth2/register`,
-        response_types_supported: [],
+        response_types_supported: ['code'],
+        response_modes_supported: ['query'],
+        authorization_response_iss_parameter_supported: true,
         grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token'],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
         code_challenge_methods_supported: ['S256'],

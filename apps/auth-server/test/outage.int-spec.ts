@@ -33,3 +33,25 @@ describe('when PostgreSQL goes away', () => {
     expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
   });
 });
+
+describe('the sign-in page when PostgreSQL goes away', () => {
+  it('answers a 503 page, then signs in again by itself', async () => {
+    const signIn = async () => {
+      const page = await fetch(`${server.url}/login`);
+      const cookie = page.headers.getSetCookie()[0].split(';')[0];
+      const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1];
+      return postForm(`${server.url}/login`, { csrf, username: 'nobody', password: 'whatever-password' }, { cookie });
+    };
+    expect((await signIn()).status).toBe(401);
+
+    await server.proxy!.stop();
+    const down = await signIn();
+    expect(down.status).toBe(503);
+    expect(down.headers.get('retry-after')).toBe('5');
+    expect(down.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await down.text()).toContain('Sign-in is unavailable for a moment. Please try again shortly.');
+
+    await server.proxy!.start();
+    expect((await signIn()).status).toBe(401);
+  });
+});

@@ -2,7 +2,7 @@
 import { RevocationRepository } from '@tessera/oauth-core';
 import { TypeOrmClientRepository, createDataSource } from '@tessera/persistence';
 import type { DataSource } from 'typeorm';
-import { RevocationPurger } from '../src/revocations/revocation-purger.js';
+import { Purger } from '../src/maintenance/purger.js';
 import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
 
 let a: RunningAuthServer;
@@ -152,7 +152,7 @@ it('purges entries that can no longer match an unexpired token', async () => {
   const past = new Date(Date.now() - 60_000);
   await repo.revokeToken('expired-jti', follower.client_id, past, past);
   await repo.revokeToken('live-jti', follower.client_id, new Date(Date.now() + 60_000), past);
-  expect(await a.app.get(RevocationPurger).purge()).toBeGreaterThanOrEqual(1);
+  expect(await a.app.get(Purger).purge()).toBeGreaterThanOrEqual(1);
   const jtis = (await page(a, 'after=0')).body.revocations.map((e: { jti?: string }) => e.jti);
   expect(jtis).toContain('live-jti');
   expect(jtis).not.toContain('expired-jti');

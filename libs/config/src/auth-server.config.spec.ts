@@ -35,6 +35,17 @@ describe('loadAuthServerConfig', () => {
     expect(problems).toEqual(['TESSERA_AUTH_PORT', 'DATABASE_URL', 'TESSERA_INITIAL_ACCESS_TOKEN', 'TESSERA_SIGNING_ALG', 'TESSERA_GRANTS']);
   });
 
+  it('reads the sign-in policy and the scope descriptions', () => {
+    expect(loadAuthServerConfig(base).signIn).toEqual({ sessionTtl: 8 * 3600, maxFailuresPerAccount: 10, maxFailuresPerAddress: 50, windowSeconds: 900 });
+    expect(loadAuthServerConfig(base).consent.scopeDescriptions).toEqual({});
+    const c = loadAuthServerConfig({ ...base, TESSERA_SIGN_IN_MAX_FAILURES_PER_ACCOUNT: '3', TESSERA_SCOPE_DESCRIPTIONS: '{"notes:read":"Read your notes"}' });
+    expect(c.signIn.maxFailuresPerAccount).toBe(3);
+    expect(c.consent.scopeDescriptions).toEqual({ 'notes:read': 'Read your notes' });
+    for (const bad of ['[]', '{"a":1}', 'not json', 'null']) {
+      expect(() => loadAuthServerConfig({ ...base, TESSERA_SCOPE_DESCRIPTIONS: bad })).toThrow(/TESSERA_SCOPE_DESCRIPTIONS: must be a JSON object of strings/);
+    }
+  });
+
   it('refuses an issuer with a query', () => {
     expect(() => loadAuthServerConfig({ ...base, TESSERA_ISSUER: 'https://as.example/?x=1' })).toThrow(/TESSERA_ISSUER/);
   });

@@ -20,6 +20,18 @@ export interface AuthServerConfig {
     refreshTokenTtl: number;
   };
   revocations: { purgeIntervalSeconds: number; heartbeatSeconds: number };
+  signIn: {
+    /** Seconds a sign-in session lasts. */
+    sessionTtl: number;
+    /** Failed sign-ins allowed per account and per address within `windowSeconds`, after which attempts wait. */
+    maxFailuresPerAccount: number;
+    maxFailuresPerAddress: number;
+    windowSeconds: number;
+  };
+  consent: {
+    /** What the consent page says each scope allows; a scope without one is shown by its name alone. */
+    scopeDescriptions: Record<string, string>;
+  };
   features: {
     grants: GrantType[];
     registration: { initialAccessToken: string } | null;
@@ -57,6 +69,13 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
       purgeIntervalSeconds: r.int('TESSERA_REVOCATION_PURGE_INTERVAL', 60, 1, 86400),
       heartbeatSeconds: r.int('TESSERA_REVOCATION_FEED_HEARTBEAT', 5, 1, 300),
     },
+    signIn: {
+      sessionTtl: r.int('TESSERA_SESSION_TTL', 8 * 3600, 60, 30 * 86400),
+      maxFailuresPerAccount: r.int('TESSERA_SIGN_IN_MAX_FAILURES_PER_ACCOUNT', 10, 1, 10_000),
+      maxFailuresPerAddress: r.int('TESSERA_SIGN_IN_MAX_FAILURES_PER_ADDRESS', 50, 1, 100_000),
+      windowSeconds: r.int('TESSERA_SIGN_IN_THROTTLE_WINDOW', 15 * 60, 1, 86400),
+    },
+    consent: { scopeDescriptions: r.stringMap('TESSERA_SCOPE_DESCRIPTIONS') },
     features: {
       grants: r.list('TESSERA_GRANTS', SUPPORTED_GRANTS, [...SUPPORTED_GRANTS]),
       registration: initialAccessToken ? { initialAccessToken } : null,

@@ -61,6 +61,23 @@ export class EnvReader {
     return raw;
   }
 
+  /** A JSON object of strings, such as `{"notes:read":"Read your notes"}`. */
+  stringMap(name: string): Record<string, string> {
+    const raw = this.string(name);
+    if (raw === undefined) return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+      this.problems.push(`${name}: must be a JSON object of strings`);
+      return {};
+    }
+    return { ...(parsed as Record<string, string>) };
+  }
+
   require<T>(name: string, value: T | undefined, why: string): T {
     if (value === undefined) this.problems.push(`${name}: required (${why})`);
     return value as T;

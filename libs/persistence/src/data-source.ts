@@ -2,12 +2,16 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { AccessTokenEntity } from './entities/access-token.entity.js';
 import { AuthorizationCodeEntity } from './entities/authorization-code.entity.js';
 import { ClientEntity } from './entities/client.entity.js';
+import { ConsentEntity } from './entities/consent.entity.js';
 import { RefreshTokenEntity } from './entities/refresh-token.entity.js';
 import { RevocationEntity } from './entities/revocation.entity.js';
+import { SessionEntity } from './entities/session.entity.js';
+import { SignInFailureEntity } from './entities/sign-in-failure.entity.js';
 import { SigningKeyEntity } from './entities/signing-key.entity.js';
 import { UserEntity } from './entities/user.entity.js';
 import { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema.migration.js';
 import { SigningKeyRevocations1767400000000 } from './migrations/1767400000000-signing-key-revocations.migration.js';
+import { SignIn1767500000000 } from './migrations/1767500000000-sign-in.migration.js';
 import { Users1767398400000 } from './migrations/1767398400000-users.migration.js';
 
 /** Explicit lists, never globs (a glob also matches barrels, or silently nothing). */
@@ -19,8 +23,11 @@ export const entities = [
   SigningKeyEntity,
   RevocationEntity,
   UserEntity,
+  SessionEntity,
+  ConsentEntity,
+  SignInFailureEntity,
 ];
-export const migrations = [InitialSchema1767225600000, Users1767398400000, SigningKeyRevocations1767400000000];
+export const migrations = [InitialSchema1767225600000, Users1767398400000, SigningKeyRevocations1767400000000, SignIn1767500000000];
 
 /** A request must fail fast, not hang, when PostgreSQL is down or stuck. */
 export const CONNECT_TIMEOUT_MS = 2000;

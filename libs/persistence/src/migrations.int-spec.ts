@@ -2,7 +2,18 @@ import { createTestDatabase } from '@tessera/testing';
 import type { DataSource } from 'typeorm';
 import { createDataSource, migrations } from './data-source.js';
 
-const TABLES = ['access_tokens', 'authorization_codes', 'clients', 'refresh_tokens', 'revocations', 'signing_keys', 'users'];
+const TABLES = [
+  'access_tokens',
+  'authorization_codes',
+  'clients',
+  'consents',
+  'refresh_tokens',
+  'revocations',
+  'sessions',
+  'sign_in_failures',
+  'signing_keys',
+  'users',
+];
 
 describe('migrations', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;

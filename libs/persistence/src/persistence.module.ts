@@ -10,6 +10,9 @@ import {
   HealthCheck,
   RevocationRepository,
   SigningKeyRepository,
+  SessionRepository,
+  ConsentRepository,
+  SignInFailureRepository,
 } from '@tessera/oauth-core';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source.js';
@@ -23,6 +26,9 @@ import { TypeOrmClientRepository } from './typeorm-client.repository.js';
 import { TypeOrmHealthCheck } from './typeorm-health.check.js';
 import { TypeOrmRevocationRepository } from './typeorm-revocation.repository.js';
 import { TypeOrmSigningKeyRepository } from './typeorm-signing-key.repository.js';
+import { TypeOrmSessionRepository } from './typeorm-session.repository.js';
+import { TypeOrmConsentRepository } from './typeorm-consent.repository.js';
+import { TypeOrmSignInFailureRepository } from './typeorm-sign-in-failure.repository.js';
 
 export interface PersistenceOptions {
   /** postgres://user:password@host:port/database */
@@ -66,6 +72,9 @@ export class PersistenceModule {
         { provide: RefreshTokenRepository, ...withDataSource((ds) => new TypeOrmRefreshTokenRepository(ds, options.maxTokenTtlSeconds)) },
         { provide: UserRepository, ...withDataSource((ds) => new TypeOrmUserRepository(ds, options.maxTokenTtlSeconds)) },
         { provide: SigningKeyRepository, ...withDataSource((ds) => new TypeOrmSigningKeyRepository(ds)) },
+        { provide: SessionRepository, ...withDataSource((ds) => new TypeOrmSessionRepository(ds)) },
+        { provide: ConsentRepository, ...withDataSource((ds) => new TypeOrmConsentRepository(ds)) },
+        { provide: SignInFailureRepository, ...withDataSource((ds) => new TypeOrmSignInFailureRepository(ds)) },
         { provide: HealthCheck, ...withDataSource((ds) => new TypeOrmHealthCheck(ds)) },
         {
           provide: ChangeFeed,
@@ -85,6 +94,9 @@ export class PersistenceModule {
         RefreshTokenRepository,
         UserRepository,
         SigningKeyRepository,
+        SessionRepository,
+        ConsentRepository,
+        SignInFailureRepository,
         ChangeFeed,
         HealthCheck,
       ],

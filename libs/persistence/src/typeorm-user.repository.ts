@@ -2,6 +2,7 @@ import { issuedBeforeNow, UserRepository, type User } from '@tessera/oauth-core'
 import { IsNull, type DataSource } from 'typeorm';
 import { translateOutage } from './database-outage.js';
 import { RefreshTokenEntity } from './entities/refresh-token.entity.js';
+import { SessionEntity } from './entities/session.entity.js';
 import { UserEntity } from './entities/user.entity.js';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, recordSubjectRevocation } from './typeorm-revocation.repository.js';
 
@@ -46,6 +47,7 @@ export class TypeOrmUserRepository extends UserRepository {
         const { affected } = await manager.update(UserEntity, { id }, { disabledAt: at });
         if (!affected) return null;
         await manager.update(RefreshTokenEntity, { subject: id, revokedAt: IsNull() }, { revokedAt: at });
+        await manager.delete(SessionEntity, { userId: id });
         await recordSubjectRevocation(manager, { subject: id, issuedBefore: issuedBeforeNow(at) }, this.maxTokenTtlSeconds);
         return toUser(await manager.findOneBy(UserEntity, { id }));
       }),
@@ -55,7 +57,8 @@ export class TypeOrmUserRepository extends UserRepository {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function toUser(row: UserEntity | null): User | null {
+/** The domain user of a row (without `usernameKey`), or null. */
+export function toUser(row: UserEntity | null): User | null {
   if (!row) return null;
   const { usernameKey: _, ...user } = row;
   return { ...user };

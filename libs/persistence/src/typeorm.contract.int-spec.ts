@@ -3,6 +3,9 @@ import {
   authorizationCodeRepositoryContract,
   refreshTokenRepositoryContract,
   userRepositoryContract,
+  sessionRepositoryContract,
+  consentRepositoryContract,
+  signInFailureRepositoryContract,
   clientRepositoryContract,
   aClient,
   createTestDatabase,
@@ -19,6 +22,9 @@ import { TypeOrmAuthorizationCodeRepository } from './typeorm-authorization-code
 import { TypeOrmClientRepository } from './typeorm-client.repository.js';
 import { TypeOrmRefreshTokenRepository } from './typeorm-refresh-token.repository.js';
 import { TypeOrmUserRepository } from './typeorm-user.repository.js';
+import { TypeOrmSessionRepository } from './typeorm-session.repository.js';
+import { TypeOrmConsentRepository } from './typeorm-consent.repository.js';
+import { TypeOrmSignInFailureRepository } from './typeorm-sign-in-failure.repository.js';
 import { recordIssuedBefore, TypeOrmRevocationRepository } from './typeorm-revocation.repository.js';
 import { TypeOrmSigningKeyRepository } from './typeorm-signing-key.repository.js';
 
@@ -36,7 +42,7 @@ afterAll(async () => {
 });
 
 async function typeOrmPorts(): Promise<ContractPorts> {
-  await dataSource.query('TRUNCATE clients, access_tokens, refresh_tokens, authorization_codes, signing_keys, revocations, users');
+  await dataSource.query('TRUNCATE clients, access_tokens, refresh_tokens, authorization_codes, signing_keys, revocations, users, sessions, consents, sign_in_failures');
   return {
     clients: new TypeOrmClientRepository(dataSource),
     accessTokens: new TypeOrmAccessTokenRepository(dataSource),
@@ -45,6 +51,9 @@ async function typeOrmPorts(): Promise<ContractPorts> {
     users: new TypeOrmUserRepository(dataSource),
     authorizationCodes: new TypeOrmAuthorizationCodeRepository(dataSource),
     refreshTokens: new TypeOrmRefreshTokenRepository(dataSource),
+    sessions: new TypeOrmSessionRepository(dataSource),
+    consents: new TypeOrmConsentRepository(dataSource),
+    signInFailures: new TypeOrmSignInFailureRepository(dataSource),
     markIssuedBefore: (mark) =>
       dataSource.transaction((m) => recordIssuedBefore(m, { expiresAt: new Date('2027-01-01T00:00:00Z'), revokedAt: mark.issuedBefore, ...mark })),
   };
@@ -57,6 +66,9 @@ signingKeyRepositoryContract('TypeORM', typeOrmPorts);
 userRepositoryContract('TypeORM', typeOrmPorts);
 authorizationCodeRepositoryContract('TypeORM', typeOrmPorts);
 refreshTokenRepositoryContract('TypeORM', typeOrmPorts);
+sessionRepositoryContract('TypeORM', typeOrmPorts);
+consentRepositoryContract('TypeORM', typeOrmPorts);
+signInFailureRepositoryContract('TypeORM', typeOrmPorts);
 
 describe('TypeORM revocation rows (what the revocation feed will read)', () => {
   it('appends one row per revoked jti, in seq order, with the token client and expiry', async () => {

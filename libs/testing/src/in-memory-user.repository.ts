@@ -5,6 +5,9 @@ import type { InMemoryRevocationRepository } from './in-memory-revocation.reposi
 export class InMemoryUserRepository extends UserRepository {
   readonly users = new Map<string, User>();
 
+  /** Ends every session of a user (set by InMemorySessionRepository). */
+  endSessions: (userId: string) => void = () => {};
+
   constructor(
     private readonly revocations?: InMemoryRevocationRepository,
     private readonly refreshTokens?: InMemoryRefreshTokenRepository,
@@ -43,6 +46,7 @@ export class InMemoryUserRepository extends UserRepository {
     const u = this.users.get(id);
     if (!u) return null;
     u.disabledAt = at;
+    this.endSessions(id);
     this.refreshTokens?.revokeSubject(id, at);
     await this.revocations?.revokeSubject(id, issuedBeforeNow(at));
     return structuredClone(u);

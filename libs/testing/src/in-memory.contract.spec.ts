@@ -6,6 +6,9 @@ import { signingKeyRepositoryContract } from './contracts/signing-key.repository
 import { authorizationCodeRepositoryContract } from './contracts/authorization-code.repository.contract.js';
 import { refreshTokenRepositoryContract } from './contracts/refresh-token.repository.contract.js';
 import { userRepositoryContract } from './contracts/user.repository.contract.js';
+import { sessionRepositoryContract } from './contracts/session.repository.contract.js';
+import { consentRepositoryContract } from './contracts/consent.repository.contract.js';
+import { signInFailureRepositoryContract } from './contracts/sign-in-failure.repository.contract.js';
 import { InMemoryAuthorizationCodeRepository } from './in-memory-authorization-code.repository.js';
 import { InMemoryRefreshTokenRepository } from './in-memory-refresh-token.repository.js';
 import { InMemoryUserRepository } from './in-memory-user.repository.js';
@@ -13,12 +16,19 @@ import { InMemoryAccessTokenRepository } from './in-memory-access-token.reposito
 import { InMemoryClientRepository } from './in-memory-client.repository.js';
 import { InMemoryRevocationRepository } from './in-memory-revocation.repository.js';
 import { InMemorySigningKeyRepository } from './in-memory-signing-key.repository.js';
+import { InMemorySessionRepository } from './in-memory-session.repository.js';
+import { InMemoryConsentRepository } from './in-memory-consent.repository.js';
+import { InMemorySignInFailureRepository } from './in-memory-sign-in-failure.repository.js';
 
 async function inMemoryPorts(): Promise<ContractPorts> {
   const revocations = new InMemoryRevocationRepository();
   const refreshTokens = new InMemoryRefreshTokenRepository(revocations);
+  const users = new InMemoryUserRepository(revocations, refreshTokens);
   return {
-    users: new InMemoryUserRepository(revocations, refreshTokens),
+    users,
+    sessions: new InMemorySessionRepository(users),
+    consents: new InMemoryConsentRepository(),
+    signInFailures: new InMemorySignInFailureRepository(),
     authorizationCodes: new InMemoryAuthorizationCodeRepository(),
     refreshTokens,
     clients: new InMemoryClientRepository(revocations),
@@ -36,3 +46,6 @@ signingKeyRepositoryContract('in-memory', inMemoryPorts);
 userRepositoryContract('in-memory', inMemoryPorts);
 authorizationCodeRepositoryContract('in-memory', inMemoryPorts);
 refreshTokenRepositoryContract('in-memory', inMemoryPorts);
+sessionRepositoryContract('in-memory', inMemoryPorts);
+consentRepositoryContract('in-memory', inMemoryPorts);
+signInFailureRepositoryContract('in-memory', inMemoryPorts);

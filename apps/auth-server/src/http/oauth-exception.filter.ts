@@ -44,7 +44,7 @@ export class OAuthExceptionFilter implements ExceptionFilter {
 }
 
 /** The 4xx status of a Nest or Fastify client error (unknown route, bad body, …), if it is one. */
-function clientStatus(exception: unknown): number | undefined {
+export function clientStatus(exception: unknown): number | undefined {
   const status =
     exception instanceof HttpException ? exception.getStatus() : (exception as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;

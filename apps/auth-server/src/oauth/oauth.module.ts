@@ -1,5 +1,5 @@
 // The one place where ports meet adapters and the enabled grants are registered.
-import { Module, type DynamicModule, type OnModuleDestroy, Inject, Injectable } from '@nestjs/common';
+import { Module, type DynamicModule, type OnModuleDestroy, type Provider, Inject, Injectable } from '@nestjs/common';
 import type { AuthServerConfig, GrantType } from '@tessera/config';
 import {
   AccessTokenInspector,
@@ -8,6 +8,7 @@ import {
   AuthorizationCodeGrant,
   AuthorizationCodeIssuer,
   AuthorizationCodeRepository,
+  AuthorizationEndpoint,
   authorizationServerMetadata,
   CachingClientRepository,
   ChangeFeed,
@@ -16,6 +17,7 @@ import {
   ClientRegistrar,
   ClientRepository,
   Clock,
+  ConsentRepository,
   IntrospectionEndpoint,
   RandomSource,
   RefreshTokenGrant,
@@ -26,25 +28,32 @@ import {
   RevocationFeedEndpoint,
   RevocationRepository,
   SecretHasher,
+  SessionRepository,
+  SignIn,
+  SignInFailureRepository,
   SigningKeyRepository,
   SystemClock,
   TokenEndpoint,
+  UserDirectory,
   UserRepository,
   type Grant,
 } from '@tessera/oauth-core';
-import { ClientSecretHasher, CryptoRandomSource, JwtAccessTokenStrategy, KeySet, OpaqueAccessTokenStrategy } from '@tessera/tokens';
+import { ClientSecretHasher, CryptoRandomSource, JwtAccessTokenStrategy, KeySet, OpaqueAccessTokenStrategy, ScryptPasswordHasher } from '@tessera/tokens';
 import { RevocationFeedController } from '../revocations/revocation-feed.controller.js';
-import { RevocationPurger } from '../revocations/revocation-purger.js';
+import { AssetsController } from '../interaction/assets.controller.js';
+import { AuthorizeController } from '../interaction/authorize.controller.js';
+import { BrowserCookies } from '../interaction/browser.js';
+import { PAGES_CONFIG, type PagesConfig } from '../interaction/interaction.tokens.js';
+import { SignInController } from '../interaction/sign-in.controller.js';
+import { Purger } from '../maintenance/purger.js';
 import { RevocationStreams } from '../revocations/revocation-streams.js';
 import { DiscoveryController } from './discovery.controller.js';
 import { IntrospectionController } from './introspection.controller.js';
-import { AUTH_SERVER_CONFIG, DISCOVERY_METADATA } from './oauth.tokens.js';
+import { AUTH_SERVER_CONFIG, CACHED_CLIENTS, DISCOVERY_METADATA } from './oauth.tokens.js';
 import { RegistrationController } from './registration.controller.js';
 import { RevocationController } from './revocation.controller.js';
 import { TokenController } from './token.controller.js';
 
-/** The clients the protocol reads: cached in memory, invalidated through the change feed. */
-export const CACHED_CLIENTS = Symbol('CACHED_CLIENTS');
 const GRANTS = Symbol('GRANTS');
 
 interface GrantDeps {
@@ -80,6 +89,8 @@ class OAuthLifecycle implements OnModuleDestroy {
 export class OAuthModule {
   static forRoot(config: AuthServerConfig): DynamicModule {
     const registration = config.features.registration;
+    // The authorization endpoint and its pages exist when the code grant does.
+    const pages = config.features.grants.includes('authorization_code');
     return {
       module: OAuthModule,
       controllers: [
@@ -89,6 +100,7 @@ export class OAuthModule {
         DiscoveryController,
         RevocationFeedController,
         ...(registration ? [RegistrationController] : []),
+        ...(pages ? [AuthorizeController, SignInController, AssetsController] : []),
       ],
       providers: [
         { provide: AUTH_SERVER_CONFIG, useValue: config },
@@ -212,6 +224,7 @@ export class OAuthModule {
               registrationEnabled: registration !== null,
               scopesSupported: config.features.scopesSupported,
               signingAlgorithms: keys.algorithms(),
+              authorizationEndpoint: pages,
             }),
           inject: [TokenEndpoint, KeySet],
         },
@@ -220,10 +233,36 @@ export class OAuthModule {
           useFactory: (auth: ClientAuthenticator, revocations: RevocationRepository) => new RevocationFeedEndpoint(auth, revocations),
           inject: [ClientAuthenticator, RevocationRepository],
         },
+        ...(pages ? pageProviders(config) : []),
         RevocationStreams,
-        RevocationPurger,
+        Purger,
         OAuthLifecycle,
       ],
     };
   }
+}
+
+/** The authorization endpoint, sign-in and consent. */
+function pageProviders(config: AuthServerConfig): Provider[] {
+  return [
+    { provide: PAGES_CONFIG, useValue: { issuer: config.issuer.url, scopeDescriptions: config.consent.scopeDescriptions } satisfies PagesConfig },
+    {
+      provide: BrowserCookies,
+      useFactory: (random: RandomSource) =>
+        new BrowserCookies({ secure: new URL(config.issuer.url).protocol === 'https:', sessionTtlSeconds: config.signIn.sessionTtl }, random),
+      inject: [RandomSource],
+    },
+    {
+      provide: SignIn,
+      useFactory: (users: UserRepository, sessions: SessionRepository, failures: SignInFailureRepository, random: RandomSource, clock: Clock) =>
+        new SignIn(new UserDirectory(users, new ScryptPasswordHasher(), clock), sessions, failures, random, clock, config.signIn),
+      inject: [UserRepository, SessionRepository, SignInFailureRepository, RandomSource, Clock],
+    },
+    {
+      provide: AuthorizationEndpoint,
+      useFactory: (clients: ClientRepository, consents: ConsentRepository, codes: AuthorizationCodeIssuer, clock: Clock) =>
+        new AuthorizationEndpoint(clients, consents, codes, clock, config.issuer.url),
+      inject: [CACHED_CLIENTS, ConsentRepository, AuthorizationCodeIssuer, Clock],
+    },
+  ];
 }

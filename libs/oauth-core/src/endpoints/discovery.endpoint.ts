@@ -5,9 +5,12 @@ export interface DiscoveryOptions {
   registrationEnabled: boolean;
   scopesSupported?: string[];
   signingAlgorithms: string[];
+  /** The authorization endpoint (and its sign-in and consent pages) is served. */
+  authorizationEndpoint: boolean;
 }
 
 export const ENDPOINT_PATHS = {
+  authorization: '/oauth2/authorize',
   token: '/oauth2/token',
   introspection: '/oauth2/introspect',
   revocation: '/oauth2/revoke',
@@ -26,11 +29,13 @@ export function authorizationServerMetadata(o: DiscoveryOptions): Record<string,
   const code = o.grantTypes.includes('authorization_code');
   return {
     issuer: o.issuer,
+    ...(o.authorizationEndpoint ? { authorization_endpoint: url(ENDPOINT_PATHS.authorization) } : {}),
     token_endpoint: url(ENDPOINT_PATHS.token),
     jwks_uri: url(ENDPOINT_PATHS.jwks),
     ...(o.registrationEnabled ? { registration_endpoint: url(ENDPOINT_PATHS.registration) } : {}),
     ...(o.scopesSupported && o.scopesSupported.length > 0 ? { scopes_supported: o.scopesSupported } : {}),
-    response_types_supported: [],
+    response_types_supported: o.authorizationEndpoint ? ['code'] : [],
+    ...(o.authorizationEndpoint ? { response_modes_supported: ['query'], authorization_response_iss_parameter_supported: true } : {}),
     grant_types_supported: o.grantTypes,
     // Public clients (`none`) authenticate nowhere but at the token endpoint, with PKCE as their proof.
     token_endpoint_auth_methods_supported: code ? [...CLIENT_AUTH_METHODS, 'none'] : CLIENT_AUTH_METHODS,

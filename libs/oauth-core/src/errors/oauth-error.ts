@@ -17,6 +17,7 @@ export type OAuthErrorCode =
   | 'invalid_client_metadata'
   | 'invalid_redirect_uri'
   | 'access_denied'
+  | 'unsupported_response_type'
   | 'server_error'
   | 'temporarily_unavailable';
 
@@ -35,6 +36,7 @@ export const OAUTH_ERROR_STATUS: Record<OAuthErrorCode, number> = {
   invalid_client_metadata: 400,
   invalid_redirect_uri: 400,
   access_denied: 403,
+  unsupported_response_type: 400,
   server_error: 500,
   temporarily_unavailable: 503,
 };
@@ -86,6 +88,12 @@ export class OAuthError extends Error {
   }
   static invalidRedirectUri(description: string) {
     return new OAuthError('invalid_redirect_uri', description);
+  }
+  static accessDenied(description: string) {
+    return new OAuthError('access_denied', description);
+  }
+  static unsupportedResponseType(responseType: string) {
+    return new OAuthError('unsupported_response_type', `response_type "${responseType}" is not supported; use "code"`);
   }
   static invalidToken(description: string) {
     return new OAuthError('invalid_token', description);

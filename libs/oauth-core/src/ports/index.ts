@@ -12,3 +12,6 @@ export * from './authorization-code.repository.js';
 export * from './password-hasher.port.js';
 export * from './refresh-token.repository.js';
 export * from './user.repository.js';
+export * from './consent.repository.js';
+export * from './session.repository.js';
+export * from './sign-in-failure.repository.js';

@@ -2,8 +2,11 @@ import type {
   AccessTokenRepository,
   AuthorizationCodeRepository,
   ClientRepository,
+  ConsentRepository,
   RefreshTokenRepository,
   RevocationRepository,
+  SessionRepository,
+  SignInFailureRepository,
   SigningKeyRepository,
   UserRepository,
 } from '@tessera/oauth-core';
@@ -30,6 +33,9 @@ export interface ContractPorts {
   users: UserRepository;
   authorizationCodes: AuthorizationCodeRepository;
   refreshTokens: RefreshTokenRepository;
+  sessions: SessionRepository;
+  consents: ConsentRepository;
+  signInFailures: SignInFailureRepository;
   /** Seeds a mark no port writes yet (a later issue revokes by subject or grant), so `isRevoked` can be checked against it. */
   markIssuedBefore(mark: IssuedBeforeMark): Promise<void>;
 }

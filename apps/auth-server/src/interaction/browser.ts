@@ -1,0 +1,95 @@
+// What the pages need of HTTP: cookies (session, CSRF), and sending a page or a redirect with the right headers.
+import { timingSafeEqual } from 'node:crypto';
+import { parseCookie, stringifySetCookie, type SetCookie } from 'cookie';
+import { RandomSource } from '@tessera/oauth-core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const CSRF_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/** Pages are never framed (clickjacking), cached, or allowed to run script; their one stylesheet is ours. */
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+  'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export interface BrowserOptions {
+  /** Cookies get `Secure` (and the `__Host-` prefix) when the issuer is https. */
+  secure: boolean;
+  sessionTtlSeconds: number;
+}
+
+/**
+ * The session cookie (the sign-in session's token) and the CSRF cookie, whose
+ * value every form repeats in a hidden field (double submit). Both are
+ * HttpOnly and SameSite=Lax: a cross-site form post carries neither.
+ */
+export class BrowserCookies {
+  readonly sessionName: string;
+  readonly csrfName: string;
+
+  constructor(
+    private readonly options: BrowserOptions,
+    private readonly random: RandomSource,
+  ) {
+    const prefix = options.secure ? '__Host-' : '';
+    this.sessionName = `${prefix}tessera_session`;
+    this.csrfName = `${prefix}tessera_csrf`;
+  }
+
+  sessionToken(req: FastifyRequest): string | undefined {
+    return this.read(req, this.sessionName);
+  }
+
+  setSession(reply: FastifyReply, token: string): void {
+    this.set(reply, { name: this.sessionName, value: token, maxAge: this.options.sessionTtlSeconds });
+  }
+
+  clearSession(reply: FastifyReply): void {
+    this.set(reply, { name: this.sessionName, value: '', maxAge: 0 });
+  }
+
+  /** The CSRF token a page's forms carry: the browser's current one, or a new one set as a cookie. */
+  csrfToken(req: FastifyRequest, reply: FastifyReply): string {
+    const current = this.read(req, this.csrfName);
+    if (current !== undefined && CSRF_SHAPE.test(current)) return current;
+    const token = this.random.token(32);
+    this.set(reply, { name: this.csrfName, value: token });
+    return token;
+  }
+
+  /** A form post is ours when it repeats the CSRF cookie and, if the browser says where it came from, it came from here. */
+  isSameOriginPost(req: FastifyRequest, submitted: string | undefined): boolean {
+    if (req.headers['sec-fetch-site'] === 'cross-site') return false;
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== 'null' && (!URL.canParse(origin) || new URL(origin).host !== req.headers.host)) return false;
+    const cookie = this.read(req, this.csrfName);
+    if (cookie === undefined || submitted === undefined || !CSRF_SHAPE.test(cookie)) return false;
+    const a = Buffer.from(cookie);
+    const b = Buffer.from(submitted);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  private read(req: FastifyRequest, name: string): string | undefined {
+    const header = req.headers.cookie;
+    return header ? parseCookie(header)[name] : undefined;
+  }
+
+  private set(reply: FastifyReply, cookie: SetCookie): void {
+    // Fastify appends to Set-Cookie rather than replacing it.
+    reply.header('set-cookie', stringifySetCookie({ path: '/', httpOnly: true, sameSite: 'lax', secure: this.options.secure, ...cookie }));
+  }
+}
+
+export function sendPage(reply: FastifyReply, status: number, page: string, headers: Record<string, string> = {}): void {
+  void reply.status(status).headers({ ...PAGE_HEADERS, ...headers }).send(page);
+}
+
+/** 302 for the authorization response to a GET (RFC 6749 §4.1.2), 303 after a form post. */
+export function redirect(reply: FastifyReply, status: 302 | 303, location: string): void {
+  void reply.status(status).headers({ location, 'cache-control': 'no-store', pragma: 'no-cache', 'referrer-policy': 'no-referrer' }).send();
+}
