@@ -10,7 +10,8 @@ export function fastifyAdapter(config: AuthServerConfig): FastifyAdapter {
     // A slow or stalled client never holds a request open for long.
     requestTimeout: 10_000,
     connectionTimeout: 10_000,
-    trustProxy: false,
+    // X-Forwarded-For only from the proxies the operator names (the sign-in throttle keys on the address).
+    trustProxy: config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false,
   });
 }
 

@@ -413,3 +413,23 @@ describe('failed sign-ins are throttled per account and per address; https issue
 function form(fields: Record<string, string>, headers: Record<string, string> = {}): RequestInit {
   return { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() };
 }
+
+describe('behind a trusted proxy', () => {
+  let proxied: RunningAuthServer;
+  beforeAll(async () => {
+    proxied = await startAuthServer({ env: { TESSERA_TRUST_PROXY: 'loopback', TESSERA_SIGN_IN_MAX_FAILURES_PER_ADDRESS: '2' } });
+  });
+  afterAll(() => proxied.stop());
+
+  it("throttles each browser's address from X-Forwarded-For, not the proxy's", async () => {
+    const attempt = async (forwardedFor: string) => {
+      const page = await fetch(`${proxied.url}/login`);
+      const cookie = page.headers.getSetCookie()[0].split(';')[0];
+      const { csrf } = formFields(await page.text(), '/login');
+      const username = `ghost-${randomBytes(4).toString('hex')}`;
+      return (await fetch(`${proxied.url}/login`, form({ csrf, username, password: 'wrong-password' }, { cookie, 'x-forwarded-for': forwardedFor }))).status;
+    };
+    expect([await attempt('203.0.113.1'), await attempt('203.0.113.1'), await attempt('203.0.113.1')]).toEqual([401, 401, 429]);
+    expect(await attempt('203.0.113.2')).toBe(401);
+  });
+});

@@ -46,6 +46,19 @@ describe('loadAuthServerConfig', () => {
     }
   });
 
+  it('reads the proxies to trust for X-Forwarded-For, refusing what is not an address or range', () => {
+    expect(loadAuthServerConfig(base).http.trustedProxies).toEqual([]);
+    expect(loadAuthServerConfig({ ...base, TESSERA_TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::1/64 192.168.1.7' }).http.trustedProxies).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::1/64',
+      '192.168.1.7',
+    ]);
+    for (const bad of ['true', '10.0.0.0/33', 'example.com', '10.0.0.1/8/1', '::1/129']) {
+      expect(() => loadAuthServerConfig({ ...base, TESSERA_TRUST_PROXY: bad })).toThrow(/TESSERA_TRUST_PROXY: not an address/);
+    }
+  });
+
   it('refuses an issuer with a query', () => {
     expect(() => loadAuthServerConfig({ ...base, TESSERA_ISSUER: 'https://as.example/?x=1' })).toThrow(/TESSERA_ISSUER/);
   });

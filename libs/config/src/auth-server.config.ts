@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError, EnvReader } from './env-reader.js';
 
 export const SUPPORTED_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
@@ -6,7 +7,17 @@ export const SIGNING_ALGS = ['ES256', 'EdDSA', 'RS256'] as const;
 
 export interface AuthServerConfig {
   database: { url: string };
-  http: { host: string; port: number; bodyLimit: number };
+  http: {
+    host: string;
+    port: number;
+    bodyLimit: number;
+    /**
+     * The proxies whose X-Forwarded-For is believed (addresses, CIDR ranges, or
+     * `loopback`, `linklocal`, `uniquelocal`), so that sign-in throttling sees
+     * the browser's address rather than the proxy's. Empty: none.
+     */
+    trustedProxies: string[];
+  };
   issuer: { url: string };
   tokens: {
     accessTokenTtl: number;
@@ -54,7 +65,12 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
   const initialAccessToken = r.secret('TESSERA_INITIAL_ACCESS_TOKEN', 16);
   const config: AuthServerConfig = {
     database: { url: databaseUrl },
-    http: { host: r.string('TESSERA_HOST') ?? '127.0.0.1', port, bodyLimit: r.int('TESSERA_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024) },
+    http: {
+      host: r.string('TESSERA_HOST') ?? '127.0.0.1',
+      port,
+      bodyLimit: r.int('TESSERA_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024),
+      trustedProxies: trustedProxies(r),
+    },
     issuer: { url: issuer.replace(/\/$/, '') },
     tokens: {
       accessTokenTtl,
@@ -84,4 +100,20 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** TESSERA_TRUST_PROXY: addresses or CIDR ranges (IPv4 or IPv6), or the names proxy-addr knows. */
+function trustedProxies(r: EnvReader): string[] {
+  const entries = r.list<string>('TESSERA_TRUST_PROXY', null, []);
+  const bad = entries.filter((e) => {
+    if (PROXY_NAMES.includes(e)) return false;
+    const [address, bits, ...rest] = e.split('/');
+    const version = isIP(address);
+    const max = version === 4 ? 32 : 128;
+    return version === 0 || rest.length > 0 || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max));
+  });
+  if (bad.length > 0) r.problems.push(`TESSERA_TRUST_PROXY: not an address, CIDR range or ${PROXY_NAMES.join('/')}: ${bad.join(', ')}`);
+  return bad.length > 0 ? [] : entries;
 }
