@@ -8,7 +8,7 @@ describe('loadAuthServerConfig', () => {
     const c = loadAuthServerConfig(base);
     expect(c.http.port).toBe(3000);
     expect(c.issuer.url).toBe('http://localhost:3000');
-    expect(c.tokens).toMatchObject({ accessTokenTtl: 3600, signingAlgorithm: 'ES256', authorizationCodeTtl: 60, refreshTokenTtl: 30 * 86400 });
+    expect(c.tokens).toMatchObject({ accessTokenTtl: 3600, signingAlgorithm: 'ES256', authorizationCodeTtl: 60, refreshTokenTtl: 30 * 86400, refreshTokenMaxLifetime: 90 * 86400 });
     expect(c.features.grants).toEqual(['client_credentials', 'authorization_code', 'refresh_token']);
     expect(c.features.registration).toBeNull();
   });
@@ -56,6 +56,17 @@ describe('loadAuthServerConfig', () => {
     ]);
     for (const bad of ['true', '10.0.0.0/33', 'example.com', '10.0.0.1/8/1', '::1/129']) {
       expect(() => loadAuthServerConfig({ ...base, TESSERA_TRUST_PROXY: bad })).toThrow(/TESSERA_TRUST_PROXY: not an address/);
+    }
+  });
+
+  it('reads the refresh-token family cap, which must be at least the lifetime of one refresh token', () => {
+    const c = loadAuthServerConfig({ ...base, TESSERA_REFRESH_TOKEN_TTL: '86400', TESSERA_REFRESH_TOKEN_MAX_LIFETIME: '86400' });
+    expect(c.tokens).toMatchObject({ refreshTokenTtl: 86400, refreshTokenMaxLifetime: 86400 });
+    expect(() => loadAuthServerConfig({ ...base, TESSERA_REFRESH_TOKEN_MAX_LIFETIME: String(29 * 86400) })).toThrow(
+      /TESSERA_REFRESH_TOKEN_TTL: must not exceed TESSERA_REFRESH_TOKEN_MAX_LIFETIME/,
+    );
+    for (const bad of ['59', String(10 * 365 * 86400 + 1), '90d']) {
+      expect(() => loadAuthServerConfig({ ...base, TESSERA_REFRESH_TOKEN_MAX_LIFETIME: bad })).toThrow(/TESSERA_REFRESH_TOKEN_MAX_LIFETIME=.*whole number from 60 to 315360000/);
     }
   });
 

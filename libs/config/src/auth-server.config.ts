@@ -29,6 +29,8 @@ export interface AuthServerConfig {
     authorizationCodeTtl: number;
     /** Seconds each refresh token lives (rotation issues a new one). */
     refreshTokenTtl: number;
+    /** Seconds a refresh-token family lives at most, counted from its first token: rotation never extends a token past it. */
+    refreshTokenMaxLifetime: number;
   };
   revocations: { purgeIntervalSeconds: number; heartbeatSeconds: number };
   signIn: {
@@ -62,6 +64,9 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
   const accessTokenTtl = r.int('TESSERA_ACCESS_TOKEN_TTL', 3600, 60, 86400);
   const maxAccessTokenTtl = r.int('TESSERA_MAX_ACCESS_TOKEN_TTL', 86400, 60, 31 * 86400);
   if (accessTokenTtl > maxAccessTokenTtl) r.problems.push('TESSERA_ACCESS_TOKEN_TTL: must not exceed TESSERA_MAX_ACCESS_TOKEN_TTL');
+  const refreshTokenTtl = r.int('TESSERA_REFRESH_TOKEN_TTL', 30 * 86400, 60, 365 * 86400);
+  const refreshTokenMaxLifetime = r.int('TESSERA_REFRESH_TOKEN_MAX_LIFETIME', 90 * 86400, 60, 10 * 365 * 86400);
+  if (refreshTokenTtl > refreshTokenMaxLifetime) r.problems.push('TESSERA_REFRESH_TOKEN_TTL: must not exceed TESSERA_REFRESH_TOKEN_MAX_LIFETIME');
   const initialAccessToken = r.secret('TESSERA_INITIAL_ACCESS_TOKEN', 16);
   const config: AuthServerConfig = {
     database: { url: databaseUrl },
@@ -79,7 +84,8 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
       keyEncryptionKey: r.secret('TESSERA_KEY_ENCRYPTION_KEY', 32),
       clientSecretPepper: r.secret('TESSERA_CLIENT_SECRET_PEPPER', 16),
       authorizationCodeTtl: r.int('TESSERA_AUTHORIZATION_CODE_TTL', 60, 10, 600),
-      refreshTokenTtl: r.int('TESSERA_REFRESH_TOKEN_TTL', 30 * 86400, 60, 365 * 86400),
+      refreshTokenTtl,
+      refreshTokenMaxLifetime,
     },
     revocations: {
       purgeIntervalSeconds: r.int('TESSERA_REVOCATION_PURGE_INTERVAL', 60, 1, 86400),

@@ -10,6 +10,7 @@ import { SignInFailureEntity } from './entities/sign-in-failure.entity.js';
 import { SigningKeyEntity } from './entities/signing-key.entity.js';
 import { UserEntity } from './entities/user.entity.js';
 import { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema.migration.js';
+import { RefreshTokenFamilyLifetime1767600000000 } from './migrations/1767600000000-refresh-token-family-lifetime.migration.js';
 import { SigningKeyRevocations1767400000000 } from './migrations/1767400000000-signing-key-revocations.migration.js';
 import { SignIn1767500000000 } from './migrations/1767500000000-sign-in.migration.js';
 import { Users1767398400000 } from './migrations/1767398400000-users.migration.js';
@@ -27,7 +28,13 @@ export const entities = [
   ConsentEntity,
   SignInFailureEntity,
 ];
-export const migrations = [InitialSchema1767225600000, Users1767398400000, SigningKeyRevocations1767400000000, SignIn1767500000000];
+export const migrations = [
+  InitialSchema1767225600000,
+  Users1767398400000,
+  SigningKeyRevocations1767400000000,
+  SignIn1767500000000,
+  RefreshTokenFamilyLifetime1767600000000,
+];
 
 /** A request must fail fast, not hang, when PostgreSQL is down or stuck. */
 export const CONNECT_TIMEOUT_MS = 2000;

@@ -62,6 +62,7 @@ function toStored(row: RefreshTokenEntity): StoredRefreshToken {
     audience: row.audience,
     grantId: row.grantId!,
     issuedAt: row.issuedAt,
+    familyIssuedAt: row.familyIssuedAt,
     expiresAt: row.expiresAt,
     rotatedAt: row.rotatedAt,
     revokedAt: row.revokedAt,

@@ -156,7 +156,7 @@ export class OAuthModule {
         {
           provide: RefreshTokenIssuer,
           useFactory: (repo: RefreshTokenRepository, random: RandomSource, clock: Clock) =>
-            new RefreshTokenIssuer(repo, random, clock, config.tokens.refreshTokenTtl),
+            new RefreshTokenIssuer(repo, random, clock, config.tokens.refreshTokenTtl, config.tokens.refreshTokenMaxLifetime),
           inject: [RefreshTokenRepository, RandomSource, Clock],
         },
         {

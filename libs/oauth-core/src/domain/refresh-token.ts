@@ -8,6 +8,8 @@ export interface RefreshToken {
   audience: string[];
   grantId: string;
   issuedAt: Date;
+  /** When the family's first token was issued; no token of the family expires later than this plus the maximum lifetime. */
+  familyIssuedAt: Date;
   expiresAt: Date;
 }
 

@@ -1,5 +1,5 @@
 import { hashToken } from '../tokens/token-hash.js';
-import { API, form, REDIRECT_URI, userGrantsSetup } from './user-grants.spec-setup.js';
+import { API, form, REDIRECT_URI, REFRESH_TOKEN_MAX_LIFETIME, REFRESH_TOKEN_TTL, userGrantsSetup } from './user-grants.spec-setup.js';
 
 describe('RefreshTokenGrant (RFC 6749 §6, OAuth 2.1 rotation)', () => {
   /** A client, a user, and the tokens of a redeemed code. */
@@ -95,8 +95,54 @@ describe('RefreshTokenGrant (RFC 6749 §6, OAuth 2.1 rotation)', () => {
 
   it('refuses an expired refresh token', async () => {
     const s = await signedIn();
-    s.clock.advance(30 * 86400);
+    s.clock.advance(REFRESH_TOKEN_TTL);
     await expect(s.refresh(s.tokens.refreshToken)).rejects.toMatchObject({ code: 'invalid_grant', description: expect.stringContaining('expired') });
+  });
+
+  describe('absolute lifetime of a family', () => {
+    const DAY = 86400;
+    /** Signed in now; `at(seconds)` is that many seconds after the family's first token. */
+    async function family() {
+      const s = await signedIn();
+      const familyIssuedAt = s.clock.now();
+      const at = (seconds: number) => new Date(familyIssuedAt.getTime() + seconds * 1000);
+      const stored = async (token: string | undefined) => (await s.refreshTokens.findByHash(hashToken(token!)))!;
+      return { s, familyIssuedAt, at, stored };
+    }
+
+    it('carries the family’s issue time through rotation, capping each expiry at it plus the maximum lifetime', async () => {
+      const { s, familyIssuedAt, at, stored } = await family();
+      expect(await stored(s.tokens.refreshToken)).toMatchObject({ issuedAt: familyIssuedAt, familyIssuedAt, expiresAt: at(REFRESH_TOKEN_TTL) });
+      let token = s.tokens.refreshToken;
+      // Used every 25 days: 30 days each, until the family's 90 days cut the fourth token short.
+      for (const [day, expiresAt] of [
+        [25, at(55 * DAY)],
+        [50, at(80 * DAY)],
+        [75, at(REFRESH_TOKEN_MAX_LIFETIME)],
+      ] as const) {
+        s.clock.set(at(day * DAY));
+        token = (await s.refresh(token)).refreshToken;
+        expect(await stored(token)).toMatchObject({ issuedAt: at(day * DAY), familyIssuedAt, expiresAt });
+      }
+    });
+
+    it('refuses a refresh at or after the cap as an expired token, even one rotated a second before it', async () => {
+      const { s, at, stored } = await family();
+      let token = s.tokens.refreshToken;
+      for (const day of [29, 58, 87]) {
+        s.clock.set(at(day * DAY));
+        token = (await s.refresh(token)).refreshToken;
+      }
+      s.clock.set(at(REFRESH_TOKEN_MAX_LIFETIME - 1));
+      const last = (await s.refresh(token)).refreshToken;
+      expect(await stored(last)).toMatchObject({ expiresAt: at(REFRESH_TOKEN_MAX_LIFETIME) });
+      s.clock.set(at(REFRESH_TOKEN_MAX_LIFETIME));
+      await expect(s.refresh(last)).rejects.toMatchObject({ code: 'invalid_grant', description: 'refresh token expired' });
+      s.clock.advance(DAY);
+      await expect(s.refresh(last)).rejects.toMatchObject({ code: 'invalid_grant', description: 'refresh token expired' });
+      // Expiry is not reuse: the family is left unrevoked.
+      expect((await stored(last)).revokedAt).toBeNull();
+    });
   });
 
   it.each([undefined, 'garbage', `tsr_rt_${'A'.repeat(43)}`])('refuses the refresh token %j', async (token) => {

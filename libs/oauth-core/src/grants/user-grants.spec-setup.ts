@@ -30,6 +30,8 @@ import { RefreshTokenGrant } from './refresh-token.grant.js';
 export const ISSUER = 'https://as.example';
 export const REDIRECT_URI = 'https://app.example/cb';
 export const API = 'https://api.example';
+export const REFRESH_TOKEN_TTL = 30 * 86400;
+export const REFRESH_TOKEN_MAX_LIFETIME = 90 * 86400;
 
 export const form = (values: Record<string, string | undefined>) =>
   FormParams.from(Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)));
@@ -49,7 +51,7 @@ export function userGrantsSetup() {
   const users = new InMemoryUserRepository(revocations, refreshTokens);
   const opaque = new OpaqueAccessTokenStrategy(accessTokenRepo, random, clock);
   const issuer = new AccessTokenIssuer([opaque], random, clock, { issuer: ISSUER, defaultTtl: 3600 });
-  const refreshIssuer = new RefreshTokenIssuer(refreshTokens, random, clock, 30 * 86400);
+  const refreshIssuer = new RefreshTokenIssuer(refreshTokens, random, clock, REFRESH_TOKEN_TTL, REFRESH_TOKEN_MAX_LIFETIME);
   const codeIssuer = new AuthorizationCodeIssuer(codes, random, clock, 60);
   const auth = new ClientAuthenticator(clients, hasher);
   const inspector = new AccessTokenInspector([opaque], revocations, clients);

@@ -18,24 +18,28 @@ export class RefreshTokenIssuer {
     private readonly clock: Clock,
     /** Lifetime of each refresh token, seconds. */
     private readonly ttl: number,
+    /** Absolute lifetime of a family, seconds from its first token: rotation never extends a token past it. */
+    private readonly maxLifetime: number,
   ) {}
 
   /** A new token starting the family of `binding.grantId`. */
   async issue(binding: RefreshTokenBinding): Promise<string> {
-    const { token, hash, record } = this.next({ ...binding, familyId: binding.grantId });
+    const now = this.clock.now();
+    const { token, hash, record } = this.next({ ...binding, familyId: binding.grantId, familyIssuedAt: now }, now);
     await this.repo.insert(hash, record);
     return token;
   }
 
   /** Replaces the token of `hash` by a new one of the same family; null when it was already rotated or revoked. */
   async rotate(hash: string, current: RefreshToken): Promise<string | null> {
-    const next = this.next(current);
-    return (await this.repo.rotate(hash, this.clock.now(), next.hash, next.record)) ? next.token : null;
+    const now = this.clock.now();
+    const next = this.next(current, now);
+    return (await this.repo.rotate(hash, now, next.hash, next.record)) ? next.token : null;
   }
 
-  private next(base: RefreshTokenBinding & { familyId: string }) {
+  private next(base: RefreshTokenBinding & Pick<RefreshToken, 'familyId' | 'familyIssuedAt'>, issuedAt: Date) {
     const token = REFRESH_TOKEN_PREFIX + this.random.token(32);
-    const issuedAt = this.clock.now();
+    const expiresAt = Math.min(issuedAt.getTime() + this.ttl * 1000, base.familyIssuedAt.getTime() + this.maxLifetime * 1000);
     const record: RefreshToken = {
       familyId: base.familyId,
       clientId: base.clientId,
@@ -44,7 +48,8 @@ export class RefreshTokenIssuer {
       audience: [...base.audience],
       grantId: base.grantId,
       issuedAt,
-      expiresAt: new Date(issuedAt.getTime() + this.ttl * 1000),
+      familyIssuedAt: base.familyIssuedAt,
+      expiresAt: new Date(expiresAt),
     };
     return { token, hash: hashToken(token), record };
   }

@@ -30,6 +30,10 @@ export class RefreshTokenEntity {
   @Column({ name: 'issued_at', type: 'timestamptz' })
   issuedAt: Date;
 
+  /** When the family's first token was issued: its absolute lifetime counts from here. */
+  @Column({ name: 'family_issued_at', type: 'timestamptz' })
+  familyIssuedAt: Date;
+
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
 

@@ -28,6 +28,7 @@ export function refreshTokenRepositoryContract(name: string, makePorts: MakePort
         audience: ['https://api.example'],
         grantId,
         issuedAt: new Date('2026-01-01T00:00:00.000Z'),
+        familyIssuedAt: new Date('2025-12-01T00:00:00.125Z'),
         expiresAt: new Date('2026-01-31T00:00:00.000Z'),
         ...overrides,
       };
@@ -42,7 +43,7 @@ export function refreshTokenRepositoryContract(name: string, makePorts: MakePort
       await expect(refreshTokens.insert(hash, aToken())).rejects.toThrow();
     });
 
-    it('rotates once: marks the old token and stores the next one of the family', async () => {
+    it('rotates once: marks the old token and stores the next one of the family, with the family’s issue time', async () => {
       const token = aToken();
       const [hash, nextHash] = [aHash(), aHash()];
       await refreshTokens.insert(hash, token);

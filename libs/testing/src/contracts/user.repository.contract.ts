@@ -76,6 +76,7 @@ export function userRepositoryContract(name: string, makePorts: MakePorts<'users
         audience: [],
         grantId,
         issuedAt: new Date('2026-01-01T00:00:00Z'),
+        familyIssuedAt: new Date('2026-01-01T00:00:00Z'),
         expiresAt: new Date('2026-02-01T00:00:00Z'),
       });
       await ports.refreshTokens.insert('rt-alice', refresh(alice.id));
