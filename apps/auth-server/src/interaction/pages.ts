@@ -101,5 +101,5 @@ export function signedInPage(user: User, csrf: string): string {
 }
 
 export function errorPage(title: string, message: string, detail?: string): string {
-  return layout(title, html`<h1>${title}</h1><p class="lead">${message}</p>${detail ? html`<p class="detail">${detail}</p>` : ''}`);
+  return layout(title, html`<h1>${title}</h1><p class="lead">${message}</p>${detail ? html`<p class="detail">Reason: ${detail}</p>` : ''}`);
 }
