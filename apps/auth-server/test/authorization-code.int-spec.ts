@@ -1,8 +1,8 @@
 // The authorization_code (PKCE) and refresh_token grants at the token endpoint, over real HTTP on real PostgreSQL.
 // The code comes from the running app's AuthorizationCodeIssuer, as the authorization endpoint will hand it out.
-import { AuthorizationCodeIssuer, ClientRepository, s256Challenge, UserRepository, type User } from '@tessera/oauth-core';
+import { AuthorizationCodeIssuer, AuthorizationCodeRepository, ClientRepository, hashToken, s256Challenge, UserRepository, type User } from '@tessera/oauth-core';
 import { aUser } from '@tessera/testing';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
 
@@ -121,6 +121,29 @@ describe.each(['opaque', 'jwt'] as const)('authorization_code and refresh_token 
     const res = await token({ grant_type: 'authorization_code', ...rest }, webAuth());
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: description });
+  });
+
+  it('refuses an expired code', async () => {
+    // A code as the endpoint stores one, issued 61 s ago with the default 60 s lifetime.
+    const user = await aSignedInUser();
+    const codeVerifier = verifier();
+    const code = `tsr_ac_${randomBytes(32).toString('base64url')}`;
+    const issuedAt = new Date(Date.now() - 61_000);
+    await server.app.get(AuthorizationCodeRepository).insert(hashToken(code), {
+      clientId: web.client_id,
+      subject: user.id,
+      redirectUri: REDIRECT_URI,
+      codeChallenge: s256Challenge(codeVerifier),
+      codeChallengeMethod: 'S256',
+      scope: ['read'],
+      audience: [API],
+      grantId: randomUUID(),
+      issuedAt,
+      expiresAt: new Date(issuedAt.getTime() + 60_000),
+    });
+    const res = await token({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: REDIRECT_URI }, webAuth());
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'authorization code expired' });
   });
 
   it('refuses a code issued to another client, without spending it', async () => {
