@@ -185,3 +185,36 @@ it('shows "Incorrect username or password." on a wrong password and stays on the
   await page.getByRole('button', { name: 'Allow', exact: true }).waitFor();
   expect(receiver.received.some((u) => u.searchParams.get('state') === attempt.state)).toBe(false);
 });
+
+it('lets a single-page app redeem its code and refresh from its own page, across origins (CORS)', async () => {
+  const { client } = await aClient('spa', 'Notes in the page');
+  const person = await aPerson(users);
+  const attempt = await authorizationRequest(as, client, { redirectUri: receiver.redirectUri, scope: 'notes:read', resources: [API] });
+  await openLogin(attempt);
+  expect(await signIn(person)).toBe(303);
+  await page.getByRole('button', { name: 'Allow', exact: true }).waitFor();
+  const landed = await decide('Allow');
+  expect(landed.origin).not.toBe(new URL(as.issuer).origin);
+
+  // What the app's own script does on its redirect page: fetch() to the token endpoint of another origin.
+  const post = (body: Record<string, string>) =>
+    page.evaluate(
+      async ({ url, form }) => {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+        return { status: res.status, body: await res.json() };
+      },
+      { url: as.token_endpoint!, form: body },
+    );
+  const code = landed.searchParams.get('code')!;
+  const redeemed = await post({ grant_type: 'authorization_code', client_id: client.client_id, code, redirect_uri: receiver.redirectUri, code_verifier: attempt.codeVerifier });
+  expect(redeemed).toEqual({
+    status: 200,
+    body: { access_token: expect.stringMatching(/^tsr_at_/), token_type: 'Bearer', expires_in: 3600, scope: 'notes:read', refresh_token: expect.stringMatching(/^tsr_rt_/) },
+  });
+  const refreshed = await post({ grant_type: 'refresh_token', client_id: client.client_id, refresh_token: redeemed.body.refresh_token });
+  expect(refreshed.status).toBe(200);
+  expect(refreshed.body.refresh_token).not.toBe(redeemed.body.refresh_token);
+  // An error reaches the page too (CORS headers on errors): the rotated token again is invalid_grant.
+  const replayed = await post({ grant_type: 'refresh_token', client_id: client.client_id, refresh_token: redeemed.body.refresh_token });
+  expect(replayed).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'refresh token already used; its grant is revoked' } });
+});

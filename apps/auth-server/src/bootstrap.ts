@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AuthServerConfig } from '@tessera/config';
-import { parseForm } from '@tessera/oauth-core';
+import { ENDPOINT_PATHS, parseForm } from '@tessera/oauth-core';
 import { AppModule } from './app.module.js';
 
 export function fastifyAdapter(config: AuthServerConfig): FastifyAdapter {
@@ -15,6 +15,22 @@ export function fastifyAdapter(config: AuthServerConfig): FastifyAdapter {
   });
 }
 
+/**
+ * What a single-page app (a public client) calls from its own origin: the
+ * metadata, the keys, the token and revocation endpoints. No cookie or other
+ * ambient credential rides on them (the client authenticates in the request),
+ * so any origin may call them (CORS, without credentials). Introspection,
+ * registration, the revocation feed and the sign-in pages stay same-origin.
+ */
+const CROSS_ORIGIN_PATHS = new Set<string>([
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/openid-configuration',
+  ENDPOINT_PATHS.jwks,
+  ENDPOINT_PATHS.token,
+  ENDPOINT_PATHS.revocation,
+]);
+const CROSS_ORIGIN = { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'], maxAge: 600 };
+
 /** What main.ts and the integration tests both apply to a freshly created app. */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   // Strict form parsing: repeated parameters stay visible, broken encodings are refused.
@@ -24,6 +40,9 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     } catch (e) {
       done(e as Error, undefined);
     }
+  });
+  app.enableCors({
+    delegator: (req, done) => done(null, CROSS_ORIGIN_PATHS.has(req.url.split('?')[0]) ? CROSS_ORIGIN : { origin: false }),
   });
   app.enableShutdownHooks();
   return app;

@@ -195,3 +195,43 @@ describe('health', () => {
     expect(await ready.json()).toEqual({ status: 'ok', checks: { database: 'up' } });
   });
 });
+
+describe('CORS, for single-page apps', () => {
+  const ORIGIN = 'https://spa.example';
+
+  it('lets any origin call the metadata, keys, token and revocation endpoints, without credentials', async () => {
+    for (const path of ['/oauth2/token', '/oauth2/revoke']) {
+      const preflight = await fetch(`${server.url}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(Object.fromEntries([...preflight.headers].filter(([n]) => n.startsWith('access-control-')))).toEqual({
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, POST',
+        'access-control-allow-headers': 'authorization, content-type',
+        'access-control-max-age': '600',
+      });
+    }
+    // Errors too, so that the app can read them.
+    const refused = await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials' }, { origin: ORIGIN, authorization: basicAuth('nobody', 'x') });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('*');
+    expect(refused.headers.get('access-control-allow-credentials')).toBeNull();
+    for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/.well-known/jwks.json']) {
+      expect((await fetch(`${server.url}${path}`, { headers: { origin: ORIGIN } })).headers.get('access-control-allow-origin')).toBe('*');
+    }
+  });
+
+  it('keeps introspection, registration, the revocation feed and the sign-in pages same-origin', async () => {
+    const c = await registerClient(server.url);
+    const introspected = await postForm(`${server.url}/oauth2/introspect`, { token: 'x' }, { origin: ORIGIN, authorization: basicAuth(c.client_id, c.client_secret) });
+    expect(introspected.status).toBe(200);
+    expect(introspected.headers.get('access-control-allow-origin')).toBeNull();
+    for (const path of ['/oauth2/introspect', '/oauth2/register', '/oauth2/revocations', '/login', '/oauth2/authorize']) {
+      const preflight = await fetch(`${server.url}${path}`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+      expect((await fetch(`${server.url}${path}`, { headers: { origin: ORIGIN } })).headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+});
