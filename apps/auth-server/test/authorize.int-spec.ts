@@ -169,6 +169,7 @@ describe('sign-in', () => {
       'x-frame-options': 'DENY',
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
+      vary: 'Origin', // from the CORS hook, which decides per request (the pages get no CORS headers)
     });
     const [cookie] = res.headers.getSetCookie();
     expect(cookie).toMatch(/^tessera_csrf=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);

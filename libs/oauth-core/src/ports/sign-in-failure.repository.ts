@@ -1,5 +1,5 @@
 /**
- * Failed sign-ins, by throttling key (an account, `user:<lowercased name>`, or
+ * Failed sign-ins, by throttling key (an account, `user:<SHA-256 of the lowercased username>`, or
  * an address, `ip:<address>`), shared by every auth-server instance.
  */
 export abstract class SignInFailureRepository {

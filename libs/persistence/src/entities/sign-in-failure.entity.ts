@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/** One failed sign-in under one throttling key (`user:<name>` or `ip:<address>`). */
+/** One failed sign-in under one throttling key (`user:<hash of the username>` or `ip:<address>`). */
 @Entity({ name: 'sign_in_failures' })
 @Index('sign_in_failures_key_failed_at_idx', ['key', 'failedAt'])
 @Index('sign_in_failures_failed_at_idx', ['failedAt'])
