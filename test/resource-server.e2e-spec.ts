@@ -106,6 +106,23 @@ describe('resource server beside the auth server', () => {
     expect(await call(rs.url, null, 'GET', '/health/ready')).toMatchObject({ status: 200, body: { status: 'ok', checks: { database: 'up', revocation_feed: 'up' } } });
   });
 
+  it('lets a browser app on any origin call the API with its bearer token (CORS, no credentials), and not the health routes', async () => {
+    const preflight = await fetch(`${rs.url}/api/notes`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://spa.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization, content-type');
+    expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    const refused = await fetch(`${rs.url}/api/notes`, { headers: { origin: 'https://spa.example' } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('*');
+    // The app may read the RFC 6750 challenge.
+    expect(refused.headers.get('access-control-expose-headers')).toBe('www-authenticate');
+    expect((await fetch(`${rs.url}/health/live`, { headers: { origin: 'https://spa.example' } })).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   describe.each(['opaque', 'jwt'] as const)('with %s access tokens', (format) => {
     let writer: Awaited<ReturnType<typeof aClient>>;
     let reader: Awaited<ReturnType<typeof aClient>>;

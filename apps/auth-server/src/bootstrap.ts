@@ -29,7 +29,7 @@ const CROSS_ORIGIN_PATHS = new Set<string>([
   ENDPOINT_PATHS.token,
   ENDPOINT_PATHS.revocation,
 ]);
-const CROSS_ORIGIN = { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'], maxAge: 600 };
+const CROSS_ORIGIN = { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'], exposedHeaders: ['www-authenticate'], maxAge: 600 };
 
 /** What main.ts and the integration tests both apply to a freshly created app. */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {

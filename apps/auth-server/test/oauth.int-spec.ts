@@ -210,6 +210,7 @@ describe('CORS, for single-page apps', () => {
         'access-control-allow-origin': '*',
         'access-control-allow-methods': 'GET, POST',
         'access-control-allow-headers': 'authorization, content-type',
+        'access-control-expose-headers': 'www-authenticate',
         'access-control-max-age': '600',
       });
     }
@@ -218,6 +219,7 @@ describe('CORS, for single-page apps', () => {
     expect(refused.status).toBe(401);
     expect(refused.headers.get('access-control-allow-origin')).toBe('*');
     expect(refused.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(refused.headers.get('access-control-expose-headers')).toBe('www-authenticate');
     for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/.well-known/jwks.json']) {
       expect((await fetch(`${server.url}${path}`, { headers: { origin: ORIGIN } })).headers.get('access-control-allow-origin')).toBe('*');
     }

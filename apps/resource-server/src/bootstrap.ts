@@ -25,6 +25,11 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     .addHook('onSend', async (_request, reply) => {
       if (!reply.hasHeader('cache-control')) void reply.header('Cache-Control', 'no-store');
     });
+  // A browser app on another origin calls the API with its bearer token (no cookies): any origin may.
+  app.enableCors({
+    delegator: (req, done) =>
+      done(null, req.url.startsWith('/api/') ? { origin: '*', allowedHeaders: ['authorization', 'content-type'], exposedHeaders: ['www-authenticate'], maxAge: 600 } : { origin: false }),
+  });
   app.enableShutdownHooks();
   return app;
 }
