@@ -384,6 +384,18 @@ describe('failed sign-ins are throttled per account and per address; https issue
     return fetch(`${throttled.url}/login`, { ...form({ csrf, username, password }, { cookie: csrfCookie }), redirect: 'manual' });
   }
 
+  it("accepts a form posted from the issuer's origin whatever Host header a reverse proxy passes on, and no other origin", async () => {
+    const person = await aPerson(userDirectory(throttled), 'proxied');
+    const signIn = async (origin: string) => {
+      const page = await fetch(`${throttled.url}/login`);
+      const cookie = page.headers.getSetCookie()[0].split(';')[0];
+      const { csrf } = formFields(await page.text(), '/login');
+      return fetch(`${throttled.url}/login`, { ...form({ csrf, username: person.username, password: person.password }, { cookie, origin }), redirect: 'manual' });
+    };
+    expect((await signIn('https://auth.tessera.test')).status).toBe(303);
+    expect((await signIn('https://evil.example')).status).toBe(403);
+  });
+
   it('sets Secure __Host- cookies', async () => {
     const person = await aPerson(userDirectory(throttled), 'secure');
     const page = await fetch(`${throttled.url}/login`);

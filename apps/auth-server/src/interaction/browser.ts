@@ -21,6 +21,8 @@ export interface BrowserOptions {
   /** Cookies get `Secure` (and the `__Host-` prefix) when the issuer is https. */
   secure: boolean;
   sessionTtlSeconds: number;
+  /** The issuer's origin: where browsers post from, whatever Host header a reverse proxy passes on. */
+  origin: string;
 }
 
 /**
@@ -62,11 +64,16 @@ export class BrowserCookies {
     return token;
   }
 
-  /** A form post is ours when it repeats the CSRF cookie and, if the browser says where it came from, it came from here. */
+  /**
+   * A form post is ours when it repeats the CSRF cookie and, if the browser
+   * says where it came from, it came from here: the issuer's origin, or the
+   * host the request was sent to.
+   */
   isSameOriginPost(req: FastifyRequest, submitted: string | undefined): boolean {
     if (req.headers['sec-fetch-site'] === 'cross-site') return false;
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== 'null' && (!URL.canParse(origin) || new URL(origin).host !== req.headers.host)) return false;
+    const fromHere = origin === undefined || origin === 'null' || origin === this.options.origin || (URL.canParse(origin) && new URL(origin).host === req.headers.host);
+    if (!fromHere) return false;
     const cookie = this.read(req, this.csrfName);
     if (cookie === undefined || submitted === undefined || !CSRF_SHAPE.test(cookie)) return false;
     const a = Buffer.from(cookie);

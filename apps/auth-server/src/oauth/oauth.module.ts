@@ -249,7 +249,10 @@ function pageProviders(config: AuthServerConfig): Provider[] {
     {
       provide: BrowserCookies,
       useFactory: (random: RandomSource) =>
-        new BrowserCookies({ secure: new URL(config.issuer.url).protocol === 'https:', sessionTtlSeconds: config.signIn.sessionTtl }, random),
+        new BrowserCookies(
+          { secure: new URL(config.issuer.url).protocol === 'https:', sessionTtlSeconds: config.signIn.sessionTtl, origin: new URL(config.issuer.url).origin },
+          random,
+        ),
       inject: [RandomSource],
     },
     {
