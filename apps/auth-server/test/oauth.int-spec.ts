@@ -237,3 +237,29 @@ describe('CORS, for single-page apps', () => {
     }
   });
 });
+
+describe('token formats required by resources (TESSERA_RESOURCE_TOKEN_FORMATS)', () => {
+  const FAST = 'https://fast.example';
+  const SAFE = 'https://safe.example';
+  let overriding: RunningAuthServer;
+  beforeAll(async () => {
+    overriding = await startAuthServer({ env: { TESSERA_RESOURCE_TOKEN_FORMATS: JSON.stringify({ [FAST]: 'jwt', [SAFE]: 'opaque' }) } });
+  });
+  afterAll(() => overriding.stop());
+
+  it("issues the format the resource requires, whatever the client's, and refuses a mix", async () => {
+    const opaqueClient = await registerClient(overriding.url, { access_token_format: 'opaque' });
+    const jwtClient = await registerClient(overriding.url, { access_token_format: 'jwt' });
+    const tokenFor = async (c: { client_id: string; client_secret: string }, resources: string[]) => {
+      const body = new URLSearchParams({ grant_type: 'client_credentials' });
+      for (const r of resources) body.append('resource', r);
+      return postForm(`${overriding.url}/oauth2/token`, body.toString(), { authorization: basicAuth(c.client_id, c.client_secret) });
+    };
+    expect((await (await tokenFor(opaqueClient, [FAST])).json()).access_token).toMatch(/^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect((await (await tokenFor(jwtClient, [SAFE])).json()).access_token).toMatch(/^tsr_at_/);
+    expect((await (await tokenFor(opaqueClient, ['https://other.example'])).json()).access_token).toMatch(/^tsr_at_/);
+    const mixed = await tokenFor(jwtClient, [FAST, SAFE]);
+    expect(mixed.status).toBe(400);
+    expect(await mixed.json()).toEqual({ error: 'invalid_target', error_description: 'these resources require different access token formats; request a token for each' });
+  });
+});

@@ -70,6 +70,15 @@ describe('loadAuthServerConfig', () => {
     }
   });
 
+  it('reads the token formats resources require', () => {
+    expect(loadAuthServerConfig(base).tokens.resourceTokenFormats).toEqual({});
+    const c = loadAuthServerConfig({ ...base, TESSERA_RESOURCE_TOKEN_FORMATS: '{"https://api.example":"jwt","urn:x:reports":"opaque"}' });
+    expect(c.tokens.resourceTokenFormats).toEqual({ 'https://api.example': 'jwt', 'urn:x:reports': 'opaque' });
+    for (const bad of ['{"https://api.example":"JWT"}', '{"relative/path":"jwt"}', '{"https://a.example/#x":"opaque"}']) {
+      expect(() => loadAuthServerConfig({ ...base, TESSERA_RESOURCE_TOKEN_FORMATS: bad })).toThrow(/TESSERA_RESOURCE_TOKEN_FORMATS: each key/);
+    }
+  });
+
   it('refuses an issuer with a query', () => {
     expect(() => loadAuthServerConfig({ ...base, TESSERA_ISSUER: 'https://as.example/?x=1' })).toThrow(/TESSERA_ISSUER/);
   });

@@ -27,6 +27,8 @@ export interface AuthServerConfig {
     clientSecretPepper?: string;
     /** Seconds an authorization code stays redeemable. */
     authorizationCodeTtl: number;
+    /** Access-token formats that resources (RFC 8707 audiences) require, overriding the client's. */
+    resourceTokenFormats: Record<string, 'opaque' | 'jwt'>;
     /** Seconds each refresh token lives (rotation issues a new one). */
     refreshTokenTtl: number;
     /** Seconds a refresh-token family lives at most, counted from its first token: rotation never extends a token past it. */
@@ -84,6 +86,7 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
       keyEncryptionKey: r.secret('TESSERA_KEY_ENCRYPTION_KEY', 32),
       clientSecretPepper: r.secret('TESSERA_CLIENT_SECRET_PEPPER', 16),
       authorizationCodeTtl: r.int('TESSERA_AUTHORIZATION_CODE_TTL', 60, 10, 600),
+      resourceTokenFormats: resourceTokenFormats(r),
       refreshTokenTtl,
       refreshTokenMaxLifetime,
     },
@@ -122,4 +125,15 @@ function trustedProxies(r: EnvReader): string[] {
   });
   if (bad.length > 0) r.problems.push(`TESSERA_TRUST_PROXY: not an address, CIDR range or ${PROXY_NAMES.join('/')}: ${bad.join(', ')}`);
   return bad.length > 0 ? [] : entries;
+}
+
+/** TESSERA_RESOURCE_TOKEN_FORMATS: `{"https://api.example":"jwt"}`, absolute resource URIs to `opaque` or `jwt`. */
+function resourceTokenFormats(r: EnvReader): Record<string, 'opaque' | 'jwt'> {
+  const map = r.stringMap('TESSERA_RESOURCE_TOKEN_FORMATS');
+  const bad = Object.entries(map).filter(([uri, format]) => !(URL.canParse(uri) && !uri.includes('#')) || (format !== 'opaque' && format !== 'jwt'));
+  if (bad.length > 0) {
+    r.problems.push(`TESSERA_RESOURCE_TOKEN_FORMATS: each key must be an absolute URI without a fragment and each value "opaque" or "jwt": ${bad.map(([k]) => k).join(', ')}`);
+    return {};
+  }
+  return map as Record<string, 'opaque' | 'jwt'>;
 }

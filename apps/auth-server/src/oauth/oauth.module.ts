@@ -139,7 +139,11 @@ export class OAuthModule {
         {
           provide: AccessTokenIssuer,
           useFactory: (opaque: OpaqueAccessTokenStrategy, jwt: JwtAccessTokenStrategy, random: RandomSource, clock: Clock) =>
-            new AccessTokenIssuer([opaque, jwt], random, clock, { issuer: config.issuer.url, defaultTtl: config.tokens.accessTokenTtl }),
+            new AccessTokenIssuer([opaque, jwt], random, clock, {
+              issuer: config.issuer.url,
+              defaultTtl: config.tokens.accessTokenTtl,
+              resourceFormats: config.tokens.resourceTokenFormats,
+            }),
           inject: [OpaqueAccessTokenStrategy, JwtAccessTokenStrategy, RandomSource, Clock],
         },
         {
