@@ -168,6 +168,18 @@ export class BenchRun {
     return url.toString();
   }
 
+  /** An auth server on a fresh database, with registration open to a random initial access token; resolves once it is ready. */
+  async authServer(env = {}) {
+    const databaseUrl = await this.database();
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const iat = randomBytes(24).toString('base64url');
+    const serverEnv = { DATABASE_URL: databaseUrl, TESSERA_AUTH_PORT: String(port), TESSERA_ISSUER: issuer, TESSERA_INITIAL_ACCESS_TOKEN: iat, ...env };
+    this.spawn('auth', AUTH_MAIN, [], serverEnv);
+    await until(async () => (await fetch(`${issuer}/health/ready`)).ok, 'auth server', 60_000);
+    return { issuer, iat, env: serverEnv };
+  }
+
   /** Apps first, then the database, then PostgreSQL and its data folder. Safe to call more than once. */
   cleanup() {
     this.#cleanup ??= (async () => {

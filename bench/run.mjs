@@ -1,12 +1,14 @@
-// npm run bench: both benchmarks, one after the other, on 127.0.0.1 only.
+// npm run bench: the three benchmarks, one after the other, on 127.0.0.1 only.
 //   1. TokenGuard: requests per second through TokenGuard (a JWT, a cached opaque token) against the
 //      same route with no guard, in one run. Figures are ratios to the unguarded route measured in the
 //      same run: this machine is shared and noisy.
 //   2. Revocation (bench/revocation.mjs): revocation-to-rejection delay across two auth-server instances,
 //      and the throughput cost of following the revocation feed.
-// `node bench/run.mjs tokenguard` or `node bench/run.mjs revocation` runs one of them.
-import { randomBytes } from 'node:crypto';
-import { AUTH_MAIN, BENCH_MAIN, BenchRun, freePort, interrupted, load, median, register, token, until } from './lib.mjs';
+//   3. Code flow (bench/code-flow.mjs): authorization code flows and refreshes per second against
+//      client_credentials requests, and the cost of a sign-in against the sign-in page, in one run.
+// `node bench/run.mjs tokenguard`, `node bench/run.mjs revocation` or `node bench/run.mjs code-flow` runs one of them.
+import { BENCH_MAIN, BenchRun, freePort, interrupted, load, median, register, token, until } from './lib.mjs';
+import { codeFlowBenchmark } from './code-flow.mjs';
 import { revocationBenchmark } from './revocation.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -16,12 +18,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 export async function tokenGuardBenchmark() {
   const run = new BenchRun();
   try {
-    const databaseUrl = await run.database();
-    const authPort = await freePort();
-    const issuer = `http://127.0.0.1:${authPort}`;
-    const iat = randomBytes(24).toString('base64url');
-    run.spawn('auth', AUTH_MAIN, [], { DATABASE_URL: databaseUrl, TESSERA_AUTH_PORT: String(authPort), TESSERA_ISSUER: issuer, TESSERA_INITIAL_ACCESS_TOKEN: iat });
-    await until(async () => (await fetch(`${issuer}/health/ready`)).ok, 'auth server');
+    const { issuer, iat } = await run.authServer();
 
     const benchPort = await freePort();
     const audience = `http://127.0.0.1:${benchPort}`;
@@ -70,7 +67,7 @@ export async function tokenGuardBenchmark() {
   }
 }
 
-const BENCHMARKS = { tokenguard: tokenGuardBenchmark, revocation: revocationBenchmark };
+const BENCHMARKS = { tokenguard: tokenGuardBenchmark, revocation: revocationBenchmark, 'code-flow': codeFlowBenchmark };
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!BENCHMARKS[name]) throw new Error(`unknown benchmark ${name}; choose from ${Object.keys(BENCHMARKS).join(', ')}`);
 let ok = true;
