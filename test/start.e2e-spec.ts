@@ -1,8 +1,15 @@
 // How Tessera is run: the docker-compose file, and the operator CLI (npm run cli) against a real database.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { migrations } from '@tessera/persistence';
-import { createTestDatabase } from '@tessera/testing';
+import {
+  createDataSource,
+  migrations,
+  TypeOrmConsentRepository,
+  TypeOrmRefreshTokenRepository,
+  TypeOrmRevocationRepository,
+} from '@tessera/persistence';
+import { createTestDatabase, someClaims } from '@tessera/testing';
 import { ClientSecretHasher, ScryptPasswordHasher } from '@tessera/tokens';
 import pg from 'pg';
 
@@ -179,4 +186,65 @@ describe('operator CLI (npm run cli) on a real database', () => {
     expect((await json('users', 'list')).find((u: { id: string }) => u.id === alice.id).disabled_at).toEqual(expect.any(String));
     expect(await cli('users', 'disable', 'nobody')).toMatchObject({ code: 1, stderr: 'error: no user nobody\n' });
   });
+
+  it("revokes a user's consent at one client, then at every client: asked again, and their tokens there stop working", async () => {
+    const dataSource = await createDataSource(db.url).initialize();
+    try {
+      const consents = new TypeOrmConsentRepository(dataSource);
+      const refreshTokens = new TypeOrmRefreshTokenRepository(dataSource);
+      const revocations = new TypeOrmRevocationRepository(dataSource);
+      const dora = await json('users', 'create', 'dora', '--password', 'correct horse');
+      const webClient = ['--scope', 'read', '--redirect-uri', 'https://app.example/cb', '--grant-types', 'authorization_code,refresh_token'];
+      const mail = (await json('clients', 'create', '--name', 'mail', ...webClient)).client_id;
+      const docs = (await json('clients', 'create', '--name', 'docs', ...webClient)).client_id;
+      const now = new Date();
+      for (const clientId of [mail, docs]) {
+        await consents.grant({ userId: dora.id, clientId, scopes: ['read'], resources: [], grantedAt: now });
+        const grantId = randomUUID();
+        await refreshTokens.insert(`rt-${clientId}`, {
+          familyId: grantId,
+          grantId,
+          clientId,
+          subject: dora.id,
+          scope: ['read'],
+          audience: [],
+          issuedAt: now,
+          familyIssuedAt: now,
+          expiresAt: new Date(now.getTime() + 86_400_000),
+        });
+      }
+      const issuedBefore = Math.floor(Date.now() / 1000);
+      const isRevoked = (clientId: string, iat: number) => revocations.isRevoked(someClaims({ clientId, sub: dora.id, iat }));
+      const refreshRevoked = async (clientId: string) => (await refreshTokens.findByHash(`rt-${clientId}`))?.revokedAt !== null;
+
+      expect(await cli('users', 'revoke-consent', 'dora', '--client', mail)).toMatchObject({
+        code: 0,
+        stdout: `Revoked dora's consent and tokens at client ${mail}.\n`,
+      });
+      const issuedAfter = Math.floor(Date.now() / 1000) + 1;
+      expect(await consents.find(dora.id, mail)).toBeNull(); // the next authorization at mail asks again
+      expect(await consents.find(dora.id, docs)).not.toBeNull();
+      expect(await isRevoked(mail, issuedBefore)).toBe(true);
+      expect(await isRevoked(mail, issuedAfter)).toBe(false);
+      expect(await isRevoked(docs, issuedBefore)).toBe(false);
+      expect([await refreshRevoked(mail), await refreshRevoked(docs)]).toEqual([true, false]);
+
+      expect(await cli('users', 'revoke-consent', 'dora')).toMatchObject({
+        code: 0,
+        stdout: "Revoked dora's consent and tokens at every client (1 remembered consent(s)).\n",
+      });
+      expect(await consents.find(dora.id, docs)).toBeNull();
+      expect(await isRevoked(docs, issuedBefore)).toBe(true);
+      expect(await refreshRevoked(docs)).toBe(true);
+      expect(await json('users', 'revoke-consent', 'dora', '--client', docs)).toEqual({ ...dora, client_id: docs, consents_revoked: 0 });
+
+      expect(await cli('users', 'revoke-consent', 'nobody')).toMatchObject({ code: 1, stderr: 'error: no user nobody\n' });
+      expect(await cli('users', 'revoke-consent', 'dora', '--client', 'no-such-client')).toMatchObject({
+        code: 1,
+        stderr: 'error: no client no-such-client\n',
+      });
+    } finally {
+      await dataSource.destroy();
+    }
+  }, 60_000);
 });

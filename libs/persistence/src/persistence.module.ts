@@ -73,7 +73,7 @@ export class PersistenceModule {
         { provide: UserRepository, ...withDataSource((ds) => new TypeOrmUserRepository(ds, options.maxTokenTtlSeconds)) },
         { provide: SigningKeyRepository, ...withDataSource((ds) => new TypeOrmSigningKeyRepository(ds)) },
         { provide: SessionRepository, ...withDataSource((ds) => new TypeOrmSessionRepository(ds)) },
-        { provide: ConsentRepository, ...withDataSource((ds) => new TypeOrmConsentRepository(ds)) },
+        { provide: ConsentRepository, ...withDataSource((ds) => new TypeOrmConsentRepository(ds, options.maxTokenTtlSeconds)) },
         { provide: SignInFailureRepository, ...withDataSource((ds) => new TypeOrmSignInFailureRepository(ds)) },
         { provide: HealthCheck, ...withDataSource((ds) => new TypeOrmHealthCheck(ds)) },
         {

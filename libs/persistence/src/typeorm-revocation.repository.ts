@@ -152,15 +152,18 @@ export async function recordGrantRevocation(
 }
 
 /**
- * Appends an issued-before mark for a subject at every client, in `manager`'s
- * transaction (a mark always names its client, which is what the feed carries).
+ * Appends an issued-before mark for a subject at one client, or at every client
+ * when `clientId` is absent or null, in `manager`'s transaction (a mark always
+ * names its client, which is what the feed carries).
  */
 export async function recordSubjectRevocation(
   manager: EntityManager,
-  mark: { subject: string; issuedBefore: Date },
+  mark: { subject: string; clientId?: string | null; issuedBefore: Date },
   maxTokenTtlSeconds: number,
 ): Promise<void> {
-  const clients = await manager.find(ClientEntity, { select: { clientId: true }, order: { clientId: 'ASC' } });
+  const clients = mark.clientId
+    ? [{ clientId: mark.clientId }]
+    : await manager.find(ClientEntity, { select: { clientId: true }, order: { clientId: 'ASC' } });
   const expiresAt = new Date(mark.issuedBefore.getTime() + maxTokenTtlSeconds * 1000);
   for (const { clientId } of clients) {
     await recordIssuedBefore(manager, { clientId, subject: mark.subject, issuedBefore: mark.issuedBefore, expiresAt, revokedAt: mark.issuedBefore });

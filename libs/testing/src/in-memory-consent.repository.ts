@@ -1,9 +1,19 @@
-import { ConsentRepository, type Consent } from '@tessera/oauth-core';
+import { ConsentRepository, issuedBeforeNow, type Consent } from '@tessera/oauth-core';
+import type { InMemoryRefreshTokenRepository } from './in-memory-refresh-token.repository.js';
+import type { InMemoryRevocationRepository } from './in-memory-revocation.repository.js';
 
 /** Scopes and resources are kept as sets: distinct, sorted. */
 export class InMemoryConsentRepository extends ConsentRepository {
   /** By JSON of [userId, clientId]. */
   readonly consents = new Map<string, Consent>();
+
+  /** Without `revocations` and `refreshTokens`, `revoke` only forgets consents. */
+  constructor(
+    private readonly revocations?: InMemoryRevocationRepository,
+    private readonly refreshTokens?: InMemoryRefreshTokenRepository,
+  ) {
+    super();
+  }
 
   async find(userId: string, clientId: string): Promise<Consent | null> {
     const c = this.consents.get(JSON.stringify([userId, clientId]));
@@ -18,6 +28,18 @@ export class InMemoryConsentRepository extends ConsentRepository {
       scopes: asSet([...(stored?.scopes ?? []), ...consent.scopes]),
       resources: asSet([...(stored?.resources ?? []), ...consent.resources]),
     });
+  }
+
+  async revoke(userId: string, clientId: string | null, at: Date): Promise<number> {
+    let deleted = 0;
+    for (const [key, c] of this.consents) {
+      if (c.userId === userId && (clientId === null || c.clientId === clientId)) deleted += Number(this.consents.delete(key));
+    }
+    this.refreshTokens?.revokeSubject(userId, at, clientId ?? undefined);
+    const issuedBefore = issuedBeforeNow(at);
+    if (clientId === null) await this.revocations?.revokeSubject(userId, issuedBefore);
+    else this.revocations?.markIssuedBefore({ clientId, subject: userId, issuedBefore });
+    return deleted;
   }
 }
 

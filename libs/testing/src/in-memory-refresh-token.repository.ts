@@ -32,8 +32,8 @@ export class InMemoryRefreshTokenRepository extends RefreshTokenRepository {
     await this.revocations?.revokeGrant(clientId, grantId, issuedBeforeNow(at));
   }
 
-  /** Revokes every refresh token of a subject (a disabled user's). */
-  revokeSubject(subject: string, at: Date): void {
-    for (const t of this.tokens.values()) if (t.subject === subject) t.revokedAt ??= at;
+  /** Revokes every refresh token of a subject (a disabled user's), or only those at `clientId` when given. */
+  revokeSubject(subject: string, at: Date, clientId?: string): void {
+    for (const t of this.tokens.values()) if (t.subject === subject && (clientId === undefined || t.clientId === clientId)) t.revokedAt ??= at;
   }
 }

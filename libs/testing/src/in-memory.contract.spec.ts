@@ -27,7 +27,7 @@ async function inMemoryPorts(): Promise<ContractPorts> {
   return {
     users,
     sessions: new InMemorySessionRepository(users),
-    consents: new InMemoryConsentRepository(),
+    consents: new InMemoryConsentRepository(revocations, refreshTokens),
     signInFailures: new InMemorySignInFailureRepository(),
     authorizationCodes: new InMemoryAuthorizationCodeRepository(),
     refreshTokens,

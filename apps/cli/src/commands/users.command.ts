@@ -1,14 +1,18 @@
 // Operator commands on users (the people who sign in). Passwords are hashed with scrypt; a disabled
-// user's tokens stop working at once (issued-before marks for the subject, in the same transaction).
+// user's tokens stop working at once (issued-before marks for the subject, in the same transaction),
+// and so do their tokens at a client whose consent is revoked.
 import { OAuthError, UserDirectory, type User } from '@tessera/oauth-core';
-import { TypeOrmUserRepository } from '@tessera/persistence';
+import { TypeOrmClientRepository, TypeOrmConsentRepository, TypeOrmUserRepository } from '@tessera/persistence';
 import { ScryptPasswordHasher } from '@tessera/tokens';
 import type { CliContext } from '../cli-context.js';
 import { CliError, printJson, printTable, type CliIo } from '../cli-io.js';
 import { JSON_OPTION, type Command, type OptionValues } from '../command.js';
 
-function directory(ctx: CliContext): UserDirectory {
-  return new UserDirectory(new TypeOrmUserRepository(ctx.dataSource, ctx.tokens.maxAccessTokenTtl), new ScryptPasswordHasher(), ctx.clock);
+function directory({ dataSource, tokens: { maxAccessTokenTtl }, clock }: CliContext): UserDirectory {
+  return new UserDirectory(new TypeOrmUserRepository(dataSource, maxAccessTokenTtl), new ScryptPasswordHasher(), clock, {
+    consents: new TypeOrmConsentRepository(dataSource, maxAccessTokenTtl),
+    clients: new TypeOrmClientRepository(dataSource, maxAccessTokenTtl),
+  });
 }
 
 function explain(e: unknown): never {
@@ -91,6 +95,26 @@ const disable: Command = {
   },
 };
 
+const revokeConsent: Command = {
+  name: 'users revoke-consent',
+  synopsis: '<username> [--client CLIENT_ID] [--json]',
+  summary: "forget a user's consent to a client (or every client) and revoke their tokens there; the next authorization asks again",
+  details: [
+    '--client CLIENT_ID     only at this client (default: at every client)',
+    '--json                 print the user, the client and how many remembered consents were revoked as JSON',
+  ],
+  options: { client: { type: 'string' }, ...JSON_OPTION },
+  positionals: ['username'],
+  async run(ctx, { values, args: [username] }, io) {
+    const clientId = values.client as string | undefined;
+    const { user, consentsRevoked } = await directory(ctx).revokeConsent(username, clientId).catch(explain);
+    if (values.json) return printJson(io, { ...userJson(user), client_id: clientId ?? null, consents_revoked: consentsRevoked });
+    const where = clientId === undefined ? 'every client' : `client ${clientId}`;
+    const forgotten = clientId === undefined ? ` (${consentsRevoked} remembered consent(s))` : consentsRevoked ? '' : ' (no remembered consent)';
+    io.out.write(`Revoked ${user.username}'s consent and tokens at ${where}${forgotten}.\n`);
+  },
+};
+
 const setPassword: Command = {
   name: 'users set-password',
   synopsis: '<username> [--password PW|-]',
@@ -105,4 +129,4 @@ const setPassword: Command = {
   },
 };
 
-export const userCommands: Command[] = [create, list, disable, setPassword];
+export const userCommands: Command[] = [create, list, disable, revokeConsent, setPassword];

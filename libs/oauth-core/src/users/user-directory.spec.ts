@@ -1,4 +1,12 @@
-import { aClient, InMemoryClientRepository, InMemoryRefreshTokenRepository, InMemoryRevocationRepository, InMemoryUserRepository, someClaims } from '@tessera/testing';
+import {
+  aClient,
+  InMemoryClientRepository,
+  InMemoryConsentRepository,
+  InMemoryRefreshTokenRepository,
+  InMemoryRevocationRepository,
+  InMemoryUserRepository,
+  someClaims,
+} from '@tessera/testing';
 import { ScryptPasswordHasher } from '@tessera/tokens';
 import { FixedClock } from '../ports/clock.port.js';
 import { UserDirectory } from './user-directory.js';
@@ -7,9 +15,11 @@ function setup() {
   const clock = new FixedClock();
   const revocations = new InMemoryRevocationRepository();
   const clients = new InMemoryClientRepository(revocations);
-  const users = new InMemoryUserRepository(revocations, new InMemoryRefreshTokenRepository(revocations));
-  const directory = new UserDirectory(users, new ScryptPasswordHasher({ logN: 14, r: 8, p: 1 }), clock);
-  return { clock, clients, users, revocations, directory };
+  const refreshTokens = new InMemoryRefreshTokenRepository(revocations);
+  const users = new InMemoryUserRepository(revocations, refreshTokens);
+  const consents = new InMemoryConsentRepository(revocations, refreshTokens);
+  const directory = new UserDirectory(users, new ScryptPasswordHasher({ logN: 14, r: 8, p: 1 }), clock, { consents, clients });
+  return { clock, clients, users, consents, revocations, directory };
 }
 
 describe('UserDirectory', () => {
@@ -51,6 +61,40 @@ describe('UserDirectory', () => {
     expect(await directory.authenticate('alice', 'correct horse')).toBeNull();
     expect(await revocations.isRevoked(someClaims({ clientId: a.clientId, sub: user.id, iat }))).toBe(true);
     expect((await directory.disable('alice')).wasDisabled).toBe(true);
+  });
+
+  it('revokes what a user granted one client, or every client: consent forgotten, tokens there revoked', async () => {
+    const { directory, clients, consents, revocations, clock } = setup();
+    const [a, b] = [aClient(), aClient()];
+    await clients.create(a);
+    await clients.create(b);
+    const user = await directory.create('alice', 'correct horse');
+    const consent = (clientId: string) => ({ userId: user.id, clientId, scopes: ['read'], resources: [], grantedAt: clock.now() });
+    await consents.grant(consent(a.clientId));
+    await consents.grant(consent(b.clientId));
+    const iat = clock.nowSeconds();
+    const isRevoked = (clientId: string) => revocations.isRevoked(someClaims({ clientId, sub: user.id, iat }));
+
+    expect(await directory.revokeConsent('ALICE', a.clientId)).toEqual({ user, consentsRevoked: 1 });
+    expect(await consents.find(user.id, a.clientId)).toBeNull();
+    expect(await consents.find(user.id, b.clientId)).not.toBeNull();
+    expect(await isRevoked(a.clientId)).toBe(true);
+    expect(await isRevoked(b.clientId)).toBe(false);
+
+    clock.advance(60);
+    expect(await directory.revokeConsent('alice')).toEqual({ user, consentsRevoked: 1 });
+    expect(await consents.find(user.id, b.clientId)).toBeNull();
+    expect(await isRevoked(b.clientId)).toBe(true);
+  });
+
+  it('refuses to revoke consent for an unknown user or client', async () => {
+    const { directory } = setup();
+    await directory.create('alice', 'correct horse');
+    await expect(directory.revokeConsent('nobody')).rejects.toMatchObject({ code: 'invalid_request', description: 'no user nobody' });
+    await expect(directory.revokeConsent('alice', 'no-such-client')).rejects.toMatchObject({
+      code: 'invalid_request',
+      description: 'no client no-such-client',
+    });
   });
 
   it('rehashes a password stored at a lower cost when the user signs in', async () => {

@@ -2,7 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import type { User } from '../domain/user.js';
 import { OAuthError } from '../errors/oauth-error.js';
+import type { ClientRepository } from '../ports/client.repository.js';
 import type { Clock } from '../ports/clock.port.js';
+import type { ConsentRepository } from '../ports/consent.repository.js';
 import { PasswordHasher } from '../ports/password-hasher.port.js';
 import { UserRepository } from '../ports/user.repository.js';
 
@@ -16,6 +18,8 @@ export class UserDirectory {
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
     private readonly clock: Clock,
+    /** What `revokeConsent` needs; sign-in does without. */
+    private readonly grants?: { consents: ConsentRepository; clients: ClientRepository },
   ) {}
 
   async create(username: string, password: string): Promise<User> {
@@ -42,6 +46,21 @@ export class UserDirectory {
     const updated = await this.users.disable(user.id, this.clock.now());
     if (!updated) throw OAuthError.invalidRequest(`no user ${username}`);
     return { user: updated, wasDisabled: false };
+  }
+
+  /**
+   * Takes back what the user granted the client (every client when none is
+   * named): the remembered consent, so the next authorization asks again,
+   * their refresh tokens there, and the access tokens already issued to them
+   * there. Returns how many remembered consents were forgotten.
+   */
+  async revokeConsent(username: string, clientId?: string): Promise<{ user: User; consentsRevoked: number }> {
+    if (!this.grants) throw new Error('UserDirectory was built without consents and clients');
+    const { consents, clients } = this.grants;
+    const user = await this.require(username);
+    if (clientId !== undefined && !(await clients.findById(clientId))) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    const consentsRevoked = await consents.revoke(user.id, clientId ?? null, this.clock.now());
+    return { user, consentsRevoked };
   }
 
   /** The enabled user with this username and password, or null (same answer whatever was wrong). */

@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { Consent, User } from '@tessera/oauth-core';
-import { aClient } from '../fixtures.js';
+import type { Consent, RefreshToken, User } from '@tessera/oauth-core';
+import { aClient, someClaims } from '../fixtures.js';
 import type { ContractPorts, MakePorts } from './contract-ports.js';
 import { aUser } from './user.repository.contract.js';
 
 /** The behaviour every ConsentRepository shares; `makePorts` returns empty stores. */
-export function consentRepositoryContract(name: string, makePorts: MakePorts<'consents' | 'users' | 'clients'>): void {
+export function consentRepositoryContract(
+  name: string,
+  makePorts: MakePorts<'consents' | 'users' | 'clients' | 'refreshTokens' | 'revocations'>,
+): void {
   describe(`${name}: ConsentRepository contract`, () => {
     let consents: ContractPorts['consents'];
+    let refreshTokens: ContractPorts['refreshTokens'];
+    let revocations: ContractPorts['revocations'];
     let user: User;
+    let other: User;
     let clientId: string;
     let otherClientId: string;
     const grantedAt = new Date('2026-01-01T00:00:00.000Z');
@@ -23,13 +29,14 @@ export function consentRepositoryContract(name: string, makePorts: MakePorts<'co
 
     beforeEach(async () => {
       const ports = await makePorts();
-      consents = ports.consents;
-      user = aUser();
+      ({ consents, refreshTokens, revocations } = ports);
+      [user, other] = [aUser(), aUser()];
       await ports.users.create(user);
-      const [client, other] = [aClient(), aClient()];
+      await ports.users.create(other);
+      const [client, otherClient] = [aClient(), aClient()];
       await ports.clients.create(client);
-      await ports.clients.create(other);
-      [clientId, otherClientId] = [client.clientId, other.clientId];
+      await ports.clients.create(otherClient);
+      [clientId, otherClientId] = [client.clientId, otherClient.clientId];
     });
 
     it('answers null before any grant', async () => {
@@ -68,6 +75,74 @@ export function consentRepositoryContract(name: string, makePorts: MakePorts<'co
       await consents.grant(toOther);
       expect(await consents.find(user.id, clientId)).toEqual(toClient);
       expect(await consents.find(user.id, otherClientId)).toEqual(toOther);
+    });
+
+    describe('revoke', () => {
+      const at = new Date('2026-01-02T00:00:00.250Z');
+      const before = Math.floor(at.getTime() / 1000); // issued in the same second: revoked too
+      const after = before + 1;
+      const aRefreshToken = (subject: string, client: string): RefreshToken => {
+        const grantId = randomUUID();
+        return {
+          familyId: grantId,
+          clientId: client,
+          subject,
+          scope: ['read'],
+          audience: [],
+          grantId,
+          issuedAt: grantedAt,
+          familyIssuedAt: grantedAt,
+          expiresAt: new Date('2026-02-01T00:00:00.000Z'),
+        };
+      };
+      /** The user's and the other user's consents and refresh tokens at both clients, refresh tokens hashed as `user@client`. */
+      beforeEach(async () => {
+        for (const u of [user, other]) {
+          for (const c of [clientId, otherClientId]) {
+            await consents.grant(aConsent({ userId: u.id, clientId: c }));
+            await refreshTokens.insert(`${u.id}@${c}`, aRefreshToken(u.id, c));
+          }
+        }
+      });
+      const revokedAt = async (u: User, c: string) => (await refreshTokens.findByHash(`${u.id}@${c}`))?.revokedAt;
+      const isRevoked = (u: User, c: string, iat: number) => revocations.isRevoked(someClaims({ clientId: c, sub: u.id, iat }));
+
+      it("takes back a user's consent, refresh tokens and access tokens at one client, and nothing else", async () => {
+        expect(await consents.revoke(user.id, clientId, at)).toBe(1);
+        expect(await consents.find(user.id, clientId)).toBeNull();
+        expect(await consents.find(user.id, otherClientId)).toEqual(aConsent({ clientId: otherClientId }));
+        expect(await consents.find(other.id, clientId)).toEqual(aConsent({ userId: other.id }));
+
+        expect(await revokedAt(user, clientId)).toEqual(at);
+        expect(await revokedAt(user, otherClientId)).toBeNull();
+        expect(await revokedAt(other, clientId)).toBeNull();
+
+        expect(await isRevoked(user, clientId, before)).toBe(true);
+        expect(await isRevoked(user, clientId, after)).toBe(false);
+        expect(await isRevoked(user, otherClientId, before)).toBe(false);
+        expect(await isRevoked(other, clientId, before)).toBe(false);
+
+        expect(await consents.revoke(user.id, clientId, at)).toBe(0); // nothing left to forget
+      });
+
+      it("takes back a user's consents, refresh tokens and access tokens at every client when no client is named", async () => {
+        expect(await consents.revoke(user.id, null, at)).toBe(2);
+        for (const c of [clientId, otherClientId]) {
+          expect(await consents.find(user.id, c)).toBeNull();
+          expect(await consents.find(other.id, c)).toEqual(aConsent({ userId: other.id, clientId: c }));
+          expect(await revokedAt(user, c)).toEqual(at);
+          expect(await revokedAt(other, c)).toBeNull();
+          expect(await isRevoked(user, c, before)).toBe(true);
+          expect(await isRevoked(user, c, after)).toBe(false);
+          expect(await isRevoked(other, c, before)).toBe(false);
+        }
+      });
+
+      it('keeps the date a refresh token was revoked at first', async () => {
+        await consents.revoke(user.id, clientId, at);
+        await consents.revoke(user.id, null, new Date('2026-01-03T00:00:00.000Z'));
+        expect(await revokedAt(user, clientId)).toEqual(at);
+      });
     });
   });
 }
