@@ -1,11 +1,11 @@
 import { Controller, Get, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
-import { AuthorizationEndpoint, FormParams, parseForm, SignIn, type AuthorizationOutcome, type User } from '@tessera/oauth-core';
+import { AuthorizationEndpoint, FormParams, SignIn, type AuthorizationOutcome, type User } from '@tessera/oauth-core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Form } from '../http/form.decorator.js';
-import { BrowserCookies, redirect, sendPage } from './browser.js';
-import { PAGES_CONFIG, type PagesConfig } from './interaction.tokens.js';
+import { BrowserCookies, queryParams, rawQuery, redirect, sendPage } from './browser.js';
+import { PAGES_CONFIG, signInLocation, type PagesConfig } from './interaction.tokens.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
-import { consentPage, errorPage } from './pages.js';
+import { consentPage, errorPage, EXPIRED_FORM } from './pages.js';
 
 /** RFC 6749 §3.1 / §4.1.1: the authorization endpoint, and the consent page's answer. */
 @Controller()
@@ -22,7 +22,7 @@ export class AuthorizeController {
   async authorize(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const query = rawQuery(req.url);
     const current = await this.signIn.current(this.cookies.sessionToken(req));
-    const outcome = await this.endpoint.authorize(FormParams.from(parseForm(query)), current?.user ?? null);
+    const outcome = await this.endpoint.authorize(queryParams(query), current?.user ?? null);
     this.respond(req, reply, outcome, query, current?.user, 302);
   }
 
@@ -35,7 +35,7 @@ export class AuthorizeController {
     if (!current) return redirect(reply, 303, signInLocation(query));
     const decision = form.get('decision');
     if (decision !== 'allow' && decision !== 'deny') return sendPage(reply, 400, errorPage('Please try again', 'Choose Allow or Deny.'));
-    const outcome = await this.endpoint.decide(FormParams.from(parseForm(query)), current.user, {
+    const outcome = await this.endpoint.decide(queryParams(query), current.user, {
       allow: decision === 'allow',
       remember: form.get('remember') === 'yes',
     });
@@ -68,13 +68,3 @@ export class AuthorizeController {
 }
 
 const UNTRUSTED_REQUEST = 'The application that sent you here is not known, or asked to send you back to an address it has not registered. You have not been signed in or sent anywhere.';
-export const EXPIRED_FORM = 'This form has expired or was sent from another site. Go back, reload the page and try again.';
-
-export function rawQuery(url: string): string {
-  const at = url.indexOf('?');
-  return at < 0 ? '' : url.slice(at + 1);
-}
-
-export function signInLocation(authorizeQuery: string): string {
-  return `/login?${new URLSearchParams({ return_to: `/oauth2/authorize?${authorizeQuery}` })}`;
-}

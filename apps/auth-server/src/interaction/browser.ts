@@ -1,7 +1,7 @@
 // What the pages need of HTTP: cookies (session, CSRF), and sending a page or a redirect with the right headers.
 import { timingSafeEqual } from 'node:crypto';
 import { parseCookie, stringifySetCookie, type SetCookie } from 'cookie';
-import { RandomSource } from '@tessera/oauth-core';
+import { FormParams, parseForm, RandomSource } from '@tessera/oauth-core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const CSRF_SHAPE = /^[A-Za-z0-9_-]{43}$/;
@@ -99,4 +99,15 @@ export function sendPage(reply: FastifyReply, status: number, page: string, head
 /** 302 for the authorization response to a GET (RFC 6749 §4.1.2), 303 after a form post. */
 export function redirect(reply: FastifyReply, status: 302 | 303, location: string): void {
   void reply.status(status).headers({ location, 'cache-control': 'no-store', pragma: 'no-cache', 'referrer-policy': 'no-referrer' }).send();
+}
+
+/** The query string of a URL or path, without the `?`. */
+export function rawQuery(url: string): string {
+  const at = url.indexOf('?');
+  return at < 0 ? '' : url.slice(at + 1);
+}
+
+/** A query string's parameters (no `?`), parsed as strictly as a form: broken encodings are an invalid_request. */
+export function queryParams(query: string): FormParams {
+  return FormParams.from(parseForm(query));
 }

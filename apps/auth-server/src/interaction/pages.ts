@@ -2,6 +2,8 @@
 import type { AuthorizationRequest, User } from '@tessera/oauth-core';
 import { html, type SafeHtml } from './html.js';
 
+export const EXPIRED_FORM = 'This form has expired or was sent from another site. Go back, reload the page and try again.';
+
 export const ASSET_PATHS = { stylesheet: '/assets/tessera.css' } as const;
 
 function layout(title: string, body: SafeHtml): string {

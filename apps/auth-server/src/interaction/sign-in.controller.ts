@@ -1,13 +1,12 @@
 import { Controller, Get, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
-import { ClientRepository, FormParams, parseForm, SignIn } from '@tessera/oauth-core';
+import { ClientRepository, FormParams, SignIn } from '@tessera/oauth-core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Form } from '../http/form.decorator.js';
 import { CACHED_CLIENTS } from '../oauth/oauth.tokens.js';
-import { EXPIRED_FORM, rawQuery } from './authorize.controller.js';
-import { BrowserCookies, redirect, sendPage } from './browser.js';
+import { BrowserCookies, queryParams, rawQuery, redirect, sendPage } from './browser.js';
 import { isReturnTo } from './interaction.tokens.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
-import { signedInPage, signInPage } from './pages.js';
+import { EXPIRED_FORM, signedInPage, signInPage } from './pages.js';
 
 /** The sign-in page. Every refusal reads the same, whether the username exists or not. */
 @Controller()
@@ -21,7 +20,7 @@ export class SignInController {
 
   @Get('login')
   async page(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const returnTo = FormParams.from(parseForm(rawQuery(req.url))).get('return_to');
+    const returnTo = queryParams(rawQuery(req.url)).get('return_to');
     const valid = isReturnTo(returnTo) ? returnTo : undefined;
     const current = await this.signIn.current(this.cookies.sessionToken(req));
     if (current && valid) return redirect(reply, 303, valid);
@@ -69,7 +68,7 @@ export class SignInController {
     if (returnTo === undefined) return undefined;
     let clientId: string | undefined;
     try {
-      clientId = FormParams.from(parseForm(rawQuery(returnTo))).get('client_id');
+      clientId = queryParams(rawQuery(returnTo)).get('client_id');
     } catch {
       return undefined; // the authorization endpoint will say what is wrong with the request
     }
