@@ -1,6 +1,7 @@
 // The revocation feed: paged JSON and Server-Sent Events, served by every instance sharing one PostgreSQL.
 import { RevocationRepository } from '@tessera/oauth-core';
 import { TypeOrmClientRepository, createDataSource } from '@tessera/persistence';
+import { KeySet } from '@tessera/tokens';
 import type { DataSource } from 'typeorm';
 import { Purger } from '../src/maintenance/purger.js';
 import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
@@ -34,27 +35,52 @@ const page = async (server: RunningAuthServer, query: string, authorization = fo
 };
 const latest = async () => (await page(a, 'after=0')).body.next_after as string;
 
-/** Reads Server-Sent Events from a stream until `until` says stop. */
-async function readEvents(res: Response, until: (events: { event: string; id?: string; data: any }[]) => boolean, ms = 5000) {
-  const events: { event: string; id?: string; data: any }[] = [];
+type StreamEvent = { event: string; id?: string; data: any };
+
+/** Reads Server-Sent Events from a stream, each `until` as far as it needs; `events` holds all read so far. */
+function eventReader(res: Response) {
+  const events: StreamEvent[] = [];
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
-  const deadline = Date.now() + ms;
-  while (!until(events)) {
-    const chunk = await Promise.race([reader.read(), new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no event in time; got ${JSON.stringify(events)}`)), Math.max(1, deadline - Date.now())))]);
-    if (chunk.done) break;
-    buffer += chunk.value;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const fields = Object.fromEntries(block.split('\n').filter((l) => l && !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
-      if (fields.event) events.push({ event: fields.event, id: fields.id, data: JSON.parse(fields.data) });
-    }
-  }
-  await reader.cancel();
-  return events;
+  return {
+    events,
+    async until(check: (events: StreamEvent[]) => boolean, ms = 5000): Promise<StreamEvent[]> {
+      const deadline = Date.now() + ms;
+      while (!check(events)) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, rej) => {
+          timer = setTimeout(() => rej(new Error(`no event in time; got ${JSON.stringify(events)}`)), Math.max(1, deadline - Date.now()));
+        });
+        const chunk = await Promise.race([reader.read(), timeout]).finally(() => clearTimeout(timer));
+        if (chunk.done) break;
+        buffer += chunk.value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const fields = Object.fromEntries(block.split('\n').filter((l) => l && !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+          if (fields.event) events.push({ event: fields.event, id: fields.id, data: JSON.parse(fields.data) });
+        }
+      }
+      return events;
+    },
+    close: () => reader.cancel(),
+  };
 }
+
+/** Reads Server-Sent Events from a stream until `until` says stop. */
+async function readEvents(res: Response, until: (events: StreamEvent[]) => boolean, ms = 5000) {
+  const stream = eventReader(res);
+  try {
+    return await stream.until(until, ms);
+  } finally {
+    await stream.close();
+  }
+}
+
+/** The kids `server` publishes, in JWKS order. */
+const jwksKids = async (server: RunningAuthServer) =>
+  ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()).keys as { kid: string }[]).map((k) => k.kid);
 
 describe('the revocation feed as JSON pages', () => {
   it('lists JWT and opaque revocations and client-wide marks, in order, paged', async () => {
@@ -115,6 +141,7 @@ describe('the revocation feed as Server-Sent Events', () => {
     await revoke(a, c, before);
     const cursor = (await page(a, 'after=0')).body.next_after;
     const token = await issue(a, c);
+    const kids = await jwksKids(b);
 
     const res = await open(b, String(BigInt(cursor) - 1n));
     expect(res.status).toBe(200);
@@ -123,11 +150,12 @@ describe('the revocation feed as Server-Sent Events', () => {
     await new Promise((r) => setTimeout(r, 100));
     await revoke(a, c, token);
     const got = await events;
-    expect(got.map((e) => e.event)).toEqual(['revocation', 'caught-up', 'revocation']);
+    expect(got.map((e) => e.event)).toEqual(['revocation', 'caught-up', 'keys', 'revocation']);
     expect(got[0]).toMatchObject({ id: cursor, data: { seq: cursor, type: 'jti', client_id: c.client_id } });
     expect(got[1].data).toEqual({ seq: cursor });
-    expect(got[2].data).toMatchObject({ type: 'jti', client_id: c.client_id, jti: expect.any(String) });
-    expect(BigInt(got[2].id!)).toBeGreaterThan(BigInt(cursor));
+    expect(got[2]).toEqual({ event: 'keys', id: undefined, data: { kids } });
+    expect(got[3].data).toMatchObject({ type: 'jti', client_id: c.client_id, jti: expect.any(String) });
+    expect(BigInt(got[3].id!)).toBeGreaterThan(BigInt(cursor));
   });
 
   it('resumes after Last-Event-ID', async () => {
@@ -139,6 +167,55 @@ describe('the revocation feed as Server-Sent Events', () => {
     const res = await open(a, '0', { 'last-event-id': all[0].seq });
     const got = await readEvents(res, (ev) => ev.some((e) => e.event === 'caught-up'));
     expect(got.filter((e) => e.event === 'revocation').map((e) => e.data)).toEqual([all[1]]);
+  });
+
+  it('announces a key rotation through instance A on the streams of A and B, once their JWKS serve the new keys', async () => {
+    const c = await registerClient(a.url, { access_token_format: 'opaque' });
+    const token = await issue(a, c);
+    const cursor = await latest();
+    const before = await jwksKids(b);
+    expect(await jwksKids(a)).toEqual(before);
+    const onA = eventReader(await open(a, cursor));
+    const onB = eventReader(await open(b, cursor));
+    try {
+      for (const stream of [onA, onB]) {
+        expect(await stream.until((ev) => ev.some((e) => e.event === 'keys'))).toEqual([
+          { event: 'caught-up', id: undefined, data: { seq: cursor } },
+          { event: 'keys', id: undefined, data: { kids: before } },
+        ]);
+      }
+
+      // Through A's KeySet, the call the CLI's `keys rotate` makes; B hears of it by NOTIFY.
+      const keys = a.app.get(KeySet);
+      await keys.rotate('EdDSA');
+      const newKid = keys.signingKey().kid;
+      expect(before).not.toContain(newKid);
+
+      const [gotA, gotB] = await Promise.all([onA, onB].map((stream) => stream.until((ev) => ev.length === 3)));
+      const [kidsA, kidsB] = [await jwksKids(a), await jwksKids(b)];
+      expect(kidsB).toEqual([newKid, ...before]);
+      expect(kidsA).toEqual(kidsB);
+      expect(gotB[2]).toEqual({ event: 'keys', id: undefined, data: { kids: kidsB } });
+      expect(gotA[2]).toEqual({ event: 'keys', id: undefined, data: { kids: kidsA } });
+
+      // Nothing more about keys (A's reload on its own NOTIFY changed nothing); revocations flow on as before.
+      await revoke(a, c, token);
+      for (const stream of [onA, onB]) {
+        const got = await stream.until((ev) => ev.some((e) => e.event === 'revocation'));
+        expect(got.map((e) => e.event)).toEqual(['caught-up', 'keys', 'keys', 'revocation']);
+        expect(got[3]).toMatchObject({ id: got[3].data.seq, data: { type: 'jti', client_id: c.client_id } });
+      }
+    } finally {
+      await Promise.all([onA.close(), onB.close()]);
+    }
+
+    const now = await latest();
+    const fresh = await readEvents(await open(b, now), (ev) => ev.some((e) => e.event === 'keys'));
+    expect(fresh).toEqual([
+      { event: 'caught-up', id: undefined, data: { seq: now } },
+      { event: 'keys', id: undefined, data: { kids: await jwksKids(b) } },
+    ]);
+    expect(fresh[1].data.kids).toHaveLength(before.length + 1);
   });
 
   it('refuses a stream without client authentication', async () => {

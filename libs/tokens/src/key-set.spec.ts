@@ -182,6 +182,88 @@ describe('KeySet', () => {
     expect(set.jwks().keys).toHaveLength(1);
   });
 
+  describe('onPublishedKeysChanged', () => {
+    /** What each listener call saw: the kids it was given, and the JWKS at that moment. */
+    function listen(set: KeySet) {
+      const told: { kids: string[]; jwks: (string | undefined)[] }[] = [];
+      const unsubscribe = set.onPublishedKeysChanged((kids) => told.push({ kids, jwks: set.jwks().keys.map((k) => k.kid) }));
+      return { told, unsubscribe };
+    }
+
+    it('tells listeners the published kids after a rotation here, once the JWKS serves them', async () => {
+      const set = keySet();
+      await set.init();
+      const oldKid = set.signingKey().kid;
+      const { told } = listen(set);
+
+      await set.rotate('EdDSA');
+      const newKid = set.signingKey().kid;
+      expect(told).toEqual([{ kids: [oldKid, newKid], jwks: [oldKid, newKid] }]);
+      expect(set.publishedKids()).toEqual([oldKid, newKid]);
+
+      await set.rotate('ES256', { revokeSigned: true });
+      const newestKid = set.signingKey().kid;
+      expect(told[1]).toEqual({ kids: [oldKid, newestKid], jwks: [oldKid, newestKid] });
+      expect(told).toHaveLength(2);
+    });
+
+    it('tells listeners of a rotation that arrives through the change feed, after the reload', async () => {
+      const [a, b] = [keySet(), keySet()];
+      await a.init();
+      await b.init();
+      const oldKid = a.signingKey().kid;
+      const { told } = listen(b);
+      await a.rotate();
+      expect(told).toEqual([]);
+
+      feed.publish({ kind: 'signing-keys' });
+      await eventually(() => told.length > 0);
+      const newKid = a.signingKey().kid;
+      expect(told).toEqual([{ kids: [oldKid, newKid], jwks: [oldKid, newKid] }]);
+      expect(b.signingKey().kid).toBe(newKid);
+    });
+
+    it('tells no one about a reload that changed nothing, nor about the first load', async () => {
+      const set = keySet();
+      const { told } = listen(set);
+      await set.init();
+      const loads = repo.loads;
+
+      feed.publish({ kind: 'signing-keys' });
+      feed.publish({ kind: 'all' });
+      await eventually(() => repo.loads === loads + 2);
+      await settle();
+      expect(told).toEqual([]);
+    });
+
+    it('stops telling a listener that unsubscribed', async () => {
+      const set = keySet();
+      await set.init();
+      const first = listen(set);
+      const second = listen(set);
+      first.unsubscribe();
+
+      await set.rotate();
+      expect(first.told).toEqual([]);
+      expect(second.told.map((t) => t.kids)).toEqual([set.publishedKids()]);
+    });
+
+    it('logs a failing listener; the rotation succeeds and the other listeners are told', async () => {
+      const logged: [string, unknown][] = [];
+      const set = keySet({ logger: (message, error) => logged.push([message, error]) });
+      await set.init();
+      set.onPublishedKeysChanged(() => {
+        throw new Error('listener broke');
+      });
+      const { told } = listen(set);
+
+      await set.rotate();
+      expect(logged).toEqual([['a published-keys listener failed', new Error('listener broke')]]);
+      expect(told.map((t) => t.kids)).toEqual([set.publishedKids()]);
+      expect(set.publishedKids()).toHaveLength(2);
+    });
+  });
+
   describe('with TESSERA_KEY_ENCRYPTION_KEY', () => {
     it('stores the private key encrypted and loads it with the same secret', async () => {
       const first = keySet({ encryptionSecret: 'secret-1' });

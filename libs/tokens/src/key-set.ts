@@ -15,7 +15,7 @@ export interface KeySetOptions {
   encryptionSecret?: string;
   /** Longest access-token lifetime: a retired key stays published this long. */
   maxTokenTtlSeconds: number;
-  /** Told about a failed background reload; the current keys stay in use. */
+  /** Told about a failed background reload (the current keys stay in use) or a failing listener. */
   logger?: (message: string, error: unknown) => void;
 }
 
@@ -53,13 +53,15 @@ const GENERATE_OPTIONS: Record<SigningAlgorithm, { crv?: string; modulusLength?:
 /**
  * The signing keys, loaded once and kept as imported CryptoKeys so that
  * signing and verifying never touch the database. Reloads when the change feed
- * says the keys changed (a rotation elsewhere).
+ * says the keys changed (a rotation elsewhere), and tells its listeners when a
+ * reload changed what the JWKS publishes.
  */
 export class KeySet {
   private loaded?: Loaded;
   /** Reloads run one after another, so a slow older reload never overwrites a newer one. */
   private reloads: Promise<void> = Promise.resolve();
   private unsubscribe?: () => void;
+  private readonly listeners = new Set<(kids: string[]) => void>();
 
   constructor(
     private readonly repo: SigningKeyRepository,
@@ -95,6 +97,15 @@ export class KeySet {
     await this.reload();
   }
 
+  /**
+   * Calls `listener` with the published kids (in JWKS order) after each reload that changed them or the active key:
+   * a rotation here or one the change feed announced. By then `jwks()` serves the new set. Returns the unsubscribe.
+   */
+  onPublishedKeysChanged(listener: (kids: string[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   close(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
@@ -118,6 +129,11 @@ export class KeySet {
     return [...new Set(this.publishedKeys().map((k) => k.alg))];
   }
 
+  /** The kids of `jwks()`, in its order. */
+  publishedKids(): string[] {
+    return [...this.current().published].filter(([, k]) => this.isPublished(k)).map(([kid]) => kid);
+  }
+
   private current(): Loaded {
     if (!this.loaded) throw new Error('KeySet used before init()');
     return this.loaded;
@@ -134,10 +150,31 @@ export class KeySet {
 
   private reload(): Promise<void> {
     const run = this.reloads.then(async () => {
-      this.loaded = await this.load(await this.repo.listPublished(this.clock.now()));
+      const next = await this.load(await this.repo.listPublished(this.clock.now()));
+      const before = this.loaded && this.publishedState();
+      this.loaded = next;
+      // The first load changes nothing anyone was told about.
+      if (before !== undefined && before !== this.publishedState()) this.announce();
     });
     this.reloads = run.catch(() => undefined);
     return run;
+  }
+
+  /** What listeners are told about: the active kid and the set of published kids. */
+  private publishedState(): string {
+    return JSON.stringify([this.current().signing.kid, this.publishedKids().sort()]);
+  }
+
+  /** A failing listener is logged; it neither fails the reload (nor a rotation) nor keeps the others from being told. */
+  private announce(): void {
+    const kids = this.publishedKids();
+    for (const listener of this.listeners) {
+      try {
+        listener([...kids]);
+      } catch (error) {
+        this.options.logger?.('a published-keys listener failed', error);
+      }
+    }
   }
 
   private async load(records: SigningKeyRecord[]): Promise<Loaded> {
