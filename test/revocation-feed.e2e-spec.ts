@@ -244,7 +244,8 @@ it('refuses every JWT a signing key signed once that key is rotated out as compr
 
   const everywhere = () => Promise.all([rs1, rs2].map((rs) => listNotes(rs, before)));
   const { value } = await waitFor('both refuse the token of the compromised key', everywhere, (all) => all.every((r) => r.status !== 200), 1000);
-  expect(value).toEqual([refused('token revoked'), refused('token revoked')]);
+  // Refused by the key's revocation mark, or, once the announced JWKS fetch has dropped the key, as signed by an unknown key.
+  for (const answer of value) expect([refused('token revoked'), refused('unknown signing key')]).toContainEqual(answer);
   // The auth server agrees: the key is no longer published, so the token is not active.
   const introspected = await fetch(`${b.url}/oauth2/introspect`, {
     method: 'POST',
@@ -252,10 +253,7 @@ it('refuses every JWT a signing key signed once that key is rotated out as compr
     body: new URLSearchParams({ token: before }),
   });
   expect(await introspected.json()).toEqual({ active: false });
-  // Tokens signed with the new key are accepted (once the JWKS may be fetched again: an unknown kid refetches it at most every 5 s).
+  // Tokens signed with the new key are accepted at once: the feed announced the new key set, and the guards fetched it.
   const after = await waitFor('a token signed with the new key', token, (t) => decodeProtectedHeader(t).kid === keys.signingKey().kid, 2000);
-  for (const rs of [rs1, rs2]) {
-    const { value: answer } = await waitFor('the new key accepted', () => listNotes(rs, after.value), (r) => r.status === 200, 6000, 250);
-    expect(answer).toEqual(accepted);
-  }
+  for (const rs of [rs1, rs2]) expect(await listNotes(rs, after.value)).toEqual(accepted);
 });

@@ -1,11 +1,9 @@
 import { OAuthError } from '@tessera/oauth-core';
 import { AccessTokenAuthenticator, type FollowedRevocations } from './access-token.authenticator.js';
 import { IntrospectionCache, type IntrospectionOutcome } from './introspection.cache.js';
-import { OpaqueAccessTokenPassportStrategy } from './opaque-access-token.passport-strategy.js';
 import { RevocationList } from './revocation.list.js';
 import type { RevocationFeedFollower } from './revocation-feed.follower.js';
 import { TokenCache } from './token.cache.js';
-import type { JwtAccessTokenPassportStrategy } from './jwt-access-token.passport-strategy.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const OPAQUE = 'tsr_at_opaque-token';
@@ -42,8 +40,7 @@ function setup(onStale: 'fail-closed' | 'introspect') {
   const list = new RevocationList(() => NOW);
   const feed: FollowedRevocations = { follower, list, onStale, settleWaitMs: 10 };
   const authenticator = new AccessTokenAuthenticator(
-    {} as JwtAccessTokenPassportStrategy, // never reached: JWTs are only introspected here, while the feed is stale
-    new OpaqueAccessTokenPassportStrategy(introspection),
+    { check: () => Promise.reject(new Error('never reached: JWTs are only introspected here, while the feed is stale')) },
     new TokenCache(100, () => NOW),
     introspection,
     () => NOW,

@@ -33,9 +33,10 @@ export function extractBearerToken(sources: BearerTokenSources, allowQueryToken:
 /** The b64token of a `Bearer` Authorization header (scheme compared case-insensitively); undefined for no header or another scheme. */
 function bearerCredentials(header: string | undefined): string | undefined {
   if (!header) return undefined;
-  const [scheme, ...rest] = header.split(' ');
+  const space = header.indexOf(' ');
+  const scheme = space < 0 ? header : header.slice(0, space);
   if (scheme.toLowerCase() !== 'bearer') return undefined;
-  const credentials = rest.join(' ').replace(/^ +/, '');
+  const credentials = space < 0 ? '' : header.slice(space + 1).replace(/^ +/, '');
   if (!B64TOKEN.test(credentials)) throw OAuthError.invalidRequest('malformed Bearer authorization header');
   return credentials;
 }

@@ -1,10 +1,8 @@
-export * from './token-guard.module.js';
-export * from './token-guard.options.js';
-export * from './token.guard.js';
-export * from './require-scopes.decorator.js';
-export * from './verified-token.decorator.js';
-export * from './verified-access-token.js';
-export * from './access-token.authenticator.js';
-export * from './token.cache.js';
-export * from './introspection.cache.js';
-export * from './token-guard.status.js';
+// What resource teams import. Everything else in this folder is internal to the package.
+export { TokenGuardModule, type TokenGuardModuleAsyncOptions } from './token-guard.module.js';
+export type { IntrospectionCredentials, RevocationFeedOptions, TokenGuardOptions } from './token-guard.options.js';
+export { TokenGuard } from './token.guard.js';
+export { RequireScopes } from './require-scopes.decorator.js';
+export { VerifiedToken } from './verified-token.decorator.js';
+export type { VerifiedAccessToken } from './verified-access-token.js';
+export { TokenGuardStatus, type RevocationFeedStatus } from './token-guard.status.js';

@@ -14,6 +14,8 @@ export interface RevocationFeedFollowerOptions {
   maxStalenessMs: number;
   /** New entries, in seq order, each once. */
   onEntries: (entries: RevocationEntry[]) => void;
+  /** The auth server's signing keys changed (a `keys` event, sent on each connection after `caught-up` and at each change). */
+  onKeysChanged?: () => void;
   now?: () => number;
 }
 
@@ -188,7 +190,9 @@ export class RevocationFeedFollower {
       this.caughtUp = this.connectionCaughtUp = true;
       this.lastHeard = this.now();
       this.lastError = '';
-        this.attemptEnded();
+      this.attemptEnded();
+    } else if (event === 'keys') {
+      this.options.onKeysChanged?.();
     }
   }
 }

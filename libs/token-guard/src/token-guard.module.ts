@@ -4,8 +4,7 @@ import { DiscoveryClient } from './discovery.client.js';
 import { IntrospectionCache } from './introspection.cache.js';
 import { IntrospectionClient } from './introspection.client.js';
 import { JwksKeyStore } from './jwks.key-store.js';
-import { JwtAccessTokenPassportStrategy } from './jwt-access-token.passport-strategy.js';
-import { OpaqueAccessTokenPassportStrategy } from './opaque-access-token.passport-strategy.js';
+import { JwtAccessTokenChecker } from './jwt-access-token.checker.js';
 import { revocationMatches, type RevocationEntry } from '@tessera/oauth-core';
 import { RevocationFeedFollower } from './revocation-feed.follower.js';
 import { RevocationList } from './revocation.list.js';
@@ -28,8 +27,9 @@ export interface TokenGuardModuleAsyncOptions {
 
 /**
  * What a resource server imports once (a global module): then `@UseGuards(TokenGuard)`
- * anywhere. Nothing here talks to the auth server at start-up; discovery,
- * JWKS and introspection happen on the first request that needs them.
+ * anywhere. Start-up never waits for the auth server: the revocation feed
+ * connects in the background (and has the JWKS fetched), and discovery, JWKS
+ * and introspection otherwise happen on the first request that needs them.
  */
 @Module({})
 export class TokenGuardModule {
@@ -73,7 +73,7 @@ export interface TokenGuardRuntime {
 
 /** Wires the verification pieces of one module instance. */
 export function createTokenGuardRuntime(settings: TokenGuardSettings, now: () => number = Date.now): TokenGuardRuntime {
-  const discovery = new DiscoveryClient(settings.issuer, settings.authorizationServerUrl);
+  const discovery = new DiscoveryClient(settings.issuer, settings.authorizationServerUrl, now);
   const jwksUri = async () => {
     const { jwksUri } = await discovery.get();
     if (!jwksUri) throw new Error('the authorization server metadata has no jwks_uri');
@@ -92,12 +92,16 @@ export function createTokenGuardRuntime(settings: TokenGuardSettings, now: () =>
       credentials: settings.introspection,
       maxStalenessMs: feed.maxStalenessSeconds * 1000,
       onEntries: (entries) => onRevoked(entries),
+      // The auth server's keys changed, or we (re)connected and may have missed that: fetch them now.
+      onKeysChanged: () => {
+        discovery.expire();
+        void jwks.refreshNow();
+      },
       now,
     });
   }
   const authenticator = new AccessTokenAuthenticator(
-    new JwtAccessTokenPassportStrategy(settings, discovery, jwks),
-    new OpaqueAccessTokenPassportStrategy(introspectionCache),
+    new JwtAccessTokenChecker(settings, jwks),
     new TokenCache(settings.introspectionCache.maxEntries, now),
     introspectionCache,
     now,

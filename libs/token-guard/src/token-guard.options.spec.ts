@@ -10,7 +10,7 @@ describe('resolveTokenGuardOptions', () => {
       clockToleranceSeconds: 5,
       allowQueryToken: false,
       introspectionCache: { ttlSeconds: 60, inactiveTtlSeconds: 5, maxEntries: 10_000 },
-      jwksRefetchMinIntervalSeconds: 5,
+      jwksRefetchMinIntervalSeconds: 1,
       authorizationServerUrl: 'https://as.example',
       revocationFeed: null, // no introspection credentials: nothing to authenticate to the feed with
     });

@@ -23,7 +23,11 @@ export interface TokenGuardOptions {
   allowQueryToken?: boolean;
   /** Introspection results: active ones for at most `ttlSeconds` (and never past the token's expiry), inactive ones for `inactiveTtlSeconds`. Defaults 60, 5, 10000. */
   introspectionCache?: { ttlSeconds?: number; inactiveTtlSeconds?: number; maxEntries?: number };
-  /** An unknown `kid` refetches the JWKS at most once per this many seconds; default 5. */
+  /**
+   * A token with an unknown `kid` waits for a JWKS fetch that starts after it arrived; such fetches are spaced at least
+   * this many seconds apart (made-up kids cost the auth server no more than that). Default 1. Key changes announced on
+   * the revocation feed are fetched at once.
+   */
   jwksRefetchMinIntervalSeconds?: number;
   /**
    * Where this resource server reaches the auth server, when that differs from `issuer` (an internal address, or
@@ -77,7 +81,7 @@ export function resolveTokenGuardOptions(options: TokenGuardOptions): TokenGuard
       inactiveTtlSeconds: cache.inactiveTtlSeconds ?? 5,
       maxEntries: cache.maxEntries ?? 10_000,
     },
-    jwksRefetchMinIntervalSeconds: options.jwksRefetchMinIntervalSeconds ?? 5,
+    jwksRefetchMinIntervalSeconds: options.jwksRefetchMinIntervalSeconds ?? 1,
     authorizationServerUrl: (options.authorizationServerUrl ?? options.issuer)?.replace(/\/$/, ''),
     revocationFeed:
       options.revocationFeed?.enabled === false || options.introspection === undefined

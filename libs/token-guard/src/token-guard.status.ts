@@ -3,6 +3,18 @@ import type { RevocationFeedFollower } from './revocation-feed.follower.js';
 
 export const REVOCATION_FOLLOWER = Symbol('REVOCATION_FOLLOWER');
 
+/** How TokenGuard follows the auth server's revocation feed. */
+export interface RevocationFeedStatus {
+  /** Revocations come from the feed (or are expected to: it is starting). */
+  following: boolean;
+  /** The feed has delivered every revocation up to the moment it connected. */
+  caughtUp: boolean;
+  /** Caught up but not heard from within `maxStalenessSeconds`, or not caught up yet. */
+  stale: boolean;
+  /** The last revocation applied. */
+  lastSeq: string;
+}
+
 /** What a resource server's readiness check asks TokenGuard. Also starts and stops the revocation feed with the app. */
 @Injectable()
 export class TokenGuardStatus implements OnApplicationBootstrap, OnModuleDestroy {
@@ -16,7 +28,7 @@ export class TokenGuardStatus implements OnApplicationBootstrap, OnModuleDestroy
     this.follower?.stop();
   }
 
-  revocationFeed(): { following: boolean; caughtUp: boolean; stale: boolean; lastSeq: string } {
+  revocationFeed(): RevocationFeedStatus {
     return this.follower?.status() ?? { following: false, caughtUp: false, stale: false, lastSeq: '0' };
   }
 

@@ -3,7 +3,6 @@ import {
   Inject,
   Injectable,
   Logger,
-  UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
@@ -23,23 +22,27 @@ const RETRY_AFTER_SECONDS = '5';
  * `@RequireScopes(...)` for the scopes it needs. Works on Express and Fastify:
  * headers are set through the HttpAdapterHost and every refusal is an
  * HttpException carrying the JSON body, so the app's own filters see it too.
+ * (Every dependency is named with @Inject: the published package is built
+ * without decorator metadata.)
  */
 @Injectable()
 export class TokenGuard implements CanActivate {
   private readonly logger = new Logger('TokenGuard');
+  /** The scopes each handler of each controller requires, read from the decorators once. */
+  private readonly requiredScopes = new WeakMap<object, WeakMap<object, string[]>>();
 
   constructor(
-    private readonly authenticator: AccessTokenAuthenticator,
+    @Inject(AccessTokenAuthenticator) private readonly authenticator: AccessTokenAuthenticator,
     @Inject(TOKEN_GUARD_SETTINGS) private readonly settings: TokenGuardSettings,
-    private readonly reflector: Reflector,
-    private readonly adapterHost: HttpAdapterHost,
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<{ headers: Record<string, string | string[] | undefined>; [VERIFIED_TOKEN]?: unknown }>();
     const response = http.getResponse<unknown>();
-    const required = [...new Set(this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES, [context.getClass(), context.getHandler()]))];
+    const required = this.required(context);
     try {
       const authorization = request.headers.authorization;
       const token = extractBearerToken(
@@ -47,9 +50,9 @@ export class TokenGuard implements CanActivate {
         this.settings.allowQueryToken,
       );
       if (token === undefined) {
-        // §3.1: a request without authentication information gets a challenge without an error code.
+        // §3.1: a request without authentication information gets a challenge, and a body, without an error code.
         this.setHeaders(response, { 'WWW-Authenticate': bearerChallenge({ realm: this.settings.realm }) });
-        throw new UnauthorizedException();
+        throw new HttpException({}, 401);
       }
       const verified = await this.authenticator.authenticate(token);
       const missing = required.filter((scope) => !verified.scopes.includes(scope));
@@ -59,6 +62,18 @@ export class TokenGuard implements CanActivate {
     } catch (error) {
       throw error instanceof OAuthError ? this.refusal(error, response, required) : error;
     }
+  }
+
+  private required(context: ExecutionContext): string[] {
+    const [controller, handler] = [context.getClass(), context.getHandler()];
+    let byHandler = this.requiredScopes.get(controller);
+    if (!byHandler) this.requiredScopes.set(controller, (byHandler = new WeakMap()));
+    let scopes = byHandler.get(handler);
+    if (!scopes) {
+      scopes = [...new Set(this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES, [controller, handler]))];
+      byHandler.set(handler, scopes);
+    }
+    return scopes;
   }
 
   /** RFC 6750 §3: the challenge header and the JSON body of a refused request. */

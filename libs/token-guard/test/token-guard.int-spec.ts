@@ -89,7 +89,7 @@ describe.each<Platform>(['fastify', 'express'])('TokenGuard on %s', (platform) =
       const res = await call(app, undefined, '/reports', headers);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="${AUDIENCE}"`);
-      expect(await res.json()).toEqual({ message: 'Unauthorized', statusCode: 401 });
+      expect(await res.json()).toEqual({});
     }
   });
 
