@@ -2,7 +2,7 @@
 // apps as child processes, RFC 7591 registration and client_credentials tokens, autocannon, statistics,
 // and cleanup of everything a run started, on success, on failure and on Ctrl-C.
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -67,7 +67,12 @@ export async function token(baseUrl, client, audience) {
 const loads = new Set();
 
 /** Autocannon at full speed on one URL; resolves to the mean req/s, rejects on any non-2xx or error. */
-export function load(url, headers, { connections, seconds }) {
+export async function load(url, headers, options) {
+  return (await loadCounted(url, headers, options)).rps;
+}
+
+/** `load`, also counting the requests answered. */
+export function loadCounted(url, headers, { connections, seconds }) {
   return new Promise((res, rej) => {
     if (signalled) return rej(new Error('interrupted'));
     const instance = autocannon({ url, connections, duration: seconds, headers }, (err, result) => {
@@ -75,11 +80,24 @@ export function load(url, headers, { connections, seconds }) {
       if (err) return rej(err);
       if (signalled) return rej(new Error('interrupted'));
       if (result.non2xx > 0 || result.errors > 0) return rej(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
-      res(result.requests.average);
+      res({ rps: result.requests.average, requests: result.requests.total });
     });
     loads.add(instance);
   });
 }
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux). CPU time per request is far
+ * steadier than requests per second on a shared machine: time the process waits for a core is not counted.
+ */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** USER_HZ: 100 on Linux, whatever the kernel's own tick rate. */
+const CLOCK_TICKS = 100;
 
 /** One statement on the server's admin database. A connection lost while idle (PostgreSQL stopping under us) is not a crash. */
 async function adminQuery(adminUrl, sql) {

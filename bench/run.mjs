@@ -1,13 +1,13 @@
 // npm run bench: the three benchmarks, one after the other, on 127.0.0.1 only.
 //   1. TokenGuard: requests per second through TokenGuard (a JWT, a cached opaque token) against the
-//      same route with no guard, in one run. Figures are ratios to the unguarded route measured in the
-//      same run: this machine is shared and noisy.
+//      same route with no guard, in one run, and the app's CPU time per request, which a shared, noisy
+//      machine disturbs far less. Figures are ratios to the unguarded route measured in the same run.
 //   2. Revocation (bench/revocation.mjs): revocation-to-rejection delay across two auth-server instances,
 //      and the throughput cost of following the revocation feed.
 //   3. Code flow (bench/code-flow.mjs): authorization code flows and refreshes per second against
 //      client_credentials requests, and the cost of a sign-in against the sign-in page, in one run.
 // `node bench/run.mjs tokenguard`, `node bench/run.mjs revocation` or `node bench/run.mjs code-flow` runs one of them.
-import { BENCH_MAIN, BenchRun, freePort, interrupted, load, median, register, token, until } from './lib.mjs';
+import { BENCH_MAIN, BenchRun, cpuSeconds, freePort, interrupted, loadCounted, median, register, token, until } from './lib.mjs';
 import { codeFlowBenchmark } from './code-flow.mjs';
 import { revocationBenchmark } from './revocation.mjs';
 
@@ -28,7 +28,7 @@ export async function tokenGuardBenchmark() {
       const client = await register(issuer, iat, { client_name: `bench ${format}`, scope: 'bench', access_token_format: format, resources: [audience] });
       tokens[format] = await token(issuer, client, audience);
     }
-    run.spawn('bench', BENCH_MAIN, [JSON.stringify({ issuer, audience, clientId: rs.client_id, clientSecret: rs.client_secret, port: benchPort })]);
+    const app = run.spawn('bench', BENCH_MAIN, [JSON.stringify({ issuer, audience, clientId: rs.client_id, clientSecret: rs.client_secret, port: benchPort })]);
     await until(async () => (await fetch(`${audience}/plain`)).ok, 'bench app');
 
     const scenarios = {
@@ -38,22 +38,31 @@ export async function tokenGuardBenchmark() {
       'TokenGuard, JWT': [`${audience}/guarded`, { authorization: `Bearer ${tokens.jwt}` }],
       'TokenGuard, cached opaque': [`${audience}/guarded`, { authorization: `Bearer ${tokens.opaque}` }],
     };
+    // BENCH_ONLY=<text>: only the scenarios whose name contains it (with BENCH_PROFILE, a profile of one route).
+    if (process.env.BENCH_ONLY) for (const name of Object.keys(scenarios)) if (!name.includes(process.env.BENCH_ONLY)) delete scenarios[name];
     for (const [url, headers] of Object.values(scenarios)) {
       const r = await fetch(url, { headers });
       if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
     }
     const results = Object.fromEntries(Object.keys(scenarios).map((k) => [k, []]));
+    /** The app's CPU microseconds per request answered, per round. */
+    const cpu = Object.fromEntries(Object.keys(scenarios).map((k) => [k, []]));
     console.log(`TokenGuard benchmark: ${ROUNDS} rounds x ${Object.keys(scenarios).length} scenarios, ${SECONDS}s each, ${CONNECTIONS} connections, 127.0.0.1`);
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [name, [url, headers]] of Object.entries(scenarios)) {
-        results[name].push(await load(url, headers, { connections: CONNECTIONS, seconds: SECONDS }));
+        const before = cpuSeconds(app.pid);
+        const { rps, requests } = await loadCounted(url, headers, { connections: CONNECTIONS, seconds: SECONDS });
+        results[name].push(rps);
+        cpu[name].push(((cpuSeconds(app.pid) - before) * 1e6) / requests);
       }
-      console.log(`  round ${round}: ${Object.entries(results).map(([k, v]) => `${k} ${Math.round(v.at(-1))} req/s`).join(', ')}`);
+      console.log(`  round ${round}: ${Object.keys(results).map((k) => `${k} ${Math.round(results[k].at(-1))} req/s ${cpu[k].at(-1).toFixed(1)} µs CPU/req`).join(', ')}`);
     }
-    const baseline = median(results['no guard']);
-    console.log('\n| route | req/s (median) | ratio to no guard |\n|---|---|---|');
-    for (const [name, rps] of Object.entries(results)) {
-      console.log(`| ${name} | ${Math.round(median(rps))} | ${(median(rps) / baseline).toFixed(2)}x |`);
+    const baseline = median(results['no guard'] ?? [NaN]);
+    const cpuBaseline = median(cpu['no guard'] ?? [NaN]);
+    console.log('\n| route | req/s (median) | ratio to no guard | app CPU per request (median) | requests per CPU second, ratio to no guard |\n|---|---|---|---|---|');
+    for (const name of Object.keys(results)) {
+      const [rps, us] = [median(results[name]), median(cpu[name])];
+      console.log(`| ${name} | ${Math.round(rps)} | ${(rps / baseline).toFixed(2)}x | ${us.toFixed(1)} µs | ${(cpuBaseline / us).toFixed(2)}x |`);
     }
     return true;
   } catch (e) {

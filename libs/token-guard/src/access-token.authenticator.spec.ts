@@ -57,6 +57,19 @@ describe('AccessTokenAuthenticator with the revocation feed', () => {
     await expect(authenticator.authenticate(OPAQUE)).rejects.toEqual(OAuthError.invalidToken('token revoked'));
   });
 
+  it('knows a token verified before, with no await, until it is revoked or the feed goes stale', async () => {
+    const { authenticator, list, setStale } = setup('fail-closed');
+    expect(authenticator.known(OPAQUE)).toBeUndefined(); // never verified
+    await authenticator.authenticate(OPAQUE);
+    expect(authenticator.known(OPAQUE)).toMatchObject({ jti: `jti-of-${OPAQUE}`, format: 'opaque' });
+    setStale(true);
+    expect(authenticator.known(OPAQUE)).toBeUndefined(); // authenticate decides what a stale feed means
+    setStale(false);
+    list.add({ kind: 'token', jti: `jti-of-${OPAQUE}`, clientId: 'c', expiresAt: new Date(NOW + 60_000), revokedAt: new Date(NOW) });
+    expect(authenticator.known(OPAQUE)).toBeUndefined();
+    expect(authenticator.known('tsr_at_revoked')).toBeUndefined();
+  });
+
   it('fail-closed: while the feed is stale, every token gets temporarily_unavailable, after one reconnection attempt', async () => {
     const { authenticator, setStale, nudges } = setup('fail-closed');
     setStale(true);

@@ -7,8 +7,14 @@ import type { RevocationList } from './revocation.list.js';
 import type { TokenCache } from './token.cache.js';
 import type { TokenRecord, VerifiedAccessToken } from './verified-access-token.js';
 
-/** Three base64url segments (the last empty for an unsigned token, which the JWT check then refuses). */
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+/**
+ * A JWS compact serialization has exactly two dots; anything else is opaque. (The extractor has already
+ * checked the characters; the JWT check refuses what is not base64url.)
+ */
+function isJwt(token: string): boolean {
+  const [first, last] = [token.indexOf('.'), token.lastIndexOf('.')];
+  return first > 0 && last > first + 1 && token.indexOf('.', first + 1) === last;
+}
 
 /** The revocation feed as the authenticator uses it. */
 export interface FollowedRevocations {
@@ -34,16 +40,33 @@ export class AccessTokenAuthenticator {
     private readonly revocations?: FollowedRevocations,
   ) {}
 
-  /** The token's claims; throws `invalid_token`, or `temporarily_unavailable` when the auth server is needed and unreachable. */
-  async authenticate(token: string): Promise<VerifiedAccessToken> {
+  /**
+   * The claims of a token verified before (a cached JWT or introspection result) that no revocation
+   * has touched, while the feed is fresh; otherwise undefined, and `authenticate` decides. No await:
+   * most requests carry a token seen before.
+   */
+  known(token: string, key = hashToken(token)): VerifiedAccessToken | undefined {
     const feed = this.revocations;
-    if (!feed) return (await this.verify(token)).token;
+    if (feed?.follower.stale()) return undefined;
+    let record = this.verifiedJwts.get(key);
+    if (!record) {
+      const outcome = this.introspection?.cached(token, key);
+      if (!outcome?.active) return undefined;
+      record = outcome.record;
+    }
+    return feed?.list.revokes(record) ? undefined : record.token;
+  }
+
+  /** The token's claims; throws `invalid_token`, or `temporarily_unavailable` when the auth server is needed and unreachable. */
+  async authenticate(token: string, key = hashToken(token)): Promise<VerifiedAccessToken> {
+    const feed = this.revocations;
+    if (!feed) return (await this.verify(token, key)).token;
     if (feed.follower.stale()) {
       // Just started, or the feed dropped: reconnect now, and wait (briefly) for that attempt rather than refuse at once.
       await Promise.race([feed.follower.nudge(), sleep(feed.settleWaitMs)]);
       if (feed.follower.stale()) return this.whileStale(token, feed);
     }
-    const record = await this.verify(token);
+    const record = await this.verify(token, key);
     if (feed.list.revokes(record)) throw OAuthError.invalidToken('token revoked');
     return record.token;
   }
@@ -55,18 +78,17 @@ export class AccessTokenAuthenticator {
     }
     const outcome = await this.introspection.fresh(token);
     if (!outcome.active) throw OAuthError.invalidToken(outcome.reason);
-    return { ...outcome.record.token, format: JWT_SHAPE.test(token) ? 'jwt' : 'opaque' };
+    return { ...outcome.record.token, format: isJwt(token) ? 'jwt' : 'opaque' };
   }
 
   /** Signature or introspection (each cached), without the revocation feed. */
-  private async verify(token: string): Promise<TokenRecord> {
-    if (!JWT_SHAPE.test(token)) {
+  private async verify(token: string, key: string): Promise<TokenRecord> {
+    if (!isJwt(token)) {
       if (!this.introspection) throw OAuthError.invalidToken('opaque tokens are not accepted here');
-      const outcome = await this.introspection.check(token);
+      const outcome = await this.introspection.check(token, key);
       if (!outcome.active) throw OAuthError.invalidToken(outcome.reason);
       return outcome.record;
     }
-    const key = hashToken(token);
     const cached = this.verifiedJwts.get(key);
     if (cached) return cached;
     const since = this.verifiedJwts.version();

@@ -30,9 +30,9 @@ export class IntrospectionCache {
     this.cache = new TokenCache(options.maxEntries, now);
   }
 
-  /** The cached outcome for this token, if any: no call, no waiting. */
-  cached(token: string): IntrospectionOutcome | undefined {
-    return this.cache.get(hashToken(token));
+  /** The cached outcome for this token, if any: no call, no waiting. `key`: the token's hash, when already computed. */
+  cached(token: string, key = hashToken(token)): IntrospectionOutcome | undefined {
+    return this.cache.get(key);
   }
 
   /** Asks the auth server now, bypassing the cache (the outcome is not kept either). */
@@ -40,8 +40,7 @@ export class IntrospectionCache {
     return this.introspect(token);
   }
 
-  async check(token: string): Promise<IntrospectionOutcome> {
-    const key = hashToken(token);
+  async check(token: string, key = hashToken(token)): Promise<IntrospectionOutcome> {
     return (
       this.cache.get(key) ??
       this.inflight.run(key, async () => {

@@ -8,11 +8,13 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { OAuthError } from '@tessera/oauth-core';
+import { hashToken } from '@tessera/tokens';
 import { AccessTokenAuthenticator } from './access-token.authenticator.js';
 import { extractBearerToken } from './bearer-token.extractor.js';
 import { REQUIRED_SCOPES } from './require-scopes.decorator.js';
 import { TOKEN_GUARD_SETTINGS, type TokenGuardSettings } from './token-guard.options.js';
-import { VERIFIED_TOKEN } from './verified-token.decorator.js';
+import { verifiedTokens } from './verified-token.decorator.js';
+import type { VerifiedAccessToken } from './verified-access-token.js';
 import { bearerChallenge } from './www-authenticate.header.js';
 
 const RETRY_AFTER_SECONDS = '5';
@@ -38,11 +40,13 @@ export class TokenGuard implements CanActivate {
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous for a token verified before (most requests); a promise when it must be verified now. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const http = context.switchToHttp();
-    const request = http.getRequest<{ headers: Record<string, string | string[] | undefined>; [VERIFIED_TOKEN]?: unknown }>();
+    const request = http.getRequest<{ headers: Record<string, string | string[] | undefined> }>();
     const response = http.getResponse<unknown>();
     const required = this.required(context);
+    const refuse = (error: unknown) => (error instanceof OAuthError ? this.refusal(error, response, required) : error);
     try {
       const authorization = request.headers.authorization;
       const token = extractBearerToken(
@@ -54,14 +58,26 @@ export class TokenGuard implements CanActivate {
         this.setHeaders(response, { 'WWW-Authenticate': bearerChallenge({ realm: this.settings.realm }) });
         throw new HttpException({}, 401);
       }
-      const verified = await this.authenticator.authenticate(token);
-      const missing = required.filter((scope) => !verified.scopes.includes(scope));
-      if (missing.length > 0) throw new OAuthError('insufficient_scope', `the token lacks the required scope: ${missing.join(' ')}`);
-      request[VERIFIED_TOKEN] = verified;
-      return true;
+      const key = hashToken(token);
+      const known = this.authenticator.known(token, key);
+      if (known) return this.accept(request, known, required);
+      return this.authenticator
+        .authenticate(token, key)
+        .then((verified) => this.accept(request, verified, required))
+        .catch((error: unknown) => {
+          throw refuse(error);
+        });
     } catch (error) {
-      throw error instanceof OAuthError ? this.refusal(error, response, required) : error;
+      throw refuse(error);
     }
+  }
+
+  /** Throws `insufficient_scope` unless the token has every required scope; else leaves it for `@VerifiedToken()`. */
+  private accept(request: object, verified: VerifiedAccessToken, required: string[]): true {
+    const missing = required.filter((scope) => !verified.scopes.includes(scope));
+    if (missing.length > 0) throw new OAuthError('insufficient_scope', `the token lacks the required scope: ${missing.join(' ')}`);
+    verifiedTokens.set(request, verified);
+    return true;
   }
 
   private required(context: ExecutionContext): string[] {
