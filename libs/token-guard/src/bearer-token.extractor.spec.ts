@@ -1,5 +1,5 @@
 import { OAuthError } from '@tessera/oauth-core';
-import { extractBearerToken } from './bearer-token.extractor.js';
+import { bearerCredentialsAsSent, extractBearerToken } from './bearer-token.extractor.js';
 
 const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 
@@ -54,5 +54,11 @@ describe('extractBearerToken (RFC 6750 §2)', () => {
     expect(refusal(() => extract(undefined, '/r?access_token=a&access_token=b', true)).description).toBe('the access_token parameter is repeated');
     expect(refusal(() => extract(undefined, '/r?access_token=', true)).description).toBe('malformed access_token parameter');
     expect(refusal(() => extract(undefined, '/r?access_token=a%20b', true)).description).toBe('malformed access_token parameter');
+  });
+
+  it('hands over what follows "Bearer " as sent, unchecked, for the cache lookup only', () => {
+    expect(bearerCredentialsAsSent(`bEaReR ${JWT}`)).toBe(JWT);
+    expect(bearerCredentialsAsSent('Bearer a b"c')).toBe('a b"c'); // never cached, so never found
+    for (const header of ['Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', 'Bearertoken']) expect(bearerCredentialsAsSent(header)).toBeUndefined();
   });
 });

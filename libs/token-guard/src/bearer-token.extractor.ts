@@ -30,6 +30,14 @@ export function extractBearerToken(sources: BearerTokenSources, allowQueryToken:
   return fromQuery[0];
 }
 
+/**
+ * What follows `Bearer ` in an Authorization header, unchecked: only for looking up a token verified
+ * before (a cache holds only tokens that passed `extractBearerToken`), so the common case skips the checks.
+ */
+export function bearerCredentialsAsSent(header: string): string | undefined {
+  return header.length > 7 && header.charCodeAt(6) === 0x20 && header.slice(0, 6).toLowerCase() === 'bearer' ? header.slice(7) : undefined;
+}
+
 /** The b64token of a `Bearer` Authorization header (scheme compared case-insensitively); undefined for no header or another scheme. */
 function bearerCredentials(header: string | undefined): string | undefined {
   if (!header) return undefined;

@@ -8,9 +8,8 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { OAuthError } from '@tessera/oauth-core';
-import { hashToken } from '@tessera/tokens';
 import { AccessTokenAuthenticator } from './access-token.authenticator.js';
-import { extractBearerToken } from './bearer-token.extractor.js';
+import { bearerCredentialsAsSent, extractBearerToken } from './bearer-token.extractor.js';
 import { REQUIRED_SCOPES } from './require-scopes.decorator.js';
 import { TOKEN_GUARD_SETTINGS, type TokenGuardSettings } from './token-guard.options.js';
 import { verifiedTokens } from './verified-token.decorator.js';
@@ -47,22 +46,23 @@ export class TokenGuard implements CanActivate {
     const response = http.getResponse<unknown>();
     const required = this.required(context);
     const refuse = (error: unknown) => (error instanceof OAuthError ? this.refusal(error, response, required) : error);
+    const header = request.headers.authorization;
+    const authorization = typeof header === 'string' ? header : undefined;
+    const url = this.adapterHost.httpAdapter.getRequestUrl(request);
     try {
-      const authorization = request.headers.authorization;
-      const token = extractBearerToken(
-        { authorization: typeof authorization === 'string' ? authorization : undefined, url: this.adapterHost.httpAdapter.getRequestUrl(request) },
-        this.settings.allowQueryToken,
-      );
+      // Most requests carry a token verified before: found by its hash, it needs none of the checks again.
+      const asSent = authorization !== undefined && !url.includes('access_token') ? bearerCredentialsAsSent(authorization) : undefined;
+      const seen = asSent === undefined ? undefined : this.authenticator.known(asSent);
+      if (seen) return this.accept(request, seen, required);
+
+      const token = extractBearerToken({ authorization, url }, this.settings.allowQueryToken);
       if (token === undefined) {
         // §3.1: a request without authentication information gets a challenge, and a body, without an error code.
         this.setHeaders(response, { 'WWW-Authenticate': bearerChallenge({ realm: this.settings.realm }) });
         throw new HttpException({}, 401);
       }
-      const key = hashToken(token);
-      const known = this.authenticator.known(token, key);
-      if (known) return this.accept(request, known, required);
       return this.authenticator
-        .authenticate(token, key)
+        .authenticate(token)
         .then((verified) => this.accept(request, verified, required))
         .catch((error: unknown) => {
           throw refuse(error);
