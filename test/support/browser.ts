@@ -1,13 +1,16 @@
-// Debian's Chromium, driven by playwright-core (which never downloads a browser of its own), for tests
+// Headless Chromium from the npm package @sparticuz/chromium (it ships the binary; nothing to install
+// from the system), driven by playwright-core (which never downloads a browser of its own), for tests
 // that go through the auth server's pages as a person would.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sparticuzChromium from '@sparticuz/chromium';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /**
- * What this machine's Chromium needs: headless as root without a sandbox, and none of the background
- * connections to Google that a closed network refuses (many at a time) at every start.
+ * Headless as root without a sandbox, and none of the background connections to Google that a closed
+ * network refuses (many at a time) at every start. Not the package's own `args`: they turn web security
+ * off, and the tests check CORS.
  */
 const CHROMIUM_ARGS = [
   '--headless',
@@ -30,14 +33,14 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** `TESSERA_CHROMIUM`, or Debian's `/usr/bin/chromium` (`apt-get install chromium`; .ci/run installs it). */
-export function chromiumPath(): string {
-  return process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
+/** `TESSERA_CHROMIUM`, or the binary of @sparticuz/chromium (unpacked into the temporary folder on first use). */
+export async function chromiumPath(): Promise<string> {
+  return process.env.TESSERA_CHROMIUM ?? (await sparticuzChromium.executablePath());
 }
 
 /** Headless Chromium on a fresh, empty profile in a temporary folder. */
 export async function launchChromium(): Promise<TestBrowser> {
-  const executablePath = chromiumPath();
+  const executablePath = await chromiumPath();
   const userDataDir = await mkdtemp(join(tmpdir(), 'tessera-chromium-'));
   let context: BrowserContext;
   try {
@@ -51,7 +54,7 @@ export async function launchChromium(): Promise<TestBrowser> {
   } catch (e) {
     await rm(userDataDir, { recursive: true, force: true });
     const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new Error(`cannot start Chromium at ${executablePath} (set TESSERA_CHROMIUM, or apt-get install chromium): ${reason}`, { cause: e });
+    throw new Error(`cannot start Chromium at ${executablePath} (TESSERA_CHROMIUM names another one): ${reason}`, { cause: e });
   }
   // A persistent context opens with one blank tab; tests open their own.
   await Promise.all(context.pages().map((p) => p.close()));
