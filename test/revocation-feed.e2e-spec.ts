@@ -8,6 +8,7 @@ import { KeySet } from '@tessera/tokens';
 import type { DataSource } from 'typeorm';
 import { registerClient, startAuthServer, type RunningAuthServer } from '../apps/auth-server/test/auth-server.harness.js';
 import { startResourceServer, type RunningResourceServer } from '../apps/resource-server/test/resource-server.harness.js';
+import { waitFor } from './support/wait.js';
 
 /** The issuer both instances share, as behind a load balancer: not reachable, so every call must go to an instance's own URL. */
 const ISSUER = 'http://auth.tessera.test';
@@ -85,18 +86,6 @@ async function listNotes(rs: RunningResourceServer, token: string) {
 async function ready(rs: RunningResourceServer) {
   const res = await fetch(`${rs.url}/health/ready`);
   return { status: res.status, body: await res.json() };
-}
-
-/** Probes every `everyMs` until `done`; returns the last value and how long it took, or fails with the last value seen. */
-async function waitFor<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, withinMs: number, everyMs = 20) {
-  const start = performance.now();
-  for (;;) {
-    const value = await probe();
-    const elapsed = performance.now() - start;
-    if (done(value)) return { value, elapsed };
-    if (elapsed > withinMs) throw new Error(`${what}: not within ${withinMs} ms; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 const accepted = { status: 200, body: { notes: [] }, challenge: null, retryAfter: null };

@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import type { ChangeEvent } from '@tessera/oauth-core';
 import { aClient, createTestDatabase } from '@tessera/testing';
 import pg from 'pg';
@@ -107,6 +109,26 @@ describe('PostgresChangeFeed', () => {
       await proxy.stop();
     }
   });
+
+  it('replaces a LISTEN connection that stops answering (its backend frozen), says so, and keeps delivering', async () => {
+    await startFeed();
+    const { pid } = (
+      await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN tessera_changes'`)
+    ).rows[0] as { pid: number };
+    const warnings: string[] = [];
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warnings.push(String(message)));
+    process.kill(pid, 'SIGSTOP'); // stands in for a half-open TCP connection: no error, no answer
+    try {
+      // The probe (every 2 s, 2 s to answer) gives up on it, and a new connection listens.
+      await eventually(() => expect(events).toContainEqual({ kind: 'all' }), 8000);
+      expect(warnings).toEqual([expect.stringMatching(/^LISTEN connection lost \(no answer to a probe query in 2000 ms: the connection is stalled\); reconnecting$/)]);
+      await notify('client:after-the-stall');
+      await eventually(() => expect(events.at(-1)).toEqual({ kind: 'client', clientId: 'after-the-stall' }));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      warn.mockRestore();
+    }
+  }, 15_000);
 
   it('rejects start() when PostgreSQL cannot be reached', async () => {
     const { proxy, url } = await TcpProxy.for(db.url);

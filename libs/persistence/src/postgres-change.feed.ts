@@ -11,17 +11,25 @@ export interface PostgresChangeFeedOptions {
   maxBackoffMs?: number;
 }
 
+/** How often the LISTEN connection is asked a question, and how long it has to answer. */
+const PROBE_MS = 2000;
+
 /**
  * Change events from every process, over PostgreSQL LISTEN/NOTIFY on a
  * dedicated connection. When that connection is lost it reconnects with capped
- * exponential backoff, then emits `{ kind: 'all' }`: notifications sent in
- * between are lost, so every cache must be dropped. It never throws into the process.
+ * exponential backoff (100 ms to 500 ms by default), then emits `{ kind: 'all' }`:
+ * notifications sent in between are lost, so every cache must be dropped. A
+ * connection that stops answering (a half-open socket, a stalled backend: no error
+ * ever comes) is found by a probe query every 2 s and replaced the same way. It
+ * never throws into the process.
  */
 export class PostgresChangeFeed extends ChangeFeed implements OnModuleDestroy {
   private readonly logger = new Logger(PostgresChangeFeed.name);
   private readonly listeners = new Set<(event: ChangeEvent) => void>();
   private client: pg.Client | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  private probe?: NodeJS.Timeout;
+  private probing = false;
   private closed = false;
 
   constructor(private readonly options: PostgresChangeFeedOptions) {
@@ -41,6 +49,7 @@ export class PostgresChangeFeed extends ChangeFeed implements OnModuleDestroy {
   async close(): Promise<void> {
     this.closed = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    clearInterval(this.probe);
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
@@ -70,6 +79,23 @@ export class PostgresChangeFeed extends ChangeFeed implements OnModuleDestroy {
       return;
     }
     this.client = client;
+    if (!this.probe) {
+      this.probe = setInterval(() => void this.check(), PROBE_MS);
+      this.probe.unref();
+    }
+  }
+
+  /** A query on the LISTEN connection that gets no answer in PROBE_MS means that connection is stalled: replace it. */
+  private async check(): Promise<void> {
+    const client = this.client;
+    if (!client || this.probing) return;
+    this.probing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), PROBE_MS)));
+    const outcome = await Promise.race([client.query('SELECT 1').then(() => 'ok', () => 'failed'), timeout]);
+    clearTimeout(timer);
+    this.probing = false;
+    if (outcome === 'stalled') this.lost(client, new Error(`no answer to a probe query in ${PROBE_MS} ms: the connection is stalled`));
   }
 
   private lost(client: pg.Client, error?: Error): void {
@@ -82,18 +108,21 @@ export class PostgresChangeFeed extends ChangeFeed implements OnModuleDestroy {
 
   private scheduleReconnect(attempt: number): void {
     if (this.closed) return;
-    const { minBackoffMs = 100, maxBackoffMs = 5000 } = this.options;
+    const { minBackoffMs = 100, maxBackoffMs = 500 } = this.options;
     const delay = Math.min(maxBackoffMs, minBackoffMs * 2 ** attempt);
     this.reconnectTimer = setTimeout(async () => {
       this.reconnectTimer = null;
       try {
         await this.listen();
       } catch (error) {
-        this.logger.warn(`LISTEN reconnect failed (${(error as Error).message}); retrying`);
+        // Once per outage, not at every attempt.
+        if (attempt === 0) this.logger.warn(`LISTEN reconnect failed (${(error as Error).message}); retrying every ${maxBackoffMs} ms`);
         this.scheduleReconnect(attempt + 1);
         return;
       }
-      if (!this.closed) this.emit({ kind: 'all' });
+      if (this.closed) return;
+      this.logger.log(`LISTEN connection restored${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}`);
+      this.emit({ kind: 'all' });
     }, delay);
   }
 

@@ -35,8 +35,12 @@ describe('checkIntrospectionResponse (RFC 7662 §2.2, from the resource side)', 
           format: 'opaque',
         },
         issuedAt: now,
+        grantId: null,
       },
     });
+    // Tessera's grant_id: kept, so the feed's marks for that grant match the cached answer.
+    const granted = check({ ...ACTIVE, grant_id: '6f1c2b1e-0000-4000-8000-000000000001' });
+    expect(granted.active && granted.record.grantId).toBe('6f1c2b1e-0000-4000-8000-000000000001');
   });
 
   it.each([
@@ -47,6 +51,7 @@ describe('checkIntrospectionResponse (RFC 7662 §2.2, from the resource side)', 
     [{ ...ACTIVE, aud: ['https://other.example'] }, 'unexpected audience'],
     [{ ...ACTIVE, aud: undefined }, 'unexpected audience'],
     [{ ...ACTIVE, token_type: 'refresh_token' }, 'not an access token'],
+    [{ ...ACTIVE, grant_id: 7 }, 'token lacks required claims'],
     [{ ...ACTIVE, exp: now - 6 }, 'token expired'],
     [{ ...ACTIVE, nbf: now + 6 }, 'token not yet valid'],
     [{ ...ACTIVE, jti: undefined }, 'token lacks required claims'],

@@ -58,14 +58,15 @@ export function checkIntrospectionResponse(body: unknown, expected: Introspectio
   if (!Array.isArray(audience) || !audience.every((a) => typeof a === 'string')) return inactive('unexpected audience');
   if (!audience.includes(expected.audience)) return inactive('unexpected audience');
   if (typeof r.token_type === 'string' && r.token_type.toLowerCase() !== 'bearer') return inactive('not an access token');
-  const { sub, client_id, jti, exp, iat, nbf, scope } = r;
+  const { sub, client_id, jti, exp, iat, nbf, scope, grant_id } = r;
   if (
     typeof sub !== 'string' ||
     typeof client_id !== 'string' ||
     typeof jti !== 'string' ||
     typeof exp !== 'number' ||
     typeof iat !== 'number' ||
-    (scope !== undefined && typeof scope !== 'string')
+    (scope !== undefined && typeof scope !== 'string') ||
+    (grant_id !== undefined && typeof grant_id !== 'string')
   ) {
     return inactive('token lacks required claims');
   }
@@ -86,6 +87,8 @@ export function checkIntrospectionResponse(body: unknown, expected: Introspectio
         format: 'opaque',
       },
       issuedAt: iat,
+      // Tessera's extension: revocation-feed marks for a grant match the cached answer too.
+      grantId: grant_id ?? null,
     },
   };
 }

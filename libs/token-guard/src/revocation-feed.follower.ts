@@ -22,7 +22,8 @@ export interface RevocationFeedFollowerOptions {
 export type FollowerState = 'starting' | 'following' | 'not-offered' | 'stopped';
 
 const MIN_BACKOFF_MS = 100;
-const MAX_BACKOFF_MS = 5000;
+/** Short: an auth server back from a restart (or another instance behind the same address) is followed again within a second. */
+const MAX_BACKOFF_MS = 1000;
 
 export class RevocationFeedFollower {
   private readonly logger = new Logger('TokenGuard');
@@ -150,7 +151,8 @@ export class RevocationFeedFollower {
         activity = this.now();
         buffer += chunk.replace(/\r\n?/g, '\n');
         let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
+        // After a resync, nothing more from this connection is applied: the next one resumes from the cursor.
+        while (!abort.signal.aborted && (end = buffer.indexOf('\n\n')) >= 0) {
           this.dispatch(buffer.slice(0, end));
           buffer = buffer.slice(end + 2);
           delivered = true;
@@ -167,7 +169,11 @@ export class RevocationFeedFollower {
     }
   }
 
-  /** One Server-Sent Event (WHATWG HTML §9.2.6): `event` and `data` fields; comments ignored. */
+  /**
+   * One Server-Sent Event (WHATWG HTML §9.2.6): `event` and `data` fields; comments ignored. The feed
+   * counts as current (`lastHeard`) only on what proves it: a caught-up event, an entry after it, or a
+   * heartbeat whose `latest_seq` we have reached. Anything else fails closed: `resync`.
+   */
   private dispatch(block: string): void {
     let event = 'message';
     const data: string[] = [];
@@ -179,21 +185,49 @@ export class RevocationFeedFollower {
       if (field === 'event') event = value;
       else if (field === 'data') data.push(value);
     }
-    if (this.connectionCaughtUp) this.lastHeard = this.now();
-    if (event === 'revocation') {
-      const entry = parseRevocationWire(safeJson(data.join('\n')));
-      if (!entry || BigInt(entry.seq) <= BigInt(this.cursor)) return;
-      this.options.onEntries([entry]);
-      this.cursor = entry.seq;
-    } else if (event === 'caught-up') {
-      if (!this.caughtUp) this.logger.log(`revocation feed caught up at seq ${this.cursor}`);
-      this.caughtUp = this.connectionCaughtUp = true;
-      this.lastHeard = this.now();
-      this.lastError = '';
-      this.attemptEnded();
-    } else if (event === 'keys') {
-      this.options.onKeysChanged?.();
+    if (data.length === 0 && event === 'message') return; // a block of fields only (`retry:`), no event
+    const body = safeJson(data.join('\n'));
+    switch (event) {
+      case 'revocation': {
+        const entry = parseRevocationWire(body);
+        if (!entry) return this.resync(`a revocation event it cannot read: ${data.join('\n').slice(0, 200)}`);
+        if (BigInt(entry.seq) > BigInt(this.cursor)) {
+          this.options.onEntries([entry]);
+          this.cursor = entry.seq;
+        }
+        if (this.connectionCaughtUp) this.lastHeard = this.now();
+        return;
+      }
+      case 'caught-up':
+        if (!this.caughtUp) this.logger.log(`revocation feed caught up at seq ${this.cursor}`);
+        this.caughtUp = this.connectionCaughtUp = true;
+        this.lastHeard = this.now();
+        this.lastError = '';
+        this.attemptEnded();
+        return;
+      case 'heartbeat': {
+        const latest = (body as { latest_seq?: unknown } | null)?.latest_seq;
+        if (typeof latest !== 'string' || !/^\d+$/.test(latest)) return this.resync(`a heartbeat it cannot read: ${data.join('\n').slice(0, 200)}`);
+        if (!this.connectionCaughtUp) return;
+        // Entries reach a caught-up stream before any heartbeat that counts them: behind it means some were lost.
+        if (BigInt(latest) > BigInt(this.cursor)) return this.resync(`a gap: the auth server is at seq ${latest}, this stream at ${this.cursor}`);
+        this.lastHeard = this.now();
+        return;
+      }
+      case 'keys':
+        this.options.onKeysChanged?.();
+        if (this.connectionCaughtUp) this.lastHeard = this.now();
+        return;
+      default:
+        return this.resync(`an unknown event "${event.slice(0, 50)}"`);
     }
+  }
+
+  /** Fail closed: stale until a new connection has caught up again from the last seq applied, which starts at once. */
+  private resync(reason: string): void {
+    this.logger.error(`revocation feed: ${reason}; the feed counts as stale, reconnecting from seq ${this.cursor}`);
+    this.caughtUp = this.connectionCaughtUp = false;
+    this.abort?.abort(new Error(`resync: ${reason}`));
   }
 }
 

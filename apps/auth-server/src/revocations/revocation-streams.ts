@@ -25,9 +25,10 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
     private readonly keys: KeySet,
     @Inject(AUTH_SERVER_CONFIG) private readonly config: AuthServerConfig,
   ) {
-    this.broadcaster = new RevocationBroadcaster(revocations, changes, (e) =>
-      this.logger.warn(`reading new revocations failed, retrying: ${e instanceof Error ? e.message : String(e)}`),
-    );
+    this.broadcaster = new RevocationBroadcaster(revocations, changes, {
+      failed: (e) => this.logger.warn(`reading new revocations failed, retrying every second: ${e instanceof Error ? e.message : String(e)}`),
+      recovered: () => this.logger.log('reading new revocations works again'),
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -28,6 +28,9 @@ export function introspectionResponse(claims: AccessTokenClaims): Record<string,
     aud: claims.aud.length === 1 ? claims.aud[0] : claims.aud,
     iss: claims.iss,
     jti: claims.jti,
+    // Tessera's extension (RFC 7662 §2.2 allows them): the grant the token descends from, so that a
+    // resource server caching this answer can match the revocation feed's marks for that grant.
+    ...(claims.grantId ? { grant_id: claims.grantId } : {}),
   };
 }
 

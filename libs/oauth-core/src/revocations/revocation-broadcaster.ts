@@ -3,6 +3,8 @@ import { RevocationRepository, type RevocationEntry } from '../ports/revocation.
 
 const PAGE = 500;
 const RETRY_MS = 1000;
+/** The log is also read on this timer, so an entry whose notification was lost (a stalled LISTEN connection) waits at most this long. */
+export const REVOCATION_POLL_MS = 500;
 
 type Listener = (entries: RevocationEntry[]) => void;
 
@@ -10,7 +12,8 @@ type Listener = (entries: RevocationEntry[]) => void;
  * Reads new revocation entries once per change notification, for every
  * follower this process serves: N open streams cost one query, not N. The
  * change feed carries notifications from every instance sharing the database,
- * so an entry committed anywhere reaches the followers of all instances.
+ * so an entry committed anywhere reaches the followers of all instances. A
+ * short poll underneath catches what a lost notification would have missed.
  */
 export class RevocationBroadcaster {
   private readonly listeners = new Set<Listener>();
@@ -18,12 +21,16 @@ export class RevocationBroadcaster {
   private pumping: Promise<void> | null = null;
   private pending = false;
   private retry: NodeJS.Timeout | null = null;
+  private poller?: NodeJS.Timeout;
   private unsubscribe?: () => void;
+  /** Whether the last read failed: only the first failure of a run is reported, and then the recovery. */
+  private failing = false;
 
   constructor(
     private readonly revocations: RevocationRepository,
     private readonly changes: ChangeFeed,
-    private readonly onError: (error: unknown) => void = () => {},
+    private readonly report: { failed?: (error: unknown) => void; recovered?: () => void } = {},
+    private readonly pollMs = REVOCATION_POLL_MS,
   ) {}
 
   async start(): Promise<void> {
@@ -31,10 +38,13 @@ export class RevocationBroadcaster {
     this.unsubscribe = this.changes.subscribe((event) => {
       if (event.kind === 'revocation' || event.kind === 'all') this.pump();
     });
+    this.poller = setInterval(() => this.pump(), this.pollMs);
+    this.poller.unref();
   }
 
   stop(): void {
     this.unsubscribe?.();
+    clearInterval(this.poller);
     if (this.retry) clearTimeout(this.retry);
     this.listeners.clear();
   }
@@ -66,10 +76,15 @@ export class RevocationBroadcaster {
           if (entries.length < PAGE) break;
         }
       } while (this.pending);
+      if (this.failing) {
+        this.failing = false;
+        this.report.recovered?.();
+      }
     })()
       .catch((error: unknown) => {
         // The database is away: try again shortly, so no entry waits for the next notification.
-        this.onError(error);
+        if (!this.failing) this.report.failed?.(error);
+        this.failing = true;
         this.retry ??= setTimeout(() => {
           this.retry = null;
           this.pump();

@@ -1,0 +1,94 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RevocationEntry } from '@tessera/oauth-core';
+import { RevocationFeedFollower } from './revocation-feed.follower.js';
+
+const entry = (seq: number) =>
+  `id: ${seq}\nevent: revocation\ndata: ${JSON.stringify({ seq: String(seq), type: 'jti', jti: `jti-${seq}`, client_id: 'c', exp: 4102444800 })}\n\n`;
+const caughtUp = (seq: number) => `event: caught-up\ndata: ${JSON.stringify({ seq: String(seq) })}\n\n`;
+const heartbeat = (seq: number) => `event: heartbeat\ndata: ${JSON.stringify({ latest_seq: String(seq) })}\n\n`;
+
+/** An SSE endpoint whose n-th connection writes `script[n]` (then stays open); records each connection's `after`. */
+async function feedServer(script: string[][]): Promise<{ url: string; afters: string[]; close: () => Promise<void> }> {
+  const afters: string[] = [];
+  const open = new Set<ServerResponse>();
+  const server: Server = createServer((req, res) => {
+    afters.push(new URL(req.url!, 'http://x').searchParams.get('after')!);
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    open.add(res);
+    for (const chunk of script[afters.length - 1] ?? []) res.write(chunk);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed`,
+    afters,
+    close: () => {
+      for (const res of open) res.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function until(check: () => boolean, ms = 3000): Promise<void> {
+  for (const end = Date.now() + ms; !check(); ) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function follow(url: string) {
+  const applied: string[] = [];
+  const follower = new RevocationFeedFollower({
+    endpoint: async () => url,
+    credentials: () => ({ clientId: 'rs', clientSecret: 'secret' }),
+    maxStalenessMs: 10_000,
+    onEntries: (entries: RevocationEntry[]) => applied.push(...entries.map((e) => e.seq)),
+  });
+  follower.start();
+  return { follower, applied };
+}
+
+describe('RevocationFeedFollower', () => {
+  it('applies entries, and counts as current on a heartbeat that it has reached', async () => {
+    const feed = await feedServer([['retry: 1000\n\n', entry(1), entry(2), caughtUp(2), heartbeat(2)]]);
+    const { follower, applied } = follow(feed.url);
+    try {
+      await until(() => follower.status().caughtUp);
+      expect(applied).toEqual(['1', '2']);
+      expect(follower.status()).toEqual({ following: true, caughtUp: true, stale: false, lastSeq: '2' });
+    } finally {
+      follower.stop();
+      await feed.close();
+    }
+  });
+
+  it.each([
+    ['a heartbeat ahead of what the stream delivered (a gap)', [entry(1), caughtUp(1), heartbeat(3), entry(4)]],
+    ['an unknown event', [entry(1), caughtUp(1), 'event: revocation-v2\ndata: {}\n\n', entry(4)]],
+    ['a revocation it cannot read', [entry(1), caughtUp(1), 'event: revocation\ndata: {"seq":"2","type":"jti"}\n\n', entry(4)]],
+  ])('fails closed on %s: stale at once, nothing after it applied, and resumes from the last seq applied', async (_case, first) => {
+    const feed = await feedServer([first, [entry(2), entry(3), entry(4), caughtUp(4), heartbeat(4)]]);
+    const { follower, applied } = follow(feed.url);
+    try {
+      await until(() => feed.afters.length === 2 && follower.status().lastSeq === '4' && follower.status().caughtUp);
+      expect(feed.afters).toEqual(['0', '1']);
+      expect(applied).toEqual(['1', '2', '3', '4']); // entry 4 of the first connection was never applied: 2 and 3 came first
+      expect(follower.stale()).toBe(false);
+    } finally {
+      follower.stop();
+      await feed.close();
+    }
+  });
+
+  it('is stale between the failure and the next catch-up', async () => {
+    const feed = await feedServer([[entry(1), caughtUp(1), 'event: surprise\ndata: {}\n\n'], []]);
+    const { follower } = follow(feed.url);
+    try {
+      await until(() => feed.afters.length === 2);
+      expect(follower.status()).toMatchObject({ caughtUp: false, stale: true, lastSeq: '1' });
+    } finally {
+      follower.stop();
+      await feed.close();
+    }
+  });
+});
