@@ -55,3 +55,38 @@ describe('the sign-in page when PostgreSQL goes away', () => {
     expect((await signIn()).status).toBe(401);
   });
 });
+
+describe('the revocation feed when PostgreSQL goes away', () => {
+  /** The event names a stream sends within `ms`. */
+  async function eventsWithin(reader: ReadableStreamDefaultReader<string>, ms: number): Promise<string[]> {
+    const names: string[] = [];
+    const deadline = Date.now() + ms;
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), Math.max(1, deadline - Date.now()))));
+      const chunk = await Promise.race([reader.read(), timeout]).finally(() => clearTimeout(timer));
+      if (chunk === null || chunk.done) return names;
+      for (const match of chunk.value.matchAll(/^event: (.+)$/gm)) names.push(match[1]);
+    }
+  }
+
+  it('sends no heartbeat while it cannot read the log (a heartbeat vouches for latest_seq), and resumes after', async () => {
+    const feedServer = await startAuthServer({ proxy: true, env: { TESSERA_REVOCATION_FEED_HEARTBEAT: '1' } });
+    const follower = await registerClient(feedServer.url, { client_name: 'resource server' });
+    const res = await fetch(`${feedServer.url}/oauth2/revocations?after=0`, {
+      headers: { authorization: basicAuth(follower.client_id, follower.client_secret), accept: 'text/event-stream' },
+    });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      expect(await eventsWithin(reader, 1500)).toEqual(['caught-up', 'keys', 'heartbeat']);
+      await feedServer.proxy!.stop();
+      await eventsWithin(reader, 1600); // a heartbeat may still go out before the first failed read
+      expect(await eventsWithin(reader, 2500)).toEqual([]);
+      await feedServer.proxy!.start();
+      expect(await eventsWithin(reader, 2500)).toContain('heartbeat');
+    } finally {
+      await reader.cancel();
+      await feedServer.stop();
+    }
+  }, 20_000);
+});

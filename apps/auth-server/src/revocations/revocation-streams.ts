@@ -34,7 +34,9 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
   async onApplicationBootstrap(): Promise<void> {
     await this.broadcaster.start();
     this.heartbeat = setInterval(() => {
-      // A heartbeat on every stream, so followers can tell a quiet feed from a dead one.
+      // A heartbeat on every stream, so followers can tell a quiet feed from a dead one; none while this instance
+      // cannot read the log, since a heartbeat vouches that its followers have every entry up to latest_seq.
+      if (!this.broadcaster.current()) return;
       this.broadcast(`event: heartbeat\ndata: ${JSON.stringify({ latest_seq: this.broadcaster.latest() })}\n\n`);
     }, this.config.revocations.heartbeatSeconds * 1000);
     this.heartbeat.unref();

@@ -25,6 +25,8 @@ export class RevocationBroadcaster {
   private unsubscribe?: () => void;
   /** Whether the last read failed: only the first failure of a run is reported, and then the recovery. */
   private failing = false;
+  /** When a read of the log last succeeded (ms since the epoch). */
+  private readAt = 0;
 
   constructor(
     private readonly revocations: RevocationRepository,
@@ -35,6 +37,7 @@ export class RevocationBroadcaster {
 
   async start(): Promise<void> {
     this.lastSeq = await this.revocations.latestSeq();
+    this.readAt = Date.now();
     this.unsubscribe = this.changes.subscribe((event) => {
       if (event.kind === 'revocation' || event.kind === 'all') this.pump();
     });
@@ -59,6 +62,11 @@ export class RevocationBroadcaster {
     return this.lastSeq;
   }
 
+  /** Whether a read of the log succeeded within `ms`: only then is `latest()` the log's own latest. */
+  current(ms = 3 * this.pollMs): boolean {
+    return Date.now() - this.readAt <= ms;
+  }
+
   /** Reads everything after the last seq, coalescing notifications that arrive meanwhile. */
   pump(): void {
     if (this.pumping) {
@@ -76,6 +84,7 @@ export class RevocationBroadcaster {
           if (entries.length < PAGE) break;
         }
       } while (this.pending);
+      this.readAt = Date.now();
       if (this.failing) {
         this.failing = false;
         this.report.recovered?.();
