@@ -22,6 +22,9 @@ interface NextFetch {
   wake?: () => void;
 }
 
+/** How many unpublished kids are remembered. */
+const MAX_RETIRED = 1000;
+
 /**
  * The auth server's public keys by `kid`, converted once to KeyObjects. Known
  * keys keep working while the auth server is unreachable.
@@ -33,9 +36,6 @@ interface NextFetch {
  * auth server without starving a genuine new key. `refreshNow` (the revocation
  * feed saying the keys changed) skips that spacing.
  */
-/** How many unpublished kids are remembered. */
-const MAX_RETIRED = 1000;
-
 export class JwksKeyStore {
   private keys = new Map<string, VerificationKey>();
   /** Kids a fetch found gone (a key retired or rotated out): refused at once, no fetch waited for. */

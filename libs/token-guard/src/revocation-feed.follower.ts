@@ -162,7 +162,9 @@ export class RevocationFeedFollower {
     } catch (error) {
       if (this.stopped()) return delivered;
       if (!delivered) throw error;
-      this.logger.warn(`revocation feed interrupted (${error instanceof Error ? error.message : String(error)}); resuming after seq ${this.cursor}`);
+      const resync = abort.signal.reason instanceof Error && abort.signal.reason.message.startsWith('resync:');
+      // A resync has logged its reason already.
+      if (!resync) this.logger.warn(`revocation feed interrupted (${error instanceof Error ? error.message : String(error)}); resuming after seq ${this.cursor}`);
       return true;
     } finally {
       clearInterval(watchdog);

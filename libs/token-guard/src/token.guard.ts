@@ -12,7 +12,7 @@ import { AccessTokenAuthenticator } from './access-token.authenticator.js';
 import { bearerCredentialsAsSent, extractBearerToken } from './bearer-token.extractor.js';
 import { REQUIRED_SCOPES } from './require-scopes.decorator.js';
 import { TOKEN_GUARD_SETTINGS, type TokenGuardSettings } from './token-guard.options.js';
-import { verifiedTokens } from './verified-token.decorator.js';
+import { VERIFIED_TOKEN } from './verified-token.decorator.js';
 import type { VerifiedAccessToken } from './verified-access-token.js';
 import { bearerChallenge } from './www-authenticate.header.js';
 
@@ -42,7 +42,7 @@ export class TokenGuard implements CanActivate {
   /** Synchronous for a token verified before (most requests); a promise when it must be verified now. */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const http = context.switchToHttp();
-    const request = http.getRequest<{ headers: Record<string, string | string[] | undefined> }>();
+    const request = http.getRequest<{ headers: Record<string, string | string[] | undefined>; [VERIFIED_TOKEN]?: VerifiedAccessToken }>();
     const response = http.getResponse<unknown>();
     const required = this.required(context);
     const refuse = (error: unknown) => (error instanceof OAuthError ? this.refusal(error, response, required) : error);
@@ -73,10 +73,10 @@ export class TokenGuard implements CanActivate {
   }
 
   /** Throws `insufficient_scope` unless the token has every required scope; else leaves it for `@VerifiedToken()`. */
-  private accept(request: object, verified: VerifiedAccessToken, required: string[]): true {
+  private accept(request: { [VERIFIED_TOKEN]?: VerifiedAccessToken }, verified: VerifiedAccessToken, required: string[]): true {
     const missing = required.filter((scope) => !verified.scopes.includes(scope));
     if (missing.length > 0) throw new OAuthError('insufficient_scope', `the token lacks the required scope: ${missing.join(' ')}`);
-    verifiedTokens.set(request, verified);
+    request[VERIFIED_TOKEN] = verified;
     return true;
   }
 
