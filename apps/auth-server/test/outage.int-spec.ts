@@ -57,15 +57,19 @@ describe('the sign-in page when PostgreSQL goes away', () => {
 });
 
 describe('the revocation feed when PostgreSQL goes away', () => {
-  /** The event names a stream sends within `ms`. */
+  /** The event names a stream sends within `ms`. A read that the deadline cut short carries over to the next call, so no chunk is lost. */
+  let pendingRead: Promise<ReadableStreamReadResult<string>> | undefined;
   async function eventsWithin(reader: ReadableStreamDefaultReader<string>, ms: number): Promise<string[]> {
     const names: string[] = [];
     const deadline = Date.now() + ms;
     for (;;) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), Math.max(1, deadline - Date.now()))));
-      const chunk = await Promise.race([reader.read(), timeout]).finally(() => clearTimeout(timer));
-      if (chunk === null || chunk.done) return names;
+      pendingRead ??= reader.read();
+      const chunk = await Promise.race([pendingRead, timeout]).finally(() => clearTimeout(timer));
+      if (chunk === null) return names;
+      pendingRead = undefined;
+      if (chunk.done) return names;
       for (const match of chunk.value.matchAll(/^event: (.+)$/gm)) names.push(match[1]);
     }
   }
@@ -78,7 +82,9 @@ describe('the revocation feed when PostgreSQL goes away', () => {
     });
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     try {
-      expect(await eventsWithin(reader, 1500)).toEqual(['caught-up', 'keys', 'heartbeat']);
+      const first = await eventsWithin(reader, 1500);
+      expect(first.slice(0, 2)).toEqual(['caught-up', 'keys']);
+      expect(first.slice(2)).toContain('heartbeat');
       await feedServer.proxy!.stop();
       await eventsWithin(reader, 1600); // a heartbeat may still go out before the first failed read
       expect(await eventsWithin(reader, 2500)).toEqual([]);

@@ -79,6 +79,14 @@ describe('loadAuthServerConfig', () => {
     }
   });
 
+  it('reads the revocation-feed heartbeat in seconds, fractions allowed', () => {
+    expect(loadAuthServerConfig(base).revocations.heartbeatSeconds).toBe(5);
+    expect(loadAuthServerConfig({ ...base, TESSERA_REVOCATION_FEED_HEARTBEAT: '0.25' }).revocations.heartbeatSeconds).toBe(0.25);
+    for (const bad of ['0.05', '-1', '1e3', '.5', 'soon']) {
+      expect(() => loadAuthServerConfig({ ...base, TESSERA_REVOCATION_FEED_HEARTBEAT: bad })).toThrow(ConfigError);
+    }
+  });
+
   it('refuses an issuer with a query', () => {
     expect(() => loadAuthServerConfig({ ...base, TESSERA_ISSUER: 'https://as.example/?x=1' })).toThrow(/TESSERA_ISSUER/);
   });

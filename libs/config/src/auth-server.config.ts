@@ -92,7 +92,7 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
     },
     revocations: {
       purgeIntervalSeconds: r.int('TESSERA_REVOCATION_PURGE_INTERVAL', 60, 1, 86400),
-      heartbeatSeconds: r.int('TESSERA_REVOCATION_FEED_HEARTBEAT', 5, 1, 300),
+      heartbeatSeconds: r.seconds('TESSERA_REVOCATION_FEED_HEARTBEAT', 5, 0.1, 300),
     },
     signIn: {
       sessionTtl: r.int('TESSERA_SESSION_TTL', 8 * 3600, 60, 30 * 86400),

@@ -20,6 +20,18 @@ export class EnvReader {
     return n;
   }
 
+  /** A number of seconds that may have a fraction (`0.25`). */
+  seconds(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || n < min || n > max) {
+      this.problems.push(`${name}=${JSON.stringify(raw)}: must be a number of seconds from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     const raw = this.string(name);
     if (raw === undefined) return fallback;

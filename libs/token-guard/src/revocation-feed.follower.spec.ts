@@ -6,10 +6,11 @@ import { RevocationFeedFollower } from './revocation-feed.follower.js';
 const entry = (seq: number) =>
   `id: ${seq}\nevent: revocation\ndata: ${JSON.stringify({ seq: String(seq), type: 'jti', jti: `jti-${seq}`, client_id: 'c', exp: 4102444800 })}\n\n`;
 const caughtUp = (seq: number) => `event: caught-up\ndata: ${JSON.stringify({ seq: String(seq) })}\n\n`;
-const heartbeat = (seq: number) => `event: heartbeat\ndata: ${JSON.stringify({ latest_seq: String(seq) })}\n\n`;
+const heartbeat = (seq: number, ageMs = 0) => `event: heartbeat\ndata: ${JSON.stringify({ latest_seq: String(seq), age_ms: ageMs })}\n\n`;
+const keys = `event: keys\ndata: ${JSON.stringify({ kids: ['k1'] })}\n\n`;
 
 /** An SSE endpoint whose n-th connection writes `script[n]` (then stays open); records each connection's `after`. */
-async function feedServer(script: string[][]): Promise<{ url: string; afters: string[]; close: () => Promise<void> }> {
+async function feedServer(script: string[][]): Promise<{ url: string; afters: string[]; write: (chunk: string) => void; close: () => Promise<void> }> {
   const afters: string[] = [];
   const open = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
@@ -22,6 +23,8 @@ async function feedServer(script: string[][]): Promise<{ url: string; afters: st
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed`,
     afters,
+    /** To the connection opened last. */
+    write: (chunk) => [...open].at(-1)!.write(chunk),
     close: () => {
       for (const res of open) res.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
@@ -36,13 +39,14 @@ async function until(check: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-function follow(url: string) {
+function follow(url: string, now?: () => number) {
   const applied: string[] = [];
   const follower = new RevocationFeedFollower({
     endpoint: async () => url,
     credentials: () => ({ clientId: 'rs', clientSecret: 'secret' }),
     maxStalenessMs: 10_000,
     onEntries: (entries: RevocationEntry[]) => applied.push(...entries.map((e) => e.seq)),
+    now,
   });
   follower.start();
   return { follower, applied };
@@ -65,6 +69,7 @@ describe('RevocationFeedFollower', () => {
   it.each([
     ['a heartbeat ahead of what the stream delivered (a gap)', [entry(1), caughtUp(1), heartbeat(3), entry(4)]],
     ['an unknown event', [entry(1), caughtUp(1), 'event: revocation-v2\ndata: {}\n\n', entry(4)]],
+    ['a heartbeat whose age it cannot read', [entry(1), caughtUp(1), 'event: heartbeat\ndata: {"latest_seq":"1","age_ms":-5}\n\n', entry(4)]],
     ['a revocation it cannot read', [entry(1), caughtUp(1), 'event: revocation\ndata: {"seq":"2","type":"jti"}\n\n', entry(4)]],
   ])('fails closed on %s: stale at once, nothing after it applied, and resumes from the last seq applied', async (_case, first) => {
     const feed = await feedServer([first, [entry(2), entry(3), entry(4), caughtUp(4), heartbeat(4)]]);
@@ -90,5 +95,53 @@ describe('RevocationFeedFollower', () => {
       follower.stop();
       await feed.close();
     }
+  });
+
+  describe('on a clock it is given', () => {
+    // The watchdog checks every maxStalenessMs / 4 of real time (2.5 s here), so jumping this clock does not drop the connection.
+    let clock = 0;
+    const now = () => clock;
+
+    it('counts a heartbeat as current from the read it follows (age_ms before it was sent), not from its arrival', async () => {
+      clock = 0;
+      const feed = await feedServer([[entry(1), caughtUp(1)]]);
+      const { follower } = follow(feed.url, now);
+      try {
+        await until(() => follower.status().caughtUp);
+        clock = 20_000;
+        expect(follower.stale()).toBe(true);
+        feed.write(heartbeat(1, 15_000)); // vouches for the log as of t = 5 000: still more than 10 s ago
+        feed.write(keys); // says nothing about revocations
+        await until(() => follower.status().lastSeq === '1' && feed.afters.length === 1);
+        await new Promise((r) => setTimeout(r, 100));
+        expect(follower.stale()).toBe(true);
+        feed.write(heartbeat(1, 250));
+        await until(() => !follower.stale());
+      } finally {
+        follower.stop();
+        await feed.close();
+      }
+    });
+
+    it('lets a request waiting on a stale feed go on as soon as a heartbeat proves it current', async () => {
+      clock = 0;
+      const feed = await feedServer([[entry(1), caughtUp(1)]]);
+      const { follower } = follow(feed.url, now);
+      try {
+        await until(() => follower.status().caughtUp);
+        clock = 20_000;
+        let settled = false;
+        const waiting = follower.nudge().then(() => (settled = true));
+        await new Promise((r) => setTimeout(r, 100));
+        expect(settled).toBe(false);
+        feed.write(heartbeat(1));
+        await until(() => settled, 1000);
+        await waiting;
+        expect(follower.stale()).toBe(false);
+      } finally {
+        follower.stop();
+        await feed.close();
+      }
+    });
   });
 });

@@ -31,7 +31,7 @@ export class RevocationFeedFollower {
   private state: FollowerState = 'starting';
   private cursor = '0';
   private caughtUp = false;
-  /** When the feed last proved current: a catch-up, or a heartbeat or entry after one, on the open connection. */
+  /** As of when the feed last proved current: a catch-up, or after one on the open connection, an entry or the read a heartbeat follows. */
   private lastHeard = 0;
   /** Whether the open connection has caught up (entries missed while away are applied). */
   private connectionCaughtUp = false;
@@ -57,8 +57,8 @@ export class RevocationFeedFollower {
   }
 
   /**
-   * A request found the feed stale: reconnect now rather than after the
-   * backoff, and resolve when that attempt has caught up or failed.
+   * A request found the feed stale: reconnect now rather than after the backoff, and resolve when
+   * the feed proves current again (a catch-up or a heartbeat) or that attempt has failed.
    */
   nudge(): Promise<void> {
     if (this.stopped()) return Promise.resolve();
@@ -174,7 +174,8 @@ export class RevocationFeedFollower {
   /**
    * One Server-Sent Event (WHATWG HTML §9.2.6): `event` and `data` fields; comments ignored. The feed
    * counts as current (`lastHeard`) only on what proves it: a caught-up event, an entry after it, or a
-   * heartbeat whose `latest_seq` we have reached. Anything else fails closed: `resync`.
+   * heartbeat whose `latest_seq` we have reached (as of its read, `age_ms` earlier). Anything else
+   * fails closed: `resync`.
    */
   private dispatch(block: string): void {
     let event = 'message';
@@ -197,32 +198,41 @@ export class RevocationFeedFollower {
           this.options.onEntries([entry]);
           this.cursor = entry.seq;
         }
-        if (this.connectionCaughtUp) this.lastHeard = this.now();
+        if (this.connectionCaughtUp) this.heard(this.now());
         return;
       }
       case 'caught-up':
         if (!this.caughtUp) this.logger.log(`revocation feed caught up at seq ${this.cursor}`);
         this.caughtUp = this.connectionCaughtUp = true;
-        this.lastHeard = this.now();
         this.lastError = '';
+        this.heard(this.now());
         this.attemptEnded();
         return;
       case 'heartbeat': {
-        const latest = (body as { latest_seq?: unknown } | null)?.latest_seq;
-        if (typeof latest !== 'string' || !/^\d+$/.test(latest)) return this.resync(`a heartbeat it cannot read: ${data.join('\n').slice(0, 200)}`);
+        const { latest_seq: latest, age_ms: age = 0 } = (body ?? {}) as { latest_seq?: unknown; age_ms?: unknown };
+        if (typeof latest !== 'string' || !/^\d+$/.test(latest) || typeof age !== 'number' || !Number.isSafeInteger(age) || age < 0) {
+          return this.resync(`a heartbeat it cannot read: ${data.join('\n').slice(0, 200)}`);
+        }
         if (!this.connectionCaughtUp) return;
         // Entries reach a caught-up stream before any heartbeat that counts them: behind it means some were lost.
         if (BigInt(latest) > BigInt(this.cursor)) return this.resync(`a gap: the auth server is at seq ${latest}, this stream at ${this.cursor}`);
-        this.lastHeard = this.now();
+        // Current as of the read the heartbeat follows, `age_ms` before it was sent.
+        this.heard(this.now() - age);
         return;
       }
       case 'keys':
+        // Says nothing about revocations, so it proves nothing current.
         this.options.onKeysChanged?.();
-        if (this.connectionCaughtUp) this.lastHeard = this.now();
         return;
       default:
         return this.resync(`an unknown event "${event.slice(0, 50)}"`);
     }
+  }
+
+  /** The feed proved current as of `at`; requests waiting for that go on at once. */
+  private heard(at: number): void {
+    this.lastHeard = Math.max(this.lastHeard, at);
+    if (this.waiters.length > 0 && !this.stale()) this.attemptEnded();
   }
 
   /** Fail closed: stale until a new connection has caught up again from the last seq applied, which starts at once. */

@@ -1,6 +1,14 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { AuthServerConfig } from '@tessera/config';
-import { ChangeFeed, followRevocations, RevocationBroadcaster, RevocationRepository, revocationWire, type RevocationEntry } from '@tessera/oauth-core';
+import {
+  ChangeFeed,
+  followRevocations,
+  REVOCATION_POLL_MS,
+  RevocationBroadcaster,
+  RevocationRepository,
+  revocationWire,
+  type RevocationEntry,
+} from '@tessera/oauth-core';
 import { KeySet } from '@tessera/tokens';
 import type { ServerResponse } from 'node:http';
 import { AUTH_SERVER_CONFIG } from '../oauth/oauth.tokens.js';
@@ -16,37 +24,47 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
   private readonly logger = new Logger('RevocationFeed');
   private readonly broadcaster: RevocationBroadcaster;
   private readonly open = new Set<ServerResponse>();
-  private heartbeat?: NodeJS.Timeout;
+  private readonly heartbeatMs: number;
+  private lastHeartbeat = 0;
+  private unsubscribeReads?: () => void;
   private unsubscribeKeys?: () => void;
 
   constructor(
     private readonly revocations: RevocationRepository,
     changes: ChangeFeed,
     private readonly keys: KeySet,
-    @Inject(AUTH_SERVER_CONFIG) private readonly config: AuthServerConfig,
+    @Inject(AUTH_SERVER_CONFIG) config: AuthServerConfig,
   ) {
-    this.broadcaster = new RevocationBroadcaster(revocations, changes, {
-      failed: (e) => this.logger.warn(`reading new revocations failed, retrying every second: ${e instanceof Error ? e.message : String(e)}`),
-      recovered: () => this.logger.log('reading new revocations works again'),
+    this.heartbeatMs = Math.round(config.revocations.heartbeatSeconds * 1000);
+    // The log is read at least as often as heartbeats go out, since each heartbeat follows a read.
+    const pollMs = Math.min(REVOCATION_POLL_MS, this.heartbeatMs);
+    this.broadcaster = new RevocationBroadcaster(
+      revocations,
+      changes,
+      {
+        failed: (e) => this.logger.warn(`reading new revocations failed, retrying every second: ${e instanceof Error ? e.message : String(e)}`),
+        recovered: () => this.logger.log('reading new revocations works again'),
+      },
+      pollMs,
+    );
+    this.unsubscribeReads = this.broadcaster.onRead((latest, readStartedAt) => {
+      // Reads come every pollMs (and after notifications); a heartbeat follows one every heartbeatMs, within half a poll.
+      const now = Date.now();
+      if (now - this.lastHeartbeat < this.heartbeatMs - pollMs / 2) return;
+      this.lastHeartbeat = now;
+      this.broadcast(heartbeatEvent(latest, now - readStartedAt));
     });
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.broadcaster.start();
-    this.heartbeat = setInterval(() => {
-      // A heartbeat on every stream, so followers can tell a quiet feed from a dead one; none while this instance
-      // cannot read the log, since a heartbeat vouches that its followers have every entry up to latest_seq.
-      if (!this.broadcaster.current()) return;
-      this.broadcast(`event: heartbeat\ndata: ${JSON.stringify({ latest_seq: this.broadcaster.latest() })}\n\n`);
-    }, this.config.revocations.heartbeatSeconds * 1000);
-    this.heartbeat.unref();
     // After a rotation here or on another instance, once this instance's JWKS serves the new keys.
     this.unsubscribeKeys = this.keys.onPublishedKeysChanged((kids) => this.broadcast(keysEvent(kids)));
   }
 
   beforeApplicationShutdown(): void {
     this.unsubscribeKeys?.();
-    clearInterval(this.heartbeat);
+    this.unsubscribeReads?.();
     this.broadcaster.stop();
     for (const res of this.open) res.end();
   }
@@ -86,6 +104,15 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
   private broadcast(text: string): void {
     for (const res of this.open) if (!res.writableEnded) res.write(text);
   }
+}
+
+/**
+ * A heartbeat vouches that a stream which has sent everything up to `latest_seq` missed nothing committed
+ * before `age_ms` ago: it follows a read of the log that started then. So a follower counts its freshness
+ * from the read, not from the arrival, and an instance that cannot read the log sends none.
+ */
+function heartbeatEvent(latest: string, ageMs: number): string {
+  return `event: heartbeat\ndata: ${JSON.stringify({ latest_seq: latest, age_ms: Math.max(0, ageMs) })}\n\n`;
 }
 
 /** The kids the JWKS now publishes. No `id:` line, so the follower's Last-Event-ID stays on its last revocation. */

@@ -7,6 +7,8 @@ const RETRY_MS = 1000;
 export const REVOCATION_POLL_MS = 500;
 
 type Listener = (entries: RevocationEntry[]) => void;
+/** After each complete read: the latest seq, and when the read that found nothing more after it started (ms since the epoch). */
+type ReadListener = (latest: string, readStartedAt: number) => void;
 
 /**
  * Reads new revocation entries once per change notification, for every
@@ -17,6 +19,7 @@ type Listener = (entries: RevocationEntry[]) => void;
  */
 export class RevocationBroadcaster {
   private readonly listeners = new Set<Listener>();
+  private readonly readListeners = new Set<ReadListener>();
   private lastSeq = '0';
   private pumping: Promise<void> | null = null;
   private pending = false;
@@ -25,8 +28,6 @@ export class RevocationBroadcaster {
   private unsubscribe?: () => void;
   /** Whether the last read failed: only the first failure of a run is reported, and then the recovery. */
   private failing = false;
-  /** When a read of the log last succeeded (ms since the epoch). */
-  private readAt = 0;
 
   constructor(
     private readonly revocations: RevocationRepository,
@@ -37,7 +38,6 @@ export class RevocationBroadcaster {
 
   async start(): Promise<void> {
     this.lastSeq = await this.revocations.latestSeq();
-    this.readAt = Date.now();
     this.unsubscribe = this.changes.subscribe((event) => {
       if (event.kind === 'revocation' || event.kind === 'all') this.pump();
     });
@@ -50,6 +50,7 @@ export class RevocationBroadcaster {
     clearInterval(this.poller);
     if (this.retry) clearTimeout(this.retry);
     this.listeners.clear();
+    this.readListeners.clear();
   }
 
   subscribe(listener: Listener): () => void {
@@ -57,14 +58,16 @@ export class RevocationBroadcaster {
     return () => this.listeners.delete(listener);
   }
 
-  /** The highest seq this broadcaster has read. */
-  latest(): string {
-    return this.lastSeq;
-  }
-
-  /** Whether a read of the log succeeded within `ms`: only then is `latest()` the log's own latest. */
-  current(ms = 3 * this.pollMs): boolean {
-    return Date.now() - this.readAt <= ms;
+  /**
+   * Called after each successful read of the log (every poll, and after notifications), once the
+   * entries it found have gone to the listeners. `latest` was the log's own latest when the last
+   * query of that read started (each query sees every commit before it), so a follower that has
+   * every entry up to `latest` missed nothing committed before `readStartedAt`. While the log
+   * cannot be read, this is not called.
+   */
+  onRead(listener: ReadListener): () => void {
+    this.readListeners.add(listener);
+    return () => this.readListeners.delete(listener);
   }
 
   /** Reads everything after the last seq, coalescing notifications that arrive meanwhile. */
@@ -74,9 +77,11 @@ export class RevocationBroadcaster {
       return;
     }
     this.pumping = (async () => {
+      let startedAt = 0;
       do {
         this.pending = false;
         for (;;) {
+          startedAt = Date.now();
           const entries = await this.revocations.listAfter(this.lastSeq, PAGE);
           if (entries.length === 0) break;
           this.lastSeq = entries[entries.length - 1].seq;
@@ -84,11 +89,11 @@ export class RevocationBroadcaster {
           if (entries.length < PAGE) break;
         }
       } while (this.pending);
-      this.readAt = Date.now();
       if (this.failing) {
         this.failing = false;
         this.report.recovered?.();
       }
+      for (const listener of this.readListeners) listener(this.lastSeq, startedAt);
     })()
       .catch((error: unknown) => {
         // The database is away: try again shortly, so no entry waits for the next notification.
