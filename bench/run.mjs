@@ -1,4 +1,4 @@
-// npm run bench: the three benchmarks, one after the other, on 127.0.0.1 only.
+// npm run bench: the four benchmarks, one after the other, on 127.0.0.1 only.
 //   1. TokenGuard: requests per second through TokenGuard (a JWT, a cached opaque token) against the
 //      same route with no guard, in one run, and the app's CPU time per request, which a shared, noisy
 //      machine disturbs far less. Figures are ratios to the unguarded route measured in the same run.
@@ -6,9 +6,12 @@
 //      and the throughput cost of following the revocation feed.
 //   3. Code flow (bench/code-flow.mjs): authorization code flows and refreshes per second against
 //      client_credentials requests, and the cost of a sign-in against the sign-in page, in one run.
-// `node bench/run.mjs tokenguard`, `node bench/run.mjs revocation` or `node bench/run.mjs code-flow` runs one of them.
+//   4. Faults (bench/faults.mjs): revocation-to-refusal delays after each fault of the fault test (an auth
+//      instance killed, a LISTEN backend paused, PostgreSQL restarted, a resource server restarted).
+// `node bench/run.mjs tokenguard` (or revocation, code-flow, faults) runs one of them.
 import { BENCH_MAIN, BenchRun, cpuSeconds, freePort, interrupted, loadCounted, median, register, token, until } from './lib.mjs';
 import { codeFlowBenchmark } from './code-flow.mjs';
+import { faultsBenchmark } from './faults.mjs';
 import { revocationBenchmark } from './revocation.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4); // a multiple of the scenarios: each runs once in every position
@@ -79,7 +82,7 @@ export async function tokenGuardBenchmark() {
   }
 }
 
-const BENCHMARKS = { tokenguard: tokenGuardBenchmark, revocation: revocationBenchmark, 'code-flow': codeFlowBenchmark };
+const BENCHMARKS = { tokenguard: tokenGuardBenchmark, revocation: revocationBenchmark, 'code-flow': codeFlowBenchmark, faults: faultsBenchmark };
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!BENCHMARKS[name]) throw new Error(`unknown benchmark ${name}; choose from ${Object.keys(BENCHMARKS).join(', ')}`);
 let ok = true;
