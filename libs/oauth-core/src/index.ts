@@ -2,6 +2,7 @@ export * from './errors/oauth-error.js';
 export * from './domain/client.js';
 export * from './domain/token.js';
 export * from './ports/index.js';
+export * from './forms/characters.js';
 export * from './forms/form-parser.js';
 export * from './forms/form-params.js';
 export * from './forms/wire.js';

@@ -1,5 +1,6 @@
-import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { RegistrationEndpoint } from '@tessera/oauth-core';
+import { JsonBody } from '../http/json-body.decorator.js';
 import { NoStore } from '../http/no-store.js';
 
 @Controller()
@@ -9,7 +10,7 @@ export class RegistrationController {
   @Post('oauth2/register')
   @HttpCode(201)
   @NoStore()
-  register(@Headers('authorization') authorization: string | undefined, @Body() body: unknown) {
+  register(@Headers('authorization') authorization: string | undefined, @JsonBody() body: unknown) {
     return this.endpoint.handle(authorization, body);
   }
 }

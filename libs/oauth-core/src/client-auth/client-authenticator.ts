@@ -1,6 +1,7 @@
 // RFC 6749 §2.3.1: client password authentication, HTTP Basic or form post, one method per request.
 import type { Client, TokenEndpointAuthMethod } from '../domain/client.js';
 import { OAuthError } from '../errors/oauth-error.js';
+import { hasControlCharacter } from '../forms/characters.js';
 import type { FormParams } from '../forms/form-params.js';
 import { ClientRepository } from '../ports/client.repository.js';
 import { SecretHasher } from '../ports/secret-hasher.port.js';
@@ -42,13 +43,19 @@ function parseBasic(header: string): { clientId: string; clientSecret: string } 
   }
   const colon = text.indexOf(':');
   if (colon < 1) throw OAuthError.invalidClient('malformed Basic authorization header', 'Basic');
+  let credentials: { clientId: string; clientSecret: string };
   try {
     // §2.3.1: id and secret are form-encoded before Basic encoding.
     const unform = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-    return { clientId: unform(text.slice(0, colon)), clientSecret: unform(text.slice(colon + 1)) };
+    credentials = { clientId: unform(text.slice(0, colon)), clientSecret: unform(text.slice(colon + 1)) };
   } catch {
     throw OAuthError.invalidClient('malformed Basic authorization header', 'Basic');
   }
+  // Appendix A: both are visible ASCII; a control (NUL above all) must never reach the client lookup.
+  if (hasControlCharacter(credentials.clientId) || hasControlCharacter(credentials.clientSecret)) {
+    throw OAuthError.invalidClient('malformed Basic authorization header', 'Basic');
+  }
+  return credentials;
 }
 
 /** Authenticates the client of a token, introspection or revocation request. */

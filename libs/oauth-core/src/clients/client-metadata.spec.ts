@@ -34,10 +34,31 @@ describe('parseClientMetadata', () => {
     [{ access_token_lifetime: 1.5 }, 'access_token_lifetime'],
     [{ resources: ['relative'] }, 'resources'],
     [{ client_name: 'x'.repeat(201) }, 'client_name'],
+    [{ client_name: 'a\u0000b' }, 'client_name must not contain control characters'],
+    [{ client_name: 'Bank\u202Egnp.exe' }, 'client_name must not contain control or bidirectional'],
+    [{ client_name: '\u2066x\u2069' }, 'client_name must not contain control or bidirectional'],
+    [{ grant_types: ['client_credentials\u0000'] }, 'grant_types must not contain control characters'],
+    [{ resources: ['https://api.example/\n'] }, 'resources must not contain control characters'],
+    [{ resources: ['https://api.example/caf\u00e9'] }, 'resources[0] is not an absolute URI'],
   ])('refuses %j as invalid_client_metadata', (body, msg) => {
     expect(() => parseClientMetadata(body, policy)).toThrow(expect.objectContaining({ code: 'invalid_client_metadata', description: expect.stringContaining(msg) }));
   });
-  it.each(['http://evil.example/cb', 'https://a.example/cb#x', 'nope'])('refuses redirect URI %j', (uri) => {
+  it.each([
+    'http://evil.example/cb',
+    'https://a.example/cb#x',
+    'nope',
+    'https://a.example/cb\r\n',
+    'https://a.example/c b',
+    'https://u@a.example/cb',
+    'https://u:p@a.example/cb',
+    'https://*.a.example/cb',
+    'https://a.example/*',
+    'https:///cb',
+    'https:a.example/cb',
+    'https://a.example\\@b.example/',
+    'https://a.example/%zz',
+    'https://a.example/caf\u00e9',
+  ])('refuses redirect URI %j', (uri) => {
     expect(() => parseClientMetadata({ redirect_uris: [uri] }, policy)).toThrow(expect.objectContaining({ code: 'invalid_redirect_uri' }));
   });
 

@@ -1,7 +1,8 @@
 // RFC 7591 §2 client metadata, validated. Unknown members are ignored (§2).
 import { ACCESS_TOKEN_FORMATS, type AccessTokenFormat, type Client, type TokenEndpointAuthMethod } from '../domain/client.js';
 import { OAuthError } from '../errors/oauth-error.js';
-import { isResourceIndicator } from '../scopes/resource.js';
+import { hasControlCharacter, hasUnsafeDisplayCharacter } from '../forms/characters.js';
+import { isAbsoluteUri, isResourceIndicator } from '../scopes/resource.js';
 import { parseScope } from '../scopes/scope.js';
 
 /** What a client chooses at registration; the server sets the rest of `Client`. */
@@ -28,6 +29,7 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
   }
   const m = body as Record<string, unknown>;
   const bad = (d: string) => OAuthError.invalidClientMetadata(d);
+  refuseControlCharacters(m);
 
   // RFC 7591 §2's default is authorization_code; a client that registers no redirect URI cannot use it, so it gets client_credentials.
   const wantsCode = policy.grantTypes.includes('authorization_code') && m.redirect_uris !== undefined;
@@ -46,6 +48,10 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
   if (m.client_name !== undefined && (typeof m.client_name !== 'string' || m.client_name.length > 200)) {
     throw bad('client_name must be a string of at most 200 characters');
   }
+  // Shown to people on the sign-in and consent pages: no text that reorders or hides what is around it.
+  if (typeof m.client_name === 'string' && hasUnsafeDisplayCharacter(m.client_name)) {
+    throw bad('client_name must not contain control or bidirectional formatting characters');
+  }
 
   const format = m.access_token_format ?? 'opaque';
   if (!ACCESS_TOKEN_FORMATS.includes(format as AccessTokenFormat)) throw bad('access_token_format must be "opaque" or "jwt"');
@@ -56,12 +62,18 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
   }
 
   const resources = stringList(m.resources, 'resources') ?? [];
-  for (const r of resources) if (!isResourceIndicator(r)) throw bad(`resources: "${r}" is not an absolute URI without a fragment`);
+  resources.forEach((r, i) => {
+    if (!isResourceIndicator(r)) throw bad(`resources[${i}] is not an absolute URI (RFC 3986) without a fragment`);
+  });
 
   const redirectUris = stringList(m.redirect_uris, 'redirect_uris', OAuthError.invalidRedirectUri) ?? [];
-  for (const uri of redirectUris) {
-    if (!isRedirectUri(uri)) throw OAuthError.invalidRedirectUri(`redirect_uris: "${uri}" must be https (or http on a loopback address) with no fragment`);
-  }
+  redirectUris.forEach((uri, i) => {
+    if (!isRedirectUri(uri)) {
+      throw OAuthError.invalidRedirectUri(
+        `redirect_uris[${i}] must be an absolute URI (RFC 3986), https (or http on a loopback address), with no userinfo, wildcard or fragment`,
+      );
+    }
+  });
 
   if (method === 'none' && !grantTypes.every((g) => PUBLIC_CLIENT_GRANTS.includes(g))) {
     throw bad(`token_endpoint_auth_method "none" (a public client) allows only the grant_types ${PUBLIC_CLIENT_GRANTS.join(', ')}`);
@@ -92,10 +104,39 @@ function stringList(value: unknown, name: string, error = OAuthError.invalidClie
   return value as string[];
 }
 
-/** RFC 9700 §2.1 / RFC 8252 §7.3: exact https URIs, or http on a loopback address; never a fragment. */
+/** The members read above that hold strings, and the error a control character in each one is. */
+const STRING_MEMBERS: Record<string, (description: string) => OAuthError> = {
+  client_name: OAuthError.invalidClientMetadata,
+  scope: OAuthError.invalidClientMetadata,
+  grant_types: OAuthError.invalidClientMetadata,
+  token_endpoint_auth_method: OAuthError.invalidClientMetadata,
+  access_token_format: OAuthError.invalidClientMetadata,
+  resources: OAuthError.invalidClientMetadata,
+  redirect_uris: OAuthError.invalidRedirectUri,
+};
+
+/**
+ * No metadata value holds a control character (RFC 7591 §3.2.2: invalid_client_metadata, or
+ * invalid_redirect_uri for redirect_uris). Checked first, so that no error description echoes one.
+ */
+function refuseControlCharacters(m: Record<string, unknown>): void {
+  for (const [name, error] of Object.entries(STRING_MEMBERS)) {
+    const value = m[name];
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'string' && hasControlCharacter(v))) throw error(`${name} must not contain control characters`);
+  }
+}
+
+/**
+ * RFC 9700 §2.1 / RFC 8252 §7.3: an exact absolute URI (RFC 3986, as typed), https or http on a
+ * loopback address, with a host and no userinfo, wildcard or fragment.
+ */
 export function isRedirectUri(uri: string): boolean {
-  if (!URL.canParse(uri) || uri.includes('#')) return false;
+  if (!isAbsoluteUri(uri) || uri.includes('#') || uri.includes('*')) return false;
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?]*)/.exec(uri)?.[1];
+  if (!authority || authority.includes('@')) return false;
   const url = new URL(uri);
+  if (url.username !== '' || url.password !== '') return false;
   if (url.protocol === 'https:') return true;
   return url.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
 }

@@ -8,7 +8,13 @@ import { revocationWire } from '../forms/wire.js';
 import { RevocationRepository } from '../ports/revocation.repository.js';
 
 export const FEED_MAX_PAGE = 1000;
-const SEQ = /^\d{1,19}$/;
+/** PostgreSQL's bigint, which the seq is. */
+const MAX_SEQ = 2n ** 63n - 1n;
+
+/** A cursor: a whole number of at most 19 digits in the bigint range, with nothing else (no sign, space or exponent). */
+export function isRevocationSeq(value: string): boolean {
+  return /^\d{1,19}$/.test(value) && BigInt(value) <= MAX_SEQ;
+}
 
 export class RevocationFeedEndpoint {
   constructor(
@@ -20,7 +26,9 @@ export class RevocationFeedEndpoint {
   async open(authorization: string | undefined, query: unknown, lastEventId?: string): Promise<string> {
     const params = FormParams.from(query);
     const after = lastEventId ?? params.get('after') ?? '0';
-    if (!SEQ.test(after)) throw OAuthError.invalidRequest('after must be a revocation seq (a whole number)');
+    if (!isRevocationSeq(after)) {
+      throw OAuthError.invalidRequest(`${lastEventId === undefined ? 'after' : 'Last-Event-ID'} must be a revocation seq (a whole number from 0 to ${MAX_SEQ})`);
+    }
     await this.authenticator.authenticate(authorization, FormParams.from({}), { anySecretMethod: true });
     return after;
   }

@@ -32,4 +32,12 @@ describe('FormParams', () => {
     expect(() => FormParams.from({ grant_type: { x: 1 } })).toThrow(/must be a form/);
     expect(() => FormParams.from('text')).toThrow(/must be a form/);
   });
+  it.each(['%00', '%01', '%09', '%0A', '%0D', '%1F', '%7F', '%C2%85'])('refuses a value or name holding %s as invalid_request', (escape) => {
+    expect(() => FormParams.from(parseForm(`client_id=abc${escape}`))).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+    expect(() => FormParams.from(parseForm(`a${escape}=1`))).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+    expect(() => FormParams.from({ after: ['1', `2${decodeURIComponent(escape)}`] })).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
+  it('keeps spaces and non-ASCII text', () => {
+    expect(FormParams.from(parseForm('scope=a+b&name=%C3%A9t%C3%A9')).get('name')).toBe('été');
+  });
 });

@@ -1,10 +1,21 @@
 import type { Client } from '../domain/client.js';
 import { OAuthError } from '../errors/oauth-error.js';
 
+/** RFC 3986 §2: unreserved, reserved and percent-encoded octets; no space, control or non-ASCII character. */
+const URI_CHARACTERS = /^(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/;
+
+/**
+ * An absolute URI as RFC 3986 §4.3 writes it, as typed (WHATWG URL parsing alone would
+ * silently drop tabs and newlines and trim controls, so the stored string could differ
+ * from the one that was checked).
+ */
+export function isAbsoluteUri(value: string): boolean {
+  return URI_CHARACTERS.test(value) && /^[A-Za-z][A-Za-z0-9+.-]*:/.test(value) && URL.canParse(value);
+}
+
 /** RFC 8707 §2: an absolute URI without a fragment. */
 export function isResourceIndicator(value: string): boolean {
-  if (value.includes('#') || !URL.canParse(value)) return false;
-  return /^[A-Za-z][A-Za-z0-9+.-]*:/.test(value);
+  return isAbsoluteUri(value) && !value.includes('#');
 }
 
 /**
