@@ -24,7 +24,6 @@ export function fastifyAdapter(config: AuthServerConfig): FastifyAdapter {
  */
 const CROSS_ORIGIN_PATHS = new Set<string>([
   '/.well-known/oauth-authorization-server',
-  '/.well-known/openid-configuration',
   ENDPOINT_PATHS.jwks,
   ENDPOINT_PATHS.token,
   ENDPOINT_PATHS.revocation,

@@ -151,9 +151,9 @@ describe('registration (RFC 7591)', () => {
 });
 
 describe('discovery and JWKS', () => {
-  it('lists exactly what is enabled, at both well-known paths', async () => {
-    for (const path of ['oauth-authorization-server', 'openid-configuration']) {
-      const res = await fetch(`${server.url}/.well-known/${path}`);
+  it('lists exactly what is enabled, at the RFC 8414 well-known path', async () => {
+    {
+      const res = await fetch(`${server.url}/.well-known/oauth-authorization-server`);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({
         issuer: server.url,
@@ -168,7 +168,7 @@ describe('discovery and JWKS', () => {
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
         code_challenge_methods_supported: ['S256'],
         revocation_endpoint: `${server.url}/oauth2/revoke`,
-        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
         introspection_endpoint: `${server.url}/oauth2/introspect`,
         introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
         revocation_feed_endpoint: `${server.url}/oauth2/revocations`,
@@ -220,7 +220,7 @@ describe('CORS, for single-page apps', () => {
     expect(refused.headers.get('access-control-allow-origin')).toBe('*');
     expect(refused.headers.get('access-control-allow-credentials')).toBeNull();
     expect(refused.headers.get('access-control-expose-headers')).toBe('www-authenticate');
-    for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/.well-known/jwks.json']) {
+    for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/jwks.json']) {
       expect((await fetch(`${server.url}${path}`, { headers: { origin: ORIGIN } })).headers.get('access-control-allow-origin')).toBe('*');
     }
   });

@@ -86,6 +86,17 @@ describe('control characters in client credentials and parameters (point 11)', (
     }
   });
 
+  it.each(CONTROLS.map((c) => [printable(c), c]))('the authorization endpoint and sign-in form answer %s with a 400 page', async (_, c) => {
+    const authorize = await fetch(`${server.url}/oauth2/authorize?${form({ response_type: 'code', client_id: `${publicClient.client_id}${c}`, redirect_uri: 'http://127.0.0.1:8080/cb' })}`, {
+      redirect: 'manual',
+    });
+    expect(authorize.status).toBe(400);
+    expect(authorize.headers.get('content-type')).toMatch(/^text\/html/);
+    const signIn = await postForm(`${server.url}/login`, form({ username: `alice${c}`, password: 'x', csrf: 'x' }), { origin: server.url });
+    expect(signIn.status).toBe(400);
+    expect(signIn.headers.get('content-type')).toMatch(/^text\/html/);
+  });
+
   const register = (metadata: unknown, contentType = 'application/json') =>
     fetch(`${server.url}/oauth2/register`, {
       method: 'POST',

@@ -2,6 +2,10 @@ import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { KeySet } from '@tessera/tokens';
 import { DISCOVERY_METADATA } from './oauth.tokens.js';
 
+/**
+ * RFC 8414 metadata and the JWKS. No `/.well-known/openid-configuration`: Tessera issues no ID
+ * tokens, and an OpenID Connect library reading that document would expect them.
+ */
 @Controller('.well-known')
 export class DiscoveryController {
   constructor(
@@ -12,12 +16,6 @@ export class DiscoveryController {
   @Get('oauth-authorization-server')
   @Header('Cache-Control', 'public, max-age=300')
   authorizationServer() {
-    return this.metadata();
-  }
-
-  @Get('openid-configuration')
-  @Header('Cache-Control', 'public, max-age=300')
-  openidConfiguration() {
     return this.metadata();
   }
 

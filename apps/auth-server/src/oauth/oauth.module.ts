@@ -2,6 +2,7 @@
 import { Module, type DynamicModule, type OnModuleDestroy, type Provider, Inject, Injectable } from '@nestjs/common';
 import type { AuthServerConfig, GrantType } from '@tessera/config';
 import {
+  acceptedAuthMethods,
   AccessTokenInspector,
   AccessTokenIssuer,
   AccessTokenRepository,
@@ -229,6 +230,11 @@ export class OAuthModule {
               scopesSupported: config.features.scopesSupported,
               signingAlgorithms: keys.algorithms(),
               authorizationEndpoint: pages,
+              clientAuthMethods: {
+                token: acceptedAuthMethods(tokens.clientAuth),
+                revocation: acceptedAuthMethods(RevocationEndpoint.clientAuth),
+                introspection: acceptedAuthMethods(IntrospectionEndpoint.clientAuth),
+              },
             }),
           inject: [TokenEndpoint, KeySet],
         },

@@ -12,6 +12,27 @@ export interface ClientCredentialsPresented {
   clientSecret: string | null;
 }
 
+/** The methods that present a client secret (RFC 6749 §2.3.1). */
+export const CLIENT_SECRET_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+
+/**
+ * Which client authentication an endpoint accepts. Discovery lists `acceptedAuthMethods(policy)`,
+ * and `ClientAuthenticator` enforces the very same policy, so the two cannot drift apart.
+ */
+export interface ClientAuthPolicy {
+  /** The methods accepted, each from a client registered with it. Default: every method. */
+  readonly methods?: readonly TokenEndpointAuthMethod[];
+  /**
+   * Accept client_secret_basic or client_secret_post from any client with a secret, whatever its
+   * registered token_endpoint_auth_method (for Tessera's own GET endpoints, where only Basic is possible).
+   */
+  readonly anySecretMethod?: boolean;
+}
+
+export function acceptedAuthMethods(policy: ClientAuthPolicy): TokenEndpointAuthMethod[] {
+  return [...(policy.methods ?? (policy.anySecretMethod ? CLIENT_SECRET_METHODS : [...CLIENT_SECRET_METHODS, 'none']))];
+}
+
 /** Reads the credentials a request presents, without checking them. */
 export function presentedCredentials(authorization: string | undefined, params: FormParams): ClientCredentialsPresented {
   const bodyId = params.get('client_id');
@@ -70,14 +91,13 @@ export class ClientAuthenticator {
     this.decoyHash = hasher.hash('tessera-decoy-secret');
   }
 
-  /**
-   * `anySecretMethod`: accept Basic or post from any client with a secret,
-   * whatever its registered token_endpoint_auth_method (for Tessera's own
-   * GET endpoints, where only Basic is possible).
-   */
-  async authenticate(authorization: string | undefined, params: FormParams, options: { anySecretMethod?: boolean } = {}): Promise<Client> {
+  /** Authenticates the client as `policy` allows; any other method is an invalid_client. */
+  async authenticate(authorization: string | undefined, params: FormParams, policy: ClientAuthPolicy = {}): Promise<Client> {
     const presented = presentedCredentials(authorization, params);
     const scheme = presented.method === 'client_secret_basic' ? 'Basic' : undefined;
+    if (!acceptedAuthMethods(policy).includes(presented.method)) {
+      throw OAuthError.invalidClient(`this endpoint does not accept ${presented.method} client authentication`, scheme);
+    }
     const client = await this.clients.findById(presented.clientId);
     if (presented.clientSecret !== null) {
       const ok = this.hasher.verify(presented.clientSecret, client?.secretHash ?? this.decoyHash);
@@ -86,7 +106,7 @@ export class ClientAuthenticator {
       throw OAuthError.invalidClient('client authentication failed', scheme);
     }
     if (client.disabledAt) throw OAuthError.invalidClient('client authentication failed', scheme);
-    const methodOk = options.anySecretMethod ? presented.clientSecret !== null : client.tokenEndpointAuthMethod === presented.method;
+    const methodOk = policy.anySecretMethod ? presented.clientSecret !== null : client.tokenEndpointAuthMethod === presented.method;
     if (!methodOk) {
       throw OAuthError.invalidClient(`client must authenticate with ${client.tokenEndpointAuthMethod}`, scheme);
     }

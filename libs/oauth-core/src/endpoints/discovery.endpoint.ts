@@ -7,6 +7,8 @@ export interface DiscoveryOptions {
   signingAlgorithms: string[];
   /** The authorization endpoint (and its sign-in and consent pages) is served. */
   authorizationEndpoint: boolean;
+  /** What each endpoint's client authentication accepts (`acceptedAuthMethods` of its policy). */
+  clientAuthMethods: { token: string[]; revocation: string[]; introspection: string[] };
 }
 
 export const ENDPOINT_PATHS = {
@@ -19,7 +21,6 @@ export const ENDPOINT_PATHS = {
   revocationFeed: '/oauth2/revocations',
 } as const;
 
-const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
 /** RFC 7636: S256 only, never plain. */
 const CODE_CHALLENGE_METHODS = ['S256'];
 
@@ -37,13 +38,12 @@ export function authorizationServerMetadata(o: DiscoveryOptions): Record<string,
     response_types_supported: o.authorizationEndpoint ? ['code'] : [],
     ...(o.authorizationEndpoint ? { response_modes_supported: ['query'], authorization_response_iss_parameter_supported: true } : {}),
     grant_types_supported: o.grantTypes,
-    // Public clients (`none`) authenticate nowhere but at the token endpoint, with PKCE as their proof.
-    token_endpoint_auth_methods_supported: code ? [...CLIENT_AUTH_METHODS, 'none'] : CLIENT_AUTH_METHODS,
+    token_endpoint_auth_methods_supported: o.clientAuthMethods.token,
     ...(code ? { code_challenge_methods_supported: CODE_CHALLENGE_METHODS } : {}),
     revocation_endpoint: url(ENDPOINT_PATHS.revocation),
-    revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    revocation_endpoint_auth_methods_supported: o.clientAuthMethods.revocation,
     introspection_endpoint: url(ENDPOINT_PATHS.introspection),
-    introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    introspection_endpoint_auth_methods_supported: o.clientAuthMethods.introspection,
     // Tessera's revocation feed (JSON pages, or Server-Sent Events), for resource servers that verify tokens locally.
     revocation_feed_endpoint: url(ENDPOINT_PATHS.revocationFeed),
     // RFC 9068 access tokens are signed with these algorithms.

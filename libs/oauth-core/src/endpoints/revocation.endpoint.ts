@@ -1,5 +1,5 @@
 // RFC 7009: Token Revocation. An unknown or already invalid token is not an error (§2.2).
-import type { ClientAuthenticator } from '../client-auth/client-authenticator.js';
+import type { ClientAuthenticator, ClientAuthPolicy } from '../client-auth/client-authenticator.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams } from '../forms/form-params.js';
 import type { Clock } from '../ports/clock.port.js';
@@ -9,6 +9,9 @@ import { REFRESH_TOKEN_SHAPE } from '../tokens/refresh-token.issuer.js';
 import { hashToken } from '../tokens/token-hash.js';
 
 export class RevocationEndpoint {
+  /** Every method, public clients (`none`) included: a client may always give up its own tokens (§2.1). */
+  static readonly clientAuth: ClientAuthPolicy = { methods: ['client_secret_basic', 'client_secret_post', 'none'] };
+
   constructor(
     private readonly authenticator: ClientAuthenticator,
     private readonly inspector: AccessTokenInspector,
@@ -20,7 +23,7 @@ export class RevocationEndpoint {
   async handle(authorization: string | undefined, params: FormParams): Promise<void> {
     const token = params.require('token');
     params.get('token_type_hint'); // §2.1: only a hint; every token type is searched anyway
-    const client = await this.authenticator.authenticate(authorization, params);
+    const client = await this.authenticator.authenticate(authorization, params, RevocationEndpoint.clientAuth);
     if (this.refreshTokens && REFRESH_TOKEN_SHAPE.test(token)) return this.revokeRefreshToken(token, client.clientId);
     const verified = await this.inspector.verify(token);
     if (!verified) return;
