@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { AuthServerConfig } from '@tessera/config';
 import { PersistenceModule } from '@tessera/persistence';
 import { HealthController } from './health/health.controller.js';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter.js';
+import { StoppingGuard } from './http/stopping.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 
 @Module({})
@@ -16,7 +17,10 @@ export class AppModule {
         OAuthModule.forRoot(config),
       ],
       controllers: [HealthController],
-      providers: [{ provide: APP_FILTER, useValue: new OAuthExceptionFilter() }],
+      providers: [
+        { provide: APP_FILTER, useValue: new OAuthExceptionFilter() },
+        { provide: APP_GUARD, useClass: StoppingGuard },
+      ],
     };
   }
 }

@@ -1,11 +1,13 @@
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AuthServerConfig } from '@tessera/config';
 import { ENDPOINT_PATHS, parseForm } from '@tessera/oauth-core';
 import { AppModule } from './app.module.js';
+import { StoppableFastifyAdapter } from './http/stopping.js';
 
 export function fastifyAdapter(config: AuthServerConfig): FastifyAdapter {
-  return new FastifyAdapter({
+  // Requests arriving while the app stops get an OAuth error, not Fastify's own 503 (see StoppableFastifyAdapter).
+  return new StoppableFastifyAdapter({
     bodyLimit: config.http.bodyLimit,
     // A slow or stalled client never holds a request open for long.
     requestTimeout: 10_000,
