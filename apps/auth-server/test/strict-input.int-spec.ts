@@ -177,6 +177,10 @@ describe('registration (point 13)', () => {
     expect((await clients.list()).length).toBe(before);
   });
 
+  it('answers a media type no endpoint parses with 415 invalid_request, as every endpoint does', async () => {
+    await expectOAuthError(await register('<client/>', 'application/xml'), 415, 'invalid_request');
+  });
+
   it('accepts application/json with a charset parameter', async () => {
     expect((await register('{"client_name":"json","scope":"read"}', 'application/json; charset=utf-8')).status).toBe(201);
   });
