@@ -4,7 +4,14 @@ import { SystemClock, type SigningAlgorithm } from '@tessera/oauth-core';
 import { createDataSource, PostgresChangeFeed, TypeOrmSigningKeyRepository } from '@tessera/persistence';
 import { KeySet } from '@tessera/tokens';
 import { decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
-import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from '../../../apps/auth-server/test/auth-server.harness.js';
+import {
+  basicAuth,
+  postForm,
+  registerClient,
+  startAuthServer,
+  testKeyEncryption,
+  type RunningAuthServer,
+} from '../../../apps/auth-server/test/auth-server.harness.js';
 import { AUDIENCE, startResourceApp, type RunningResourceApp } from './resource-app.harness.js';
 
 type Client = { client_id: string; client_secret: string };
@@ -36,7 +43,7 @@ async function rotate(alg: SigningAlgorithm): Promise<void> {
   const db = await createDataSource(server.databaseUrl).initialize();
   const feed = new PostgresChangeFeed({ url: server.databaseUrl });
   await feed.start();
-  const keys = new KeySet(new TypeOrmSigningKeyRepository(db), feed, new SystemClock(), { algorithm: alg, maxTokenTtlSeconds: 86400 });
+  const keys = new KeySet(new TypeOrmSigningKeyRepository(db), feed, new SystemClock(), { algorithm: alg, maxTokenTtlSeconds: 86400, encryption: testKeyEncryption() });
   try {
     await keys.init();
     await keys.rotate(alg);
