@@ -95,7 +95,8 @@ export class KeySet {
   }
 
   /**
-   * Retires the active key (published until the last token it signed has expired) and activates a new one.
+   * Retires the active key (published until the last token it signed has expired, its private half destroyed, and
+   * with its retirement time in the JWKS so that no verifier takes a later token of it) and activates a new one.
    * `revokeSigned`: the old key may be compromised; it is unpublished at once and every token it signed is revoked.
    */
   async rotate(algorithm: SigningAlgorithm = this.options.algorithm, options: { revokeSigned?: boolean } = {}): Promise<void> {
