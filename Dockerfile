@@ -3,7 +3,8 @@
 #
 # The image needs an external PostgreSQL: DATABASE_URL for the auth server (and
 # the CLI), TESSERA_RESOURCE_DATABASE_URL (a database of its own) for the resource
-# server. Other settings are the TESSERA_* variables of libs/config.
+# server. The auth server and the CLI also need TESSERA_KEY_ENCRYPTION_KEY (32 random
+# bytes, base64url; see the README). Other settings are the TESSERA_* variables of libs/config.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app

@@ -9,6 +9,9 @@ import pg from 'pg';
 import { freePort } from '../scripts/lib/embedded-postgres.mjs';
 import { ROOT, spawnNode, stopChild } from '../scripts/lib/processes.mjs';
 
+/** The key-encryption key of this run's auth servers (one for all: instances may share a database). */
+export const BENCH_KEY_ENCRYPTION_KEY = randomBytes(32).toString('base64url');
+
 export { freePort, ROOT };
 export const AUTH_MAIN = 'dist/apps/auth-server/apps/auth-server/src/main.js';
 export const BENCH_MAIN = 'dist/bench/bench/src/main.js';
@@ -192,7 +195,14 @@ export class BenchRun {
     const port = await freePort();
     const issuer = `http://127.0.0.1:${port}`;
     const iat = randomBytes(24).toString('base64url');
-    const serverEnv = { DATABASE_URL: databaseUrl, TESSERA_AUTH_PORT: String(port), TESSERA_ISSUER: issuer, TESSERA_INITIAL_ACCESS_TOKEN: iat, ...env };
+    const serverEnv = {
+      DATABASE_URL: databaseUrl,
+      TESSERA_AUTH_PORT: String(port),
+      TESSERA_ISSUER: issuer,
+      TESSERA_INITIAL_ACCESS_TOKEN: iat,
+      TESSERA_KEY_ENCRYPTION_KEY: BENCH_KEY_ENCRYPTION_KEY,
+      ...env,
+    };
     this.spawn('auth', AUTH_MAIN, [], serverEnv);
     await until(async () => (await fetch(`${issuer}/health/ready`)).ok, 'auth server', 60_000);
     return { issuer, iat, env: serverEnv };

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import {
   AUTH_MAIN,
+  BENCH_KEY_ENCRYPTION_KEY,
   BENCH_MAIN,
   BenchRun,
   basic,
@@ -125,6 +126,7 @@ export async function revocationBenchmark() {
         TESSERA_AUTH_PORT: String(port),
         TESSERA_ISSUER: ISSUER,
         TESSERA_INITIAL_ACCESS_TOKEN: iat,
+        TESSERA_KEY_ENCRYPTION_KEY: BENCH_KEY_ENCRYPTION_KEY,
         TESSERA_REVOCATION_FEED_HEARTBEAT: String(HEARTBEAT_SECONDS),
       });
       await until(async () => (await fetch(`${url}/health/ready`)).ok, `auth server ${name}`, 60_000);

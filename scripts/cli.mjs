@@ -5,11 +5,14 @@
 // 2. Database: DATABASE_URL when set; else the embedded PostgreSQL in
 //    .tessera/pgdata: the running one (npm start is up), or one started just for
 //    this command and stopped after it.
-// 3. Runs dist/apps/cli/apps/cli/src/main.js with DATABASE_URL set.
+// 3. Runs dist/apps/cli/apps/cli/src/main.js with DATABASE_URL set, and, on the embedded
+//    PostgreSQL without TESSERA_KEY_ENCRYPTION_KEY, the key in .tessera/key-encryption-key
+//    (generated there, as npm start does, when missing).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runningPostmaster, urlFor } from './lib/embedded-postgres.mjs';
+import { EMBEDDED_KEK_FILE, ensureEmbeddedKek } from './lib/key-encryption-key.mjs';
 import { EMBEDDED_DATA_DIR, EMBEDDED_DATABASE, embeddedPort, ROOT, startPostgresChild, stopChild } from './lib/processes.mjs';
 
 const CLI_MAIN = resolve(ROOT, 'dist/apps/cli/apps/cli/src/main.js');
@@ -99,9 +102,12 @@ async function main() {
   const wantsHelp = args.length === 0 || args.some((a) => ['--help', '-h'].includes(a)) || args[0] === 'help';
   if (wantsHelp) return runCli(args, process.env);
 
+  const embedded = !process.env.DATABASE_URL;
+  const kek = embedded && !process.env.TESSERA_KEY_ENCRYPTION_KEY ? ensureEmbeddedKek() : null;
+  if (kek?.created) say(`generated a key-encryption key into ${EMBEDDED_KEK_FILE} (mode 600), as npm start does; keep it with .tessera/pgdata`);
   const { url, postgres } = await database(process.env);
   try {
-    return await runCli(args, { ...process.env, DATABASE_URL: url });
+    return await runCli(args, { ...process.env, DATABASE_URL: url, ...(kek && { TESSERA_KEY_ENCRYPTION_KEY: kek.key }) });
   } finally {
     if (postgres) await stopChild(postgres, 20_000);
   }

@@ -16,10 +16,15 @@
 //   is set, a random initial access token is made for this run and given to both
 //   apps: only the resource server knows it. The resource server stores the client
 //   it registered in its own database and reuses it on later runs.
+// - with the embedded PostgreSQL and no TESSERA_KEY_ENCRYPTION_KEY, the auth server
+//   gets the key-encryption key in .tessera/key-encryption-key (mode 600), generated
+//   on the first start. With DATABASE_URL, the operator sets it (or the auth server
+//   refuses to start; TESSERA_ALLOW_PLAINTEXT_KEYS=1 opts out).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { databaseName, ensureDatabase } from './lib/databases.mjs';
+import { EMBEDDED_KEK_FILE, ensureEmbeddedKek } from './lib/key-encryption-key.mjs';
 import { embeddedPort, ROOT, spawnNode, startPostgresChild, stopChild } from './lib/processes.mjs';
 
 const APPS = [
@@ -90,6 +95,15 @@ async function main() {
   }
 
   if (!env.DATABASE_URL) {
+    if (!env.TESSERA_KEY_ENCRYPTION_KEY) {
+      const { key, created } = ensureEmbeddedKek();
+      env.TESSERA_KEY_ENCRYPTION_KEY = key;
+      say(
+        created
+          ? `generated a key-encryption key into ${EMBEDDED_KEK_FILE} (mode 600): it encrypts the signing keys and client-secret hashes in .tessera/pgdata; keep it with the data`
+          : `using the key-encryption key in ${EMBEDDED_KEK_FILE}`,
+      );
+    }
     const port = embeddedPort(env);
     const started = Date.now();
     const pg = startPostgresChild({ port });

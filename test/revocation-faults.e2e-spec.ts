@@ -22,7 +22,7 @@ import { resolve } from 'node:path';
 import { createTestDatabase, freePort, TcpProxy } from '@tessera/testing';
 import * as oauth from 'oauth4webapi';
 import pg from 'pg';
-import { INITIAL_ACCESS_TOKEN, registerClient } from '../apps/auth-server/test/auth-server.harness.js';
+import { INITIAL_ACCESS_TOKEN, registerClient, TEST_KEY_ENCRYPTION_KEY } from '../apps/auth-server/test/auth-server.harness.js';
 import { insecure } from './support/oauth-client.js';
 import {
   buildIfStale,
@@ -126,6 +126,7 @@ async function startAuthInstance(name: InstanceName, port?: number): Promise<Aut
     TESSERA_AUTH_PORT: String(port),
     TESSERA_ISSUER: ISSUER,
     TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN,
+    TESSERA_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
     TESSERA_REVOCATION_FEED_HEARTBEAT: String(HEARTBEAT_SECONDS),
   };
   const instance: AuthInstance = { name, port, url: `http://127.0.0.1:${port}`, proc: startApp(`auth-${name}`, 'auth-server', env) };

@@ -6,7 +6,7 @@ import { LocalChangeFeed, SystemClock } from '@tessera/oauth-core';
 import { createDataSource, TypeOrmClientRepository, TypeOrmSigningKeyRepository } from '@tessera/persistence';
 import { KeySet } from '@tessera/tokens';
 import type { DataSource } from 'typeorm';
-import { registerClient, startAuthServer, type RunningAuthServer } from '../apps/auth-server/test/auth-server.harness.js';
+import { registerClient, startAuthServer, testKeyEncryption, type RunningAuthServer } from '../apps/auth-server/test/auth-server.harness.js';
 import { startResourceServer, type RunningResourceServer } from '../apps/resource-server/test/resource-server.harness.js';
 import { waitFor } from './support/wait.js';
 
@@ -226,7 +226,11 @@ it('refuses every JWT a signing key signed once that key is rotated out as compr
   for (const rs of [rs1, rs2]) expect(await listNotes(rs, before)).toEqual(accepted);
 
   // What `npm run cli -- keys rotate --revoke-tokens` does.
-  const keys = new KeySet(new TypeOrmSigningKeyRepository(authDb), new LocalChangeFeed(), new SystemClock(), { algorithm: 'ES256', maxTokenTtlSeconds: 86400 });
+  const keys = new KeySet(new TypeOrmSigningKeyRepository(authDb), new LocalChangeFeed(), new SystemClock(), {
+    algorithm: 'ES256',
+    maxTokenTtlSeconds: 86400,
+    encryption: testKeyEncryption(),
+  });
   await keys.init();
   await keys.rotate('ES256', { revokeSigned: true });
   keys.close();

@@ -1,7 +1,10 @@
 // How Tessera is run: the docker-compose file, and the operator CLI (npm run cli) against a real database.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   createDataSource,
   migrations,
@@ -10,7 +13,7 @@ import {
   TypeOrmRevocationRepository,
 } from '@tessera/persistence';
 import { createTestDatabase, someClaims } from '@tessera/testing';
-import { ClientSecretHasher, ScryptPasswordHasher } from '@tessera/tokens';
+import { ClientSecretHasher, KeyEncryptionKeys, ScryptPasswordHasher } from '@tessera/tokens';
 import pg from 'pg';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -28,8 +31,45 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('the key-encryption key of the embedded default (scripts/lib/key-encryption-key.mjs)', () => {
+  const MODULE = pathToFileURL(fileURLToPath(new URL('../scripts/lib/key-encryption-key.mjs', import.meta.url))).href;
+  /** What npm start and npm run cli call, on a file of this test's. */
+  const ensure = (file: string) => {
+    const result = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import { ensureEmbeddedKek } from '${MODULE}'; console.log(JSON.stringify(ensureEmbeddedKek(process.argv[1])))`, file],
+      { encoding: 'utf8' },
+    );
+    return { status: result.status, stderr: result.stderr, value: result.status === 0 ? JSON.parse(result.stdout) : null };
+  };
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'tessera-kek-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is generated on the first start into a file only its owner may read, then reused', () => {
+    const file = join(dir, '.tessera', 'key-encryption-key');
+    const first = ensure(file);
+    expect(first).toMatchObject({ status: 0, value: { key: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), created: true } });
+    expect(Buffer.from(first.value.key, 'base64url')).toHaveLength(32);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8')).toBe(`${first.value.key}\n`);
+    expect(ensure(file)).toMatchObject({ status: 0, value: { key: first.value.key, created: false } });
+  });
+
+  it('refuses a file others may read, or one that holds no key', () => {
+    const file = join(dir, 'key-encryption-key');
+    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o644 });
+    chmodSync(file, 0o644);
+    expect(ensure(file)).toMatchObject({ status: 1, stderr: expect.stringContaining(`${file} is readable by others (mode 644): run chmod 600 ${file}`) });
+    chmodSync(file, 0o600);
+    writeFileSync(file, 'not a key\n');
+    expect(ensure(file)).toMatchObject({ status: 1, stderr: expect.stringContaining('does not hold a key-encryption key') });
+  });
+});
+
 describe('operator CLI (npm run cli) on a real database', () => {
   const PEPPER = 'cli-e2e-pepper-0123456789';
+  const KEK = randomBytes(32).toString('base64url');
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
 
   /** Runs scripts/cli.mjs with only the variables given (no developer TESSERA_* leaking in). */
@@ -39,7 +79,7 @@ describe('operator CLI (npm run cli) on a real database', () => {
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn(process.execPath, ['scripts/cli.mjs', ...args], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db?.url, TESSERA_CLIENT_SECRET_PEPPER: PEPPER },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db?.url, TESSERA_CLIENT_SECRET_PEPPER: PEPPER, TESSERA_KEY_ENCRYPTION_KEY: KEK },
       });
       if (input !== undefined) child.stdin.end(input);
       let stdout = '';
@@ -89,8 +129,9 @@ describe('operator CLI (npm run cli) on a real database', () => {
       resources: ['https://api.example'],
     });
     expect(created.client_secret).toMatch(/^tsr_cs_/);
-    // Hashed with the server's pepper, as the server will check it.
-    const hasher = new ClientSecretHasher(PEPPER);
+    // Hashed with the server's pepper and sealed under its key-encryption key, as the server will check it.
+    const hasher = new ClientSecretHasher({ pepper: PEPPER, keys: new KeyEncryptionKeys({ current: KEK }) });
+    expect(await storedSecretHash(created.client_id)).toMatch(/^hmac-sha256\$enc:v2:/);
     expect(hasher.verify(created.client_secret, await storedSecretHash(created.client_id))).toBe(true);
 
     const listed = await json('clients', 'list');

@@ -1,11 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadAuthServerConfig, type AuthServerConfig } from '@tessera/config';
 import { createTestDatabase, freePort, TcpProxy } from '@tessera/testing';
+import { KeyEncryptionKeys } from '@tessera/tokens';
 import { AppModule } from '../src/app.module.js';
 import { configureApp, fastifyAdapter } from '../src/bootstrap.js';
 
 export const INITIAL_ACCESS_TOKEN = 'test-initial-access-token-0123456789';
+/** The key-encryption key of this test file's servers (one for all, since several may share a database): 32 random bytes. */
+export const TEST_KEY_ENCRYPTION_KEY = randomBytes(32).toString('base64url');
+
+/** The key-encryption keys of the test servers, for a KeySet built beside them (what the CLI does). */
+export function testKeyEncryption(): KeyEncryptionKeys {
+  return new KeyEncryptionKeys({ current: TEST_KEY_ENCRYPTION_KEY });
+}
 
 export interface RunningAuthServer {
   app: NestFastifyApplication;
@@ -35,6 +44,7 @@ export async function startAuthServer(
     TESSERA_AUTH_PORT: String(port),
     TESSERA_ISSUER: `http://127.0.0.1:${port}`,
     TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN,
+    TESSERA_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
     ...options.env,
   });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();

@@ -4,7 +4,7 @@ import { createDataSource, PostgresChangeFeed, TypeOrmClientRepository, TypeOrmS
 import { KeySet } from '@tessera/tokens';
 import { decodeProtectedHeader } from 'jose';
 import type { DataSource } from 'typeorm';
-import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
+import { basicAuth, postForm, registerClient, startAuthServer, testKeyEncryption, type RunningAuthServer } from './auth-server.harness.js';
 
 let server: RunningAuthServer;
 let other: DataSource;
@@ -46,7 +46,11 @@ it('a key rotated by another process signs new tokens, and the retired key stays
 
   const feed = new PostgresChangeFeed({ url: server.databaseUrl });
   await feed.start();
-  const keys = new KeySet(new TypeOrmSigningKeyRepository(other), feed, new SystemClock() as Clock, { algorithm: 'EdDSA', maxTokenTtlSeconds: 86400 });
+  const keys = new KeySet(new TypeOrmSigningKeyRepository(other), feed, new SystemClock() as Clock, {
+    algorithm: 'EdDSA',
+    maxTokenTtlSeconds: 86400,
+    encryption: testKeyEncryption(),
+  });
   await keys.init();
   await keys.rotate('EdDSA');
   keys.close();

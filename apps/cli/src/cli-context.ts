@@ -1,6 +1,7 @@
 import { loadAuthServerConfig, type AuthServerConfig } from '@tessera/config';
 import { SystemClock, type Clock } from '@tessera/oauth-core';
 import { createDataSource } from '@tessera/persistence';
+import { ClientSecretHasher, KeyEncryptionKeys } from '@tessera/tokens';
 import type { DataSource } from 'typeorm';
 import { CliError, type CliIo } from './cli-io.js';
 
@@ -10,6 +11,10 @@ export interface CliContext {
   grants: AuthServerConfig['features']['grants'];
   dataSource: DataSource;
   clock: Clock;
+  /** The key-encryption keys of TESSERA_KEY_ENCRYPTION_KEY (and TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY). */
+  encryption: KeyEncryptionKeys;
+  /** Hashes client secrets as the servers do (the pepper derived from the key-encryption key). */
+  secretHasher: ClientSecretHasher;
   /** Names of the migrations this run applied. */
   applied: string[];
 }
@@ -19,8 +24,9 @@ export interface CliContext {
  * same way, so a secret hashed or a key encrypted here works there), connects
  * to DATABASE_URL and applies pending migrations.
  */
-export async function openContext(io: CliIo): Promise<CliContext & { close: () => Promise<void> }> {
-  const config = loadAuthServerConfig();
+export async function openContext(io: CliIo, env: Record<string, string | undefined> = process.env): Promise<CliContext & { close: () => Promise<void> }> {
+  const config = loadAuthServerConfig(env);
+  const encryption = new KeyEncryptionKeys({ current: config.tokens.keyEncryptionKey, previous: config.tokens.previousKeyEncryptionKey });
   const where = describeUrl(config.database.url);
   const dataSource = createDataSource(config.database.url);
   try {
@@ -41,6 +47,8 @@ export async function openContext(io: CliIo): Promise<CliContext & { close: () =
     grants: config.features.grants,
     dataSource,
     clock: new SystemClock(),
+    encryption,
+    secretHasher: new ClientSecretHasher({ pepper: config.tokens.clientSecretPepper, keys: encryption }),
     applied,
     close: () => dataSource.destroy(),
   };

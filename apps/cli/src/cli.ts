@@ -33,8 +33,9 @@ export function overview(): string {
     '',
     'Database: DATABASE_URL, or else the embedded PostgreSQL of `npm start` (.tessera/pgdata),',
     'started for the command when it is not running. Pending migrations are applied first.',
-    'Settings come from the same variables as the auth server (TESSERA_CLIENT_SECRET_PEPPER,',
-    'TESSERA_KEY_ENCRYPTION_KEY, TESSERA_MAX_ACCESS_TOKEN_TTL, TESSERA_GRANTS, ...): give it the same values.',
+    'Settings come from the same variables as the auth server (TESSERA_KEY_ENCRYPTION_KEY,',
+    'TESSERA_MAX_ACCESS_TOKEN_TTL, TESSERA_GRANTS, ...): give it the same values. With the embedded',
+    'PostgreSQL, the key-encryption key npm start generated (.tessera/key-encryption-key) is used.',
     '',
   ].join('\n');
 }
@@ -70,7 +71,7 @@ function parse(command: Command, rest: string[]): { values: OptionValues; args: 
 }
 
 /** Runs one command line; resolves to the process exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {
   try {
     if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0])) {
       io.out.write(overview());
@@ -91,7 +92,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.out.write(commandHelp(command));
       return 0;
     }
-    const ctx = await openContext(io);
+    const ctx = await openContext(io, env);
     try {
       await command.run(ctx, input, io);
     } finally {

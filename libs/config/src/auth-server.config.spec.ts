@@ -1,7 +1,8 @@
 import { ConfigError } from './env-reader.js';
 import { loadAuthServerConfig } from './auth-server.config.js';
 
-const base = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db' };
+const KEK = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8'; // 32 bytes, base64url
+const base = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', TESSERA_KEY_ENCRYPTION_KEY: KEK };
 
 describe('loadAuthServerConfig', () => {
   it('has defaults for everything but the database', () => {
@@ -32,7 +33,45 @@ describe('loadAuthServerConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.map((p) => p.split(/[:=]/)[0]);
-    expect(problems).toEqual(['TESSERA_AUTH_PORT', 'DATABASE_URL', 'TESSERA_INITIAL_ACCESS_TOKEN', 'TESSERA_SIGNING_ALG', 'TESSERA_GRANTS']);
+    expect(problems).toEqual(['TESSERA_AUTH_PORT', 'DATABASE_URL', 'TESSERA_INITIAL_ACCESS_TOKEN', 'TESSERA_SIGNING_ALG', 'TESSERA_KEY_ENCRYPTION_KEY', 'TESSERA_GRANTS']);
+  });
+
+  describe('key-encryption key', () => {
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        loadAuthServerConfig(env);
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+    };
+
+    it('is required with DATABASE_URL, listed with the other problems, unless TESSERA_ALLOW_PLAINTEXT_KEYS=1', () => {
+      expect(problemsOf({ DATABASE_URL: base.DATABASE_URL, TESSERA_SIGNING_ALG: 'HS256' })).toEqual([
+        'TESSERA_SIGNING_ALG="HS256": must be one of ES256, EdDSA, RS256',
+        expect.stringMatching(/^TESSERA_KEY_ENCRYPTION_KEY: required, private signing keys and client-secret hashes are encrypted with it \(32 random bytes in base64url.*TESSERA_ALLOW_PLAINTEXT_KEYS=1 stores them in clear instead$/),
+      ]);
+      const plaintext = loadAuthServerConfig({ DATABASE_URL: base.DATABASE_URL, TESSERA_ALLOW_PLAINTEXT_KEYS: '1' });
+      expect(plaintext.tokens).toMatchObject({ keyEncryptionKey: undefined, allowPlaintextKeys: true });
+      expect(problemsOf({ DATABASE_URL: base.DATABASE_URL, TESSERA_ALLOW_PLAINTEXT_KEYS: 'yes' })).toEqual([
+        'TESSERA_ALLOW_PLAINTEXT_KEYS="yes": must be one of 0, 1',
+        expect.stringMatching(/^TESSERA_KEY_ENCRYPTION_KEY: required/),
+      ]);
+    });
+
+    it('is 32 bytes in base64url', () => {
+      expect(loadAuthServerConfig(base).tokens).toMatchObject({ keyEncryptionKey: KEK, allowPlaintextKeys: false });
+      for (const bad of ['a-passphrase-of-at-least-32-characters!!', KEK.slice(1), `${KEK}=`, KEK.replace('A', '+'), `${KEK}AAAA`]) {
+        expect(problemsOf({ ...base, TESSERA_KEY_ENCRYPTION_KEY: bad })).toEqual([expect.stringMatching(/^TESSERA_KEY_ENCRYPTION_KEY: must be 32 random bytes in base64url/)]);
+      }
+    });
+
+    it('takes a previous key (or an earlier passphrase) that differs from the current one', () => {
+      const previous = 'a-passphrase-of-at-least-32-characters!!';
+      expect(loadAuthServerConfig({ ...base, TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY: previous }).tokens.previousKeyEncryptionKey).toBe(previous);
+      expect(problemsOf({ ...base, TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY: KEK })).toEqual(['TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY: must differ from TESSERA_KEY_ENCRYPTION_KEY']);
+      expect(problemsOf({ ...base, TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY: 'short' })).toEqual(['TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY: must be at least 32 characters']);
+    });
   });
 
   it('reads the sign-in policy and the scope descriptions', () => {

@@ -23,7 +23,16 @@ export interface AuthServerConfig {
     accessTokenTtl: number;
     maxAccessTokenTtl: number;
     signingAlgorithm: (typeof SIGNING_ALGS)[number];
+    /**
+     * TESSERA_KEY_ENCRYPTION_KEY (32 random bytes, base64url): private signing keys are stored encrypted under it,
+     * and client-secret digests under a key derived from it. Unset only with `allowPlaintextKeys`.
+     */
     keyEncryptionKey?: string;
+    /** TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY: still read (never written) while values move to the current one. */
+    previousKeyEncryptionKey?: string;
+    /** TESSERA_ALLOW_PLAINTEXT_KEYS=1: run without a key-encryption key, signing keys and secret digests in clear. */
+    allowPlaintextKeys: boolean;
+    /** TESSERA_CLIENT_SECRET_PEPPER, where it was set: the HMAC key of client-secret digests (default: built-in). */
     clientSecretPepper?: string;
     /** Seconds an authorization code stays redeemable. */
     authorizationCodeTtl: number;
@@ -83,7 +92,7 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
       accessTokenTtl,
       maxAccessTokenTtl,
       signingAlgorithm: r.oneOf('TESSERA_SIGNING_ALG', SIGNING_ALGS, 'ES256'),
-      keyEncryptionKey: r.secret('TESSERA_KEY_ENCRYPTION_KEY', 32),
+      ...keyEncryption(r),
       clientSecretPepper: r.secret('TESSERA_CLIENT_SECRET_PEPPER', 16),
       authorizationCodeTtl: r.int('TESSERA_AUTHORIZATION_CODE_TTL', 60, 10, 600),
       resourceTokenFormats: resourceTokenFormats(r),
@@ -109,6 +118,37 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+const KEK_FORMAT = '32 random bytes in base64url, 43 characters; make one with: node -p "crypto.randomBytes(32).toString(\'base64url\')"';
+
+/**
+ * TESSERA_KEY_ENCRYPTION_KEY is required: a database read must not give away the signing keys. `npm start`
+ * generates one for its embedded database; a deployment sets its own, or opts out with TESSERA_ALLOW_PLAINTEXT_KEYS=1.
+ */
+function keyEncryption(r: EnvReader): Pick<AuthServerConfig['tokens'], 'keyEncryptionKey' | 'previousKeyEncryptionKey' | 'allowPlaintextKeys'> {
+  const allowPlaintextKeys = r.oneOf('TESSERA_ALLOW_PLAINTEXT_KEYS', ['0', '1'], '0') === '1';
+  const current = r.string('TESSERA_KEY_ENCRYPTION_KEY');
+  const isKek = (v: string) => /^[A-Za-z0-9_-]{43}$/.test(v) && Buffer.from(v, 'base64url').length === 32;
+  let keyEncryptionKey: string | undefined;
+  if (current === undefined) {
+    if (!allowPlaintextKeys) {
+      r.problems.push(
+        `TESSERA_KEY_ENCRYPTION_KEY: required, private signing keys and client-secret hashes are encrypted with it (${KEK_FORMAT}); ` +
+          'npm start generates one for its embedded database; TESSERA_ALLOW_PLAINTEXT_KEYS=1 stores them in clear instead',
+      );
+    }
+  } else if (!isKek(current)) {
+    r.problems.push(`TESSERA_KEY_ENCRYPTION_KEY: must be ${KEK_FORMAT}`);
+  } else {
+    keyEncryptionKey = current;
+  }
+  // The previous key may also be a passphrase of earlier versions (at least 32 characters), for their enc:v1 keys.
+  const previousKeyEncryptionKey = r.secret('TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY', 32);
+  if (previousKeyEncryptionKey !== undefined && previousKeyEncryptionKey === current) {
+    r.problems.push('TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY: must differ from TESSERA_KEY_ENCRYPTION_KEY');
+  }
+  return { keyEncryptionKey, previousKeyEncryptionKey, allowPlaintextKeys };
 }
 
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];

@@ -48,6 +48,17 @@ export class TypeOrmClientRepository extends ClientRepository {
     );
   }
 
+  replaceSecretHash(clientId: string, expected: string, next: string): Promise<boolean> {
+    return translateOutage(() =>
+      this.dataSource.transaction(async (manager) => {
+        const { affected } = await manager.update(ClientEntity, { clientId, secretHash: expected }, { secretHash: next, updatedAt: () => 'now()' });
+        if (!affected) return false;
+        await notifyChange(manager, { kind: 'client', clientId });
+        return true;
+      }),
+    );
+  }
+
   list(): Promise<Client[]> {
     return translateOutage(async () => {
       const rows = await this.dataSource.manager.find(ClientEntity, { order: { clientId: 'ASC' } });

@@ -47,11 +47,23 @@ export class TypeOrmSigningKeyRepository extends SigningKeyRepository {
         await manager.update(
           SigningKeyEntity,
           { status: 'active' },
-          { status: 'retired', retiredAt: at, publishUntil: options.revokeSigned ? at : publishUntil },
+          // The private half is destroyed: a retired key never signs again (and one that may be compromised is gone from here).
+          { status: 'retired', retiredAt: at, publishUntil: options.revokeSigned ? at : publishUntil, privateKey: null },
         );
         if (retired && options.revokeSigned) await recordKeyRevocation(manager, { kid: retired.kid, expiresAt: publishUntil, revokedAt: at });
         await manager.insert(SigningKeyEntity, activeRow(key));
         await notifyChange(manager, { kind: 'signing-keys' });
+      }),
+    );
+  }
+
+  replacePrivateKey(kid: string, expected: string, next: string): Promise<boolean> {
+    return translateOutage(() =>
+      this.dataSource.transaction(async (manager) => {
+        const { affected } = await manager.update(SigningKeyEntity, { kid, privateKey: expected }, { privateKey: next });
+        if (!affected) return false;
+        await notifyChange(manager, { kind: 'signing-keys' });
+        return true;
       }),
     );
   }

@@ -26,6 +26,12 @@ export class InMemoryClientRepository extends ClientRepository {
     if (revokeTokensIssuedBefore) this.revocations?.markIssuedBefore({ clientId, issuedBefore: revokeTokensIssuedBefore });
     return structuredClone(updated);
   }
+  async replaceSecretHash(clientId: string, expected: string, next: string): Promise<boolean> {
+    const c = this.clients.get(clientId);
+    if (!c || c.secretHash !== expected) return false;
+    this.clients.set(clientId, { ...c, secretHash: next, updatedAt: new Date() });
+    return true;
+  }
   async list(): Promise<Client[]> {
     return [...this.clients.values()].map((c) => structuredClone(c));
   }

@@ -21,9 +21,15 @@ export class InMemorySigningKeyRepository extends SigningKeyRepository {
   async rotate(key: SigningKeyRecord, at: Date, publishUntil: Date, options: { revokeSigned?: boolean } = {}): Promise<void> {
     for (const k of this.keys) {
       if (k.status !== 'active') continue;
-      Object.assign(k, { status: 'retired', retiredAt: at, publishUntil: options.revokeSigned ? at : publishUntil });
+      Object.assign(k, { status: 'retired', retiredAt: at, publishUntil: options.revokeSigned ? at : publishUntil, privateKey: null });
       if (options.revokeSigned) this.revocations?.revokeKey(k.kid, publishUntil, at);
     }
     this.keys.push(structuredClone({ ...key, status: 'active' as const }));
+  }
+  async replacePrivateKey(kid: string, expected: string, next: string): Promise<boolean> {
+    const key = this.keys.find((k) => k.kid === kid && k.privateKey === expected);
+    if (!key) return false;
+    key.privateKey = next;
+    return true;
   }
 }

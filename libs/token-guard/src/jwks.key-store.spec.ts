@@ -57,6 +57,21 @@ describe('verifies: which algorithm a key may verify', () => {
     });
     expect([...keys.keys()]).toEqual(['good']);
   });
+
+  it("reads a key's retirement time (retired_at, a NumericDate), ignoring one that is not a number", async () => {
+    const keys = parseJwks({
+      keys: [
+        { ...(await publicJwk('ES256', 'retired')), retired_at: 1767225600 },
+        { ...(await publicJwk('ES256', 'odd')), retired_at: '1767225600' },
+        await publicJwk('ES256', 'active'),
+      ],
+    });
+    expect([...keys].map(([kid, k]) => [kid, k.retiredAt])).toEqual([
+      ['retired', 1767225600],
+      ['odd', undefined],
+      ['active', undefined],
+    ]);
+  });
 });
 
 describe('JwksKeyStore', () => {

@@ -1,11 +1,14 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { OAuthError } from '@tessera/oauth-core';
+import { RETIRED_AT_MEMBER } from '@tessera/tokens';
 import { fetchJson } from './fetch-json.js';
 
 export interface VerificationKey {
   key: KeyObject;
   /** The JWK's `alg`, when it names one. */
   alg?: string;
+  /** When the auth server retired the key (Tessera's `retired_at` JWK member, a NumericDate), if it did. */
+  retiredAt?: number;
 }
 
 interface Fetch {
@@ -47,6 +50,8 @@ export class JwksKeyStore {
   private lastError?: unknown;
   private running?: Fetch;
   private next?: NextFetch;
+  /** Called after each successful fetch (the guard drops cached tokens a newly retired key signed too late). */
+  onKeysFetched?: () => void;
 
   constructor(
     private readonly jwksUri: () => Promise<string>,
@@ -75,6 +80,14 @@ export class JwksKeyStore {
       }
     }
     return found && verifies(found, alg) ? found.key : undefined;
+  }
+
+  /**
+   * When the key `kid` was retired, as the last fetched JWKS says: a token it signed with a later `iat` was not
+   * signed by the auth server (a retired key never signs again).
+   */
+  retiredAt(kid: string): number | undefined {
+    return this.keys.get(kid)?.retiredAt;
   }
 
   /** Fetches the JWKS now (or right after the fetch under way), without the spacing; resolves when done. */
@@ -134,7 +147,9 @@ export class JwksKeyStore {
       this.lastError = undefined;
     } catch (error) {
       this.lastError = error;
+      return;
     }
+    this.onKeysFetched?.();
   }
 }
 
@@ -150,7 +165,12 @@ export function parseJwks(body: unknown): Map<string, VerificationKey> {
     if (typeof jwk?.kid !== 'string' || (jwk.use !== undefined && jwk.use !== 'sig') || jwk.d !== undefined) continue;
     try {
       const key = createPublicKey({ key: jwk, format: 'jwk' });
-      parsed.set(jwk.kid, { key, alg: typeof jwk.alg === 'string' ? jwk.alg : undefined });
+      const retiredAt = (jwk as Record<string, unknown>)[RETIRED_AT_MEMBER];
+      parsed.set(jwk.kid, {
+        key,
+        alg: typeof jwk.alg === 'string' ? jwk.alg : undefined,
+        ...(typeof retiredAt === 'number' && Number.isFinite(retiredAt) && { retiredAt }),
+      });
     } catch {
       // Not a public key Node can import: it cannot verify anything.
     }

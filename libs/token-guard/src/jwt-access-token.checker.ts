@@ -1,6 +1,7 @@
 // RFC 9068 §4: a JWT access token checked locally against the auth server's JWKS,
 // by the same jose-based verifier the auth server uses (libs/tokens): typ, kid and a
-// pinned asymmetric alg first, then the signature, iss, aud, exp and nbf.
+// pinned asymmetric alg first, then the signature, iss, aud, exp and nbf; an `iat` in the future
+// (beyond the clock tolerance) or after the key's retirement (the JWKS's `retired_at`) is refused.
 import { SystemClock } from '@tessera/oauth-core';
 import { JwtAccessTokenVerifier } from '@tessera/tokens';
 import type { JwksKeyStore } from './jwks.key-store.js';
@@ -25,6 +26,7 @@ export class JwtAccessTokenChecker {
       audience: expected.audience,
       algorithms: VERIFIABLE_ALGORITHMS,
       getKey: (kid, alg) => keys.get(kid, alg),
+      retiredAt: (kid) => keys.retiredAt(kid),
       clock,
       clockToleranceSeconds: expected.clockToleranceSeconds,
     });

@@ -107,6 +107,10 @@ export function createTokenGuardRuntime(settings: TokenGuardSettings, now: () =>
     now,
     follower && feed ? { follower, list, onStale: feed.onStale, settleWaitMs: Math.min(2000, feed.maxStalenessSeconds * 1000) } : undefined,
   );
+  // A key the JWKS now says is retired: a cached token it signed after that was not the auth server's.
+  jwks.onKeysFetched = () => {
+    authenticator.forget((r) => r.kid !== undefined && r.issuedAt > (jwks.retiredAt(r.kid) ?? Infinity));
+  };
   /** Keeps the entries, and drops cached results they revoke. */
   function onRevoked(entries: RevocationEntry[]): void {
     for (const entry of entries) list.add(entry);

@@ -1,10 +1,18 @@
 // Signing-key changes reach a running TokenGuard with no restart: a new algorithm, a rotation while
 // tokens with made-up kids keep arriving, and rotations announced on the revocation feed.
-import { SystemClock, type SigningAlgorithm } from '@tessera/oauth-core';
+import { Clock, FixedClock, SystemClock, type SigningAlgorithm } from '@tessera/oauth-core';
 import { createDataSource, PostgresChangeFeed, TypeOrmSigningKeyRepository } from '@tessera/persistence';
-import { KeySet } from '@tessera/tokens';
-import { decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
-import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from '../../../apps/auth-server/test/auth-server.harness.js';
+import { decryptPrivateKey, KeySet } from '@tessera/tokens';
+import { decodeProtectedHeader, generateKeyPair, importJWK, SignJWT } from 'jose';
+import pg from 'pg';
+import {
+  basicAuth,
+  postForm,
+  registerClient,
+  startAuthServer,
+  testKeyEncryption,
+  type RunningAuthServer,
+} from '../../../apps/auth-server/test/auth-server.harness.js';
 import { AUDIENCE, startResourceApp, type RunningResourceApp } from './resource-app.harness.js';
 
 type Client = { client_id: string; client_secret: string };
@@ -32,11 +40,11 @@ async function call(app: RunningResourceApp, token: string): Promise<{ status: n
 }
 
 /** What `npm run cli -- keys rotate --alg <alg>` does: rotate from another connection; the servers hear of it by NOTIFY. */
-async function rotate(alg: SigningAlgorithm): Promise<void> {
+async function rotate(alg: SigningAlgorithm, clock: Clock = new SystemClock()): Promise<void> {
   const db = await createDataSource(server.databaseUrl).initialize();
   const feed = new PostgresChangeFeed({ url: server.databaseUrl });
   await feed.start();
-  const keys = new KeySet(new TypeOrmSigningKeyRepository(db), feed, new SystemClock(), { algorithm: alg, maxTokenTtlSeconds: 86400 });
+  const keys = new KeySet(new TypeOrmSigningKeyRepository(db), feed, clock, { algorithm: alg, maxTokenTtlSeconds: 86400, encryption: testKeyEncryption() });
   try {
     await keys.init();
     await keys.rotate(alg);
@@ -48,11 +56,12 @@ async function rotate(alg: SigningAlgorithm): Promise<void> {
 }
 
 /** A token the auth server issues once it signs with `alg` (it reloads its keys on the NOTIFY). */
-async function tokenSignedWith(alg: string): Promise<string> {
+async function tokenSignedWith(alg: string, notKid?: string): Promise<string> {
   const until = Date.now() + 5000;
   for (;;) {
     const token = await issue();
-    if (decodeProtectedHeader(token).alg === alg) return token;
+    const header = decodeProtectedHeader(token);
+    if (header.alg === alg && header.kid !== notKid) return token;
     if (Date.now() > until) throw new Error(`the auth server still signs with ${decodeProtectedHeader(token).alg}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -71,6 +80,31 @@ async function madeUpKidToken(n: number): Promise<string> {
     .setIssuedAt(now)
     .setExpirationTime(now + 300)
     .sign(privateKey);
+}
+
+/** The active key's private half, read from the database (as someone who could read it and the KEK would). */
+async function stealActiveKey(): Promise<{ kid: string; alg: string; key: CryptoKey | Uint8Array }> {
+  const db = new pg.Client({ connectionString: server.databaseUrl });
+  await db.connect();
+  try {
+    const [row] = (await db.query(`SELECT kid, alg, private_key FROM signing_keys WHERE status = 'active'`)).rows;
+    return { kid: row.kid, alg: row.alg, key: await importJWK(JSON.parse(decryptPrivateKey(row.private_key, row.kid, testKeyEncryption())), row.alg) };
+  } finally {
+    await db.end();
+  }
+}
+
+/** A token for the app signed with `stolen`, claiming `iat`. */
+function forged(stolen: Awaited<ReturnType<typeof stealActiveKey>>, iat: number): Promise<string> {
+  return new SignJWT({ client_id: client.client_id, scope: 'read' })
+    .setProtectedHeader({ alg: stolen.alg, typ: 'at+jwt', kid: stolen.kid })
+    .setIssuer(server.url)
+    .setAudience(AUDIENCE)
+    .setSubject(client.client_id)
+    .setJti(`forged-${stolen.kid}-${iat}`)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 3600)
+    .sign(stolen.key);
 }
 
 const UNKNOWN_KEY = { status: 401, body: { error: 'invalid_token', error_description: 'unknown signing key' } };
@@ -95,6 +129,25 @@ describe.each([
     await rotate(alg);
     const token = await tokenSignedWith(alg);
     expect(await call(app, token)).toMatchObject({ status: 200, body: { format: 'jwt', jti: expect.any(String) } });
+  });
+
+  it('refuses a JWT its key signed after the key was retired (the JWKS says when), even one it had cached, and one from the future', async () => {
+    const stolen = await stealActiveKey();
+    const now = Math.floor(Date.now() / 1000);
+    const cached = await forged(stolen, now);
+    expect((await call(app, cached)).status).toBe(200); // while active: accepted, and cached
+    expect(await call(app, await forged(stolen, now + 30))).toEqual({ status: 401, body: { error: 'invalid_token', error_description: 'token issued in the future' } });
+
+    // Retired a minute ago, by the rotating process's clock.
+    await rotate('ES256', new FixedClock(new Date((now - 60) * 1000)));
+    // The guard fetches the JWKS when the feed announces the rotation, or for the new key's first token.
+    expect((await call(app, await tokenSignedWith('ES256', stolen.kid))).status).toBe(200);
+
+    const afterRetirement = { status: 401, body: { error: 'invalid_token', error_description: 'token issued after its signing key was retired' } };
+    expect(await call(app, cached)).toEqual(afterRetirement);
+    expect(await call(app, await forged(stolen, now))).toEqual(afterRetirement);
+    expect(await call(app, await forged(stolen, now - 59))).toEqual(afterRetirement);
+    expect((await call(app, await forged(stolen, now - 61))).status).toBe(200); // signed before its retirement
   });
 
   it('accepts a new key’s first token right after a made-up kid used up a refetch', async () => {

@@ -1,4 +1,5 @@
 import { ClientSecretHasher } from './client-secret.hasher.js';
+import { generateKeyEncryptionKey, KeyEncryptionKeys } from './key-encryption.js';
 
 describe('ClientSecretHasher', () => {
   const hasher = new ClientSecretHasher();
@@ -31,5 +32,49 @@ describe('ClientSecretHasher', () => {
     '7uyGVzH-ZHaeTUVPLR51uC0TsF3HO1QaaRdNXCuZEuY',
   ])('is false, not throwing, for the malformed hash %j', (hash) => {
     expect(hasher.verify('s3cret', hash)).toBe(false);
+  });
+
+  describe('with a key-encryption key', () => {
+    const kek1 = generateKeyEncryptionKey();
+    const kek2 = generateKeyEncryptionKey();
+    const sealed = new ClientSecretHasher({ keys: new KeyEncryptionKeys({ current: kek1 }) });
+    const legacy = 'hmac-sha256$7uyGVzH-ZHaeTUVPLR51uC0TsF3HO1QaaRdNXCuZEuY'; // s3cret under the built-in pepper
+
+    it('stores the digest sealed under a key derived from the KEK: the built-in pepper alone cannot check it', () => {
+      const hash = sealed.hash('s3cret');
+      expect(hash).toMatch(/^hmac-sha256\$enc:v2:[A-Za-z0-9_-]{11}:/);
+      expect(hash).not.toContain('7uyGVzH');
+      expect(hash.length).toBeLessThanOrEqual(128); // clients.secret_hash is varchar(128)
+      expect(sealed.verify('s3cret', hash)).toBe(true);
+      expect(sealed.verify('s3cret ', hash)).toBe(false);
+      expect(hasher.verify('s3cret', hash)).toBe(false);
+      expect(new ClientSecretHasher({ keys: new KeyEncryptionKeys({ current: kek2 }) }).verify('s3cret', hash)).toBe(false);
+      expect(sealed.needsRehash(hash)).toBe(false);
+    });
+
+    it('still verifies a hash of earlier versions (the built-in pepper), and says it needs rehashing', () => {
+      expect(sealed.verify('s3cret', legacy)).toBe(true);
+      expect(sealed.needsRehash(legacy)).toBe(true);
+      expect(hasher.needsRehash(legacy)).toBe(false);
+    });
+
+    it('seals an old hash without the secret, and moves one to a new KEK', () => {
+      const resealed = sealed.reseal(legacy);
+      expect(resealed).toMatch(/^hmac-sha256\$enc:v2:/);
+      expect(sealed.verify('s3cret', resealed)).toBe(true);
+      const next = new ClientSecretHasher({ keys: new KeyEncryptionKeys({ current: kek2, previous: kek1 }) });
+      expect(next.verify('s3cret', resealed)).toBe(true);
+      expect(next.needsRehash(resealed)).toBe(true);
+      const moved = next.reseal(resealed);
+      expect(next.needsRehash(moved)).toBe(false);
+      expect(new ClientSecretHasher({ keys: new KeyEncryptionKeys({ current: kek2 }) }).verify('s3cret', moved)).toBe(true);
+      expect(() => new ClientSecretHasher({ keys: new KeyEncryptionKeys({ current: kek2 }) }).reseal(resealed)).toThrow(/another key-encryption key/);
+    });
+
+    it('is false, not throwing, for a sealed hash that was altered', () => {
+      const hash = sealed.hash('s3cret');
+      expect(sealed.verify('s3cret', hash.slice(0, -2) + (hash.endsWith('AA') ? 'BA' : 'AA'))).toBe(false);
+      expect(sealed.verify('s3cret', 'hmac-sha256$enc:v2:garbage')).toBe(false);
+    });
   });
 });

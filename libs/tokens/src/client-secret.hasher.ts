@@ -1,28 +1,91 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SecretHasher } from '@tessera/oauth-core';
+import { KeyEncryptionKeys } from './key-encryption.js';
 
 const PREFIX = 'hmac-sha256$';
-const HASH_SHAPE = /^hmac-sha256\$([A-Za-z0-9_-]{43})$/;
+const PLAIN_SHAPE = /^hmac-sha256\$([A-Za-z0-9_-]{43})$/;
+const SEALED_SHAPE = /^hmac-sha256\$(enc:v2:.+)$/;
+const DIGEST_BYTES = 32;
+/** The HMAC key of every version so far; TESSERA_CLIENT_SECRET_PEPPER replaced it where it was set. */
+export const BUILT_IN_PEPPER = 'tessera-client-secret-v1';
+
+export interface ClientSecretHasherOptions {
+  /** TESSERA_CLIENT_SECRET_PEPPER, when it was set: the HMAC key of the digest. Default: the built-in one. */
+  pepper?: string;
+  /** The key-encryption keys: with a current one, digests are stored encrypted under it. */
+  keys?: KeyEncryptionKeys;
+}
 
 /**
  * Client secrets are server-generated and high-entropy, so a keyed hash is
- * enough (no slow KDF). The pepper keeps a leaked table useless without it.
+ * enough (no slow KDF): the digest is HMAC-SHA256 of the secret.
+ *
+ * With a key-encryption key, the digest is stored encrypted under a key derived
+ * from it (`hmac-sha256$enc:v2:<kek id>:…`): the secret pepper comes from the
+ * KEK, so a copy of the table is useless without it. Encryption rather than a
+ * second HMAC key, so that a digest can be moved to a new KEK, or a digest of
+ * earlier versions (`hmac-sha256$<digest>`, under the built-in public pepper)
+ * sealed, without knowing the secret (`keys re-encrypt`); the authenticator
+ * also rewrites an old one at the next successful authentication (`needsRehash`).
  */
 export class ClientSecretHasher extends SecretHasher {
-  constructor(private readonly pepper = 'tessera-client-secret-v1') {
+  private readonly pepper: string;
+  private readonly keys: KeyEncryptionKeys;
+
+  constructor(options: ClientSecretHasherOptions | string = {}) {
     super();
+    const { pepper, keys } = typeof options === 'string' ? { pepper: options, keys: undefined } : options;
+    this.pepper = pepper ?? BUILT_IN_PEPPER;
+    this.keys = keys ?? new KeyEncryptionKeys();
   }
 
   hash(secret: string): string {
-    return PREFIX + this.mac(secret).toString('base64url');
+    return this.store(this.mac(secret));
   }
 
   verify(secret: string, hash: string): boolean {
-    const match = HASH_SHAPE.exec(hash);
-    if (!match) return false;
-    const expected = Buffer.from(match[1], 'base64url');
+    const expected = this.digestOf(hash);
+    if (expected === null) return false;
     const actual = this.mac(secret);
     return expected.length === actual.length && timingSafeEqual(expected, actual);
+  }
+
+  /** A hash not stored the way `hash` stores one now: in clear while a KEK is set, or under another KEK. */
+  override needsRehash(hash: string): boolean {
+    return this.keys.encrypts && !this.keys.isCurrent(hash.slice(PREFIX.length));
+  }
+
+  /**
+   * The same hash stored the current way, without the secret: a digest in clear sealed under the current KEK,
+   * one under a previous KEK moved to the current one. Throws when no known KEK opens it.
+   */
+  reseal(hash: string): string {
+    const plain = PLAIN_SHAPE.exec(hash);
+    if (plain) return this.store(Buffer.from(plain[1], 'base64url'));
+    const sealed = SEALED_SHAPE.exec(hash);
+    if (!sealed) throw new Error('not a client-secret hash');
+    const digest = this.keys.decryptBytes('client-secret', sealed[1]);
+    if (digest.length !== DIGEST_BYTES) throw new Error('not a client-secret hash');
+    return this.store(digest);
+  }
+
+  /** The stored form of a digest: sealed under the current KEK (the raw 32 bytes, so it fits 128 characters), else base64url. */
+  private store(digest: Buffer): string {
+    return PREFIX + (this.keys.encrypts ? this.keys.encrypt('client-secret', digest) : digest.toString('base64url'));
+  }
+
+  /** The digest a stored hash holds; null when it is malformed or sealed under an unknown KEK. */
+  private digestOf(hash: string): Buffer | null {
+    const plain = PLAIN_SHAPE.exec(hash);
+    if (plain) return Buffer.from(plain[1], 'base64url');
+    const sealed = SEALED_SHAPE.exec(hash);
+    if (!sealed) return null;
+    try {
+      const digest = this.keys.decryptBytes('client-secret', sealed[1]);
+      return digest.length === DIGEST_BYTES ? digest : null;
+    } catch {
+      return null;
+    }
   }
 
   private mac(secret: string): Buffer {

@@ -53,6 +53,7 @@ export class JwtAccessTokenStrategy extends AccessTokenStrategy {
         const found = this.keySet.verificationKey(kid);
         return found?.alg === alg ? found.key : undefined;
       },
+      retiredAt: (kid) => this.keySet.verificationKey(kid)?.retiredAt,
       clock: this.clock,
     });
     try {

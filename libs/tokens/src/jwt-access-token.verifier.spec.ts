@@ -57,6 +57,19 @@ describe('JwtAccessTokenVerifier', () => {
     return error as OAuthError;
   }
 
+  it('refuses a token issued in the future beyond the clock tolerance', async () => {
+    expect((await rejection(sign({ iat: now + 1 }))).description).toBe('token issued in the future');
+    expect((await rejection(sign({ iat: now + 6 }), verifier({ clockToleranceSeconds: 5 }))).description).toBe('token issued in the future');
+    expect((await verifier({ clockToleranceSeconds: 5 }).verify(await sign({ iat: now + 5 }))).iat).toBe(now + 5);
+  });
+
+  it('refuses a token its key signed after the key was retired, and accepts one signed before', async () => {
+    const retired = verifier({ retiredAt: (kid) => (kid === 'k1' ? now - 60 : undefined) });
+    expect((await rejection(sign({ iat: now - 59 }), retired)).description).toBe('token issued after its signing key was retired');
+    expect((await retired.verify(await sign({ iat: now - 60 }))).iat).toBe(now - 60);
+    expect((await verifier({ retiredAt: () => undefined }).verify(await sign())).iat).toBe(now);
+  });
+
   it('maps a valid token to its claims', async () => {
     expect(await verifier().verify(await sign({ aud: ['https://other.example', API], gid: 'grant-1' }))).toEqual({
       jti: 'jti-1',

@@ -14,6 +14,11 @@ export interface JwtAccessTokenVerifierOptions {
   algorithms: string[];
   /** The public key for `kid`, or undefined when there is none for that kid and alg. */
   getKey: (kid: string, alg: string) => Promise<CryptoKey | KeyObject | undefined> | CryptoKey | KeyObject | undefined;
+  /**
+   * When the key `kid` was retired (a NumericDate), if it was: a token it signed that claims a later `iat` is
+   * refused, since a retired key never signs again. Asked after the signature is checked.
+   */
+  retiredAt?: (kid: string) => number | undefined;
   clock: Clock;
   clockToleranceSeconds?: number;
 }
@@ -47,7 +52,12 @@ export class JwtAccessTokenVerifier {
       throw new OAuthError('invalid_token', reasonFor(error), { cause: error });
     }
     // resolveKey has already refused a header without a kid.
-    return { ...toClaims(payload), kid: protectedHeader.kid! };
+    const claims = { ...toClaims(payload), kid: protectedHeader.kid! };
+    // jose checks iat only against a maximum age; a token from the future is as suspect as an expired one.
+    if (claims.iat > clock.now().getTime() / 1000 + clockToleranceSeconds) throw OAuthError.invalidToken('token issued in the future');
+    const retiredAt = this.options.retiredAt?.(claims.kid);
+    if (retiredAt !== undefined && claims.iat > retiredAt) throw OAuthError.invalidToken('token issued after its signing key was retired');
+    return claims;
   }
 
   /** Header checks run before any key lookup or signature check. */

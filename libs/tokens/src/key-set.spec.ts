@@ -1,7 +1,8 @@
 import { calculateJwkThumbprint } from 'jose';
 import { FixedClock, LocalChangeFeed, SIGNING_ALGORITHMS } from '@tessera/oauth-core';
 import { InMemorySigningKeyRepository } from '@tessera/testing';
-import { KeySet, type KeySetOptions } from './key-set.js';
+import { generateKeyEncryptionKey, KeyEncryptionKeys } from './key-encryption.js';
+import { KeySet, RETIRED_AT_MEMBER, type KeySetOptions } from './key-set.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
@@ -55,7 +56,7 @@ describe('KeySet', () => {
     expect(record.kid).toBe(await calculateJwkThumbprint(publicMembers));
     expect({ kid, alg: _alg, use }).toEqual({ kid: record.kid, alg, use: 'sig' });
     expect(record).toMatchObject({ alg, status: 'active', createdAt: clock.now(), retiredAt: null, publishUntil: null });
-    expect(JSON.parse(record.privateKey)).toMatchObject({ ...publicMembers, kid: record.kid, alg });
+    expect(JSON.parse(record.privateKey!)).toMatchObject({ ...publicMembers, kid: record.kid, alg });
 
     const signing = set.signingKey();
     expect({ kid: signing.kid, alg: signing.alg, type: signing.key.type }).toEqual({ kid: record.kid, alg, type: 'private' });
@@ -75,7 +76,7 @@ describe('KeySet', () => {
 
   it('keeps private members out of the JWKS even when the stored public JWK has them', async () => {
     await keySet().init();
-    const privateJwk = JSON.parse(repo.keys[0].privateKey);
+    const privateJwk = JSON.parse(repo.keys[0].privateKey!);
     repo.keys[0].publicJwk = { ...privateJwk, use: 'sig' };
     const set = keySet();
     await set.init();
@@ -265,24 +266,59 @@ describe('KeySet', () => {
   });
 
   describe('with TESSERA_KEY_ENCRYPTION_KEY', () => {
-    it('stores the private key encrypted and loads it with the same secret', async () => {
-      const first = keySet({ encryptionSecret: 'secret-1' });
+    const kek1 = generateKeyEncryptionKey();
+    const kek2 = generateKeyEncryptionKey();
+    const encryption = (current?: string, previous?: string) => ({ encryption: new KeyEncryptionKeys({ current, previous }) });
+
+    it('stores the private key encrypted, bound to its kid, and loads it with the same key', async () => {
+      const first = keySet(encryption(kek1));
       await first.init();
-      expect(repo.keys[0].privateKey).toMatch(/^enc:v1:/);
+      expect(repo.keys[0].privateKey).toMatch(/^enc:v2:[A-Za-z0-9_-]{11}:/);
       expect(repo.keys[0].privateKey).not.toContain('"d"');
 
-      const second = keySet({ encryptionSecret: 'secret-1' });
+      const second = keySet(encryption(kek1));
       await second.init();
       expect(second.signingKey().kid).toBe(first.signingKey().kid);
     });
 
-    it('refuses to start with the secret missing or wrong', async () => {
-      await keySet({ encryptionSecret: 'secret-1' }).init();
+    it('refuses to start with the key missing or wrong, and reads it with the right one as the previous key', async () => {
+      await keySet(encryption(kek1)).init();
       await expect(keySet().init()).rejects.toThrow(/^stored signing key is encrypted but TESSERA_KEY_ENCRYPTION_KEY is missing$/);
-      await expect(keySet({ encryptionSecret: 'secret-2' }).init()).rejects.toThrow(
-        /^cannot decrypt stored signing key: TESSERA_KEY_ENCRYPTION_KEY is wrong$/,
+      await expect(keySet(encryption(kek2)).init()).rejects.toThrow(
+        /^stored signing key is encrypted under another key-encryption key \(id [A-Za-z0-9_-]{11}\): TESSERA_KEY_ENCRYPTION_KEY is wrong/,
       );
+      await keySet(encryption(kek2, kek1)).init();
+    });
+
+    it('refuses a private key moved to another kid', async () => {
+      await keySet(encryption(kek1)).init();
+      repo.keys[0].kid = 'another-kid';
+      await expect(keySet(encryption(kek1)).init()).rejects.toThrow(/^cannot decrypt stored signing key: it was altered$/);
+    });
+
+    it('still loads a plaintext key (stored before encryption was the default)', async () => {
+      await keySet().init();
+      expect(repo.keys[0].privateKey).toMatch(/^\{/);
+      const set = keySet(encryption(kek1));
+      await set.init();
+      expect(set.signingKey().kid).toBe(repo.keys[0].kid);
+    });
+  });
+
+  describe('retirement', () => {
+    it("destroys a retired key's private half, and publishes when it was retired", async () => {
+      const set = keySet();
+      await set.init();
+      const old = set.signingKey().kid;
+      clock.set(new Date('2026-05-01T10:00:00.700Z'));
+      await set.rotate();
+      const retired = repo.keys.find((k) => k.kid === old)!;
+      expect(retired).toMatchObject({ status: 'retired', privateKey: null });
+      const retiredAt = Math.floor(new Date('2026-05-01T10:00:00.700Z').getTime() / 1000);
+      expect(set.jwks().keys.find((k) => k.kid === old)).toMatchObject({ [RETIRED_AT_MEMBER]: retiredAt });
+      expect(set.jwks().keys.find((k) => k.kid === set.signingKey().kid)).not.toHaveProperty(RETIRED_AT_MEMBER);
+      expect(set.verificationKey(old)?.retiredAt).toBe(retiredAt);
+      expect(set.verificationKey(set.signingKey().kid)?.retiredAt).toBeUndefined();
     });
   });
 });
-

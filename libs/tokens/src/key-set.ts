@@ -6,13 +6,13 @@ import {
   type SigningAlgorithm,
   type SigningKeyRecord,
 } from '@tessera/oauth-core';
-import { decryptPrivateKey, encryptPrivateKey } from './key-encryption.js';
+import { decryptPrivateKey, encryptPrivateKey, KeyEncryptionKeys } from './key-encryption.js';
 
 export interface KeySetOptions {
   /** Algorithm of keys this instance generates. */
   algorithm: SigningAlgorithm;
-  /** TESSERA_KEY_ENCRYPTION_KEY: private keys are stored encrypted when set. */
-  encryptionSecret?: string;
+  /** The key-encryption keys: private keys are stored encrypted under the current one, in clear without one. */
+  encryption?: KeyEncryptionKeys;
   /** Longest access-token lifetime: a retired key stays published this long. */
   maxTokenTtlSeconds: number;
   /** Told about a failed background reload (the current keys stay in use) or a failing listener. */
@@ -28,6 +28,8 @@ export interface SigningKey {
 export interface VerificationKey {
   alg: SigningAlgorithm;
   key: CryptoKey;
+  /** When the key was retired, as a NumericDate (whole seconds): a token it signed with a later `iat` is forged. */
+  retiredAt?: number;
 }
 
 interface PublishedKey extends VerificationKey {
@@ -35,6 +37,12 @@ interface PublishedKey extends VerificationKey {
   /** Null for the active key. */
   publishUntil: Date | null;
 }
+
+/**
+ * The JWK member (RFC 7517 §4: members a recipient does not understand are ignored) by which the JWKS tells
+ * verifiers when a published key was retired, as a NumericDate. A token signed with it and issued later is refused.
+ */
+export const RETIRED_AT_MEMBER = 'retired_at';
 
 interface Loaded {
   signing: SigningKey;
@@ -87,7 +95,8 @@ export class KeySet {
   }
 
   /**
-   * Retires the active key (published until the last token it signed has expired) and activates a new one.
+   * Retires the active key (published until the last token it signed has expired, its private half destroyed, and
+   * with its retirement time in the JWKS so that no verifier takes a later token of it) and activates a new one.
    * `revokeSigned`: the old key may be compromised; it is unpublished at once and every token it signed is revoked.
    */
   async rotate(algorithm: SigningAlgorithm = this.options.algorithm, options: { revokeSigned?: boolean } = {}): Promise<void> {
@@ -111,6 +120,10 @@ export class KeySet {
     this.unsubscribe = undefined;
   }
 
+  private get encryption(): KeyEncryptionKeys {
+    return this.options.encryption ?? PLAINTEXT;
+  }
+
   signingKey(): SigningKey {
     return this.current().signing;
   }
@@ -118,11 +131,13 @@ export class KeySet {
   verificationKey(kid: string): VerificationKey | undefined {
     const key = this.current().published.get(kid);
     if (!key || !this.isPublished(key)) return undefined;
-    return { alg: key.alg, key: key.key };
+    return { alg: key.alg, key: key.key, ...(key.retiredAt !== undefined && { retiredAt: key.retiredAt }) };
   }
 
   jwks(): { keys: JWK[] } {
-    return { keys: this.publishedKeys().map((k) => ({ ...k.publicJwk })) };
+    return {
+      keys: this.publishedKeys().map((k) => ({ ...k.publicJwk, ...(k.retiredAt !== undefined && { [RETIRED_AT_MEMBER]: k.retiredAt }) })),
+    };
   }
 
   algorithms(): SigningAlgorithm[] {
@@ -189,15 +204,17 @@ export class KeySet {
         key: previous?.key ?? (await importKey(publicJwk, record.alg)),
         publicJwk,
         publishUntil: record.status === 'active' ? null : record.publishUntil,
+        ...(record.status === 'retired' && record.retiredAt && { retiredAt: Math.floor(record.retiredAt.getTime() / 1000) }),
       });
     }
+    if (active.privateKey === null) throw new Error(`the active signing key ${active.kid} has no private key`);
     const signing =
       this.loaded?.signing.kid === active.kid
         ? this.loaded.signing
         : {
             kid: active.kid,
             alg: active.alg,
-            key: await importKey(JSON.parse(decryptPrivateKey(active.privateKey, this.options.encryptionSecret)), active.alg),
+            key: await importKey(JSON.parse(decryptPrivateKey(active.privateKey, active.kid, this.encryption)), active.alg),
           };
     return { signing, published };
   }
@@ -207,12 +224,11 @@ export class KeySet {
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
     const privateJwk = JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg });
-    const secret = this.options.encryptionSecret;
     return {
       kid,
       alg,
       publicJwk: { ...publicJwk, kid, alg, use: 'sig' },
-      privateKey: secret ? encryptPrivateKey(privateJwk, secret) : privateJwk,
+      privateKey: encryptPrivateKey(privateJwk, kid, this.encryption),
       status: 'active',
       createdAt: this.clock.now(),
       retiredAt: null,
@@ -220,6 +236,8 @@ export class KeySet {
     };
   }
 }
+
+const PLAINTEXT = new KeyEncryptionKeys();
 
 function publicMembers(jwk: Record<string, unknown>): JWK {
   const picked: Record<string, unknown> = {};

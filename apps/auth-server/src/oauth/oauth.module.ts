@@ -39,7 +39,15 @@ import {
   UserRepository,
   type Grant,
 } from '@tessera/oauth-core';
-import { ClientSecretHasher, CryptoRandomSource, JwtAccessTokenStrategy, KeySet, OpaqueAccessTokenStrategy, ScryptPasswordHasher } from '@tessera/tokens';
+import {
+  ClientSecretHasher,
+  CryptoRandomSource,
+  JwtAccessTokenStrategy,
+  KeyEncryptionKeys,
+  KeySet,
+  OpaqueAccessTokenStrategy,
+  ScryptPasswordHasher,
+} from '@tessera/tokens';
 import { RevocationFeedController } from '../revocations/revocation-feed.controller.js';
 import { AssetsController } from '../interaction/assets.controller.js';
 import { AuthorizeController } from '../interaction/authorize.controller.js';
@@ -107,7 +115,12 @@ export class OAuthModule {
         { provide: AUTH_SERVER_CONFIG, useValue: config },
         { provide: Clock, useClass: SystemClock },
         { provide: RandomSource, useClass: CryptoRandomSource },
-        { provide: SecretHasher, useFactory: () => new ClientSecretHasher(config.tokens.clientSecretPepper) },
+        { provide: KeyEncryptionKeys, useFactory: () => keyEncryptionKeys(config) },
+        {
+          provide: SecretHasher,
+          useFactory: (keys: KeyEncryptionKeys) => new ClientSecretHasher({ pepper: config.tokens.clientSecretPepper, keys }),
+          inject: [KeyEncryptionKeys],
+        },
         {
           provide: CACHED_CLIENTS,
           useFactory: (repo: ClientRepository, feed: ChangeFeed, clock: Clock) => new CachingClientRepository(repo, feed, clock),
@@ -115,16 +128,16 @@ export class OAuthModule {
         },
         {
           provide: KeySet,
-          useFactory: async (repo: SigningKeyRepository, feed: ChangeFeed, clock: Clock) => {
+          useFactory: async (repo: SigningKeyRepository, feed: ChangeFeed, clock: Clock, encryption: KeyEncryptionKeys) => {
             const keys = new KeySet(repo, feed, clock, {
               algorithm: config.tokens.signingAlgorithm,
-              encryptionSecret: config.tokens.keyEncryptionKey,
+              encryption,
               maxTokenTtlSeconds: config.tokens.maxAccessTokenTtl,
             });
             await keys.init();
             return keys;
           },
-          inject: [SigningKeyRepository, ChangeFeed, Clock],
+          inject: [SigningKeyRepository, ChangeFeed, Clock, KeyEncryptionKeys],
         },
         {
           provide: OpaqueAccessTokenStrategy,
@@ -250,6 +263,11 @@ export class OAuthModule {
       ],
     };
   }
+}
+
+/** The key-encryption keys the configuration names (the CLI builds the same from the same variables). */
+function keyEncryptionKeys(config: AuthServerConfig): KeyEncryptionKeys {
+  return new KeyEncryptionKeys({ current: config.tokens.keyEncryptionKey, previous: config.tokens.previousKeyEncryptionKey });
 }
 
 /** The authorization endpoint, sign-in and consent. */

@@ -9,7 +9,7 @@ import {
   type Client,
 } from '@tessera/oauth-core';
 import { TypeOrmClientRepository } from '@tessera/persistence';
-import { ClientSecretHasher, CryptoRandomSource } from '@tessera/tokens';
+import { CryptoRandomSource } from '@tessera/tokens';
 import type { CliContext } from '../cli-context.js';
 import { CliError, printJson, printTable, type CliIo } from '../cli-io.js';
 import { JSON_OPTION, type Command, type OptionValues } from '../command.js';
@@ -28,7 +28,7 @@ const FLAG_OF: Record<string, string> = {
 
 function services(ctx: CliContext) {
   const clients = new TypeOrmClientRepository(ctx.dataSource, ctx.tokens.maxAccessTokenTtl);
-  const registrar = new ClientRegistrar(clients, new ClientSecretHasher(ctx.tokens.clientSecretPepper), new CryptoRandomSource(), ctx.clock);
+  const registrar = new ClientRegistrar(clients, ctx.secretHasher, new CryptoRandomSource(), ctx.clock);
   return { clients, registrar };
 }
 

@@ -1,15 +1,15 @@
-// Signing-key rotation, through the same KeySet the auth server signs with.
-// Running servers reload their keys when the change feed announces the rotation.
+// Signing-key rotation, through the same KeySet the auth server signs with, and re-encryption of what is kept
+// under the key-encryption key. Running servers reload their keys when the change feed announces the change.
 import { LocalChangeFeed, SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tessera/oauth-core';
-import { TypeOrmSigningKeyRepository } from '@tessera/persistence';
-import { decryptPrivateKey, KeySet } from '@tessera/tokens';
+import { TypeOrmClientRepository, TypeOrmSigningKeyRepository } from '@tessera/persistence';
+import { decryptPrivateKey, encryptPrivateKey, KeyEncryptionKeys, KeySet } from '@tessera/tokens';
 import { CliError, printJson, printTable } from '../cli-io.js';
 import { JSON_OPTION, type Command } from '../command.js';
 
 const rotate: Command = {
   name: 'keys rotate',
   synopsis: `[--alg ${SIGNING_ALGORITHMS.join('|')}] [--revoke-tokens] [--json]`,
-  summary: 'activate a new signing key; the old one stays published until its last token has expired',
+  summary: 'activate a new signing key; the old one stays published until its last token has expired, its private half destroyed',
   details: [
     '--alg ALG              algorithm of the new key; default TESSERA_SIGNING_ALG (ES256)',
     '--revoke-tokens        the old key may be compromised: unpublish it now and revoke every token it signed',
@@ -22,24 +22,23 @@ const rotate: Command = {
       throw new CliError(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}`, 2);
     }
     const repo = new TypeOrmSigningKeyRepository(ctx.dataSource);
-    const secret = ctx.tokens.keyEncryptionKey;
 
     // A new key this process cannot encrypt the way the servers decrypt would stop signing; refuse early.
     const active = (await repo.listPublished(ctx.clock.now())).find((k) => k.status === 'active');
-    if (active) {
+    if (active?.privateKey) {
       try {
-        decryptPrivateKey(active.privateKey, secret);
+        decryptPrivateKey(active.privateKey, active.kid, ctx.encryption);
       } catch (e) {
         throw new CliError(`cannot read the active key ${active.kid}: ${(e as Error).message}. Run this with the servers' TESSERA_KEY_ENCRYPTION_KEY.`);
       }
-      if (secret && active.privateKey.startsWith('{')) {
+      if (ctx.encryption.encrypts && !KeyEncryptionKeys.isEnvelope(active.privateKey)) {
         io.err.write('note: the new key is stored encrypted with TESSERA_KEY_ENCRYPTION_KEY; the servers need the same value\n');
       }
     }
 
     const keys = new KeySet(repo, new LocalChangeFeed(), ctx.clock, {
       algorithm: alg as SigningAlgorithm,
-      encryptionSecret: secret,
+      encryption: ctx.encryption,
       maxTokenTtlSeconds: ctx.tokens.maxAccessTokenTtl,
     });
     try {
@@ -64,4 +63,59 @@ const rotate: Command = {
   },
 };
 
-export const keyCommands: Command[] = [rotate];
+const reEncrypt: Command = {
+  name: 'keys re-encrypt',
+  synopsis: '[--json]',
+  summary: 'store the signing key and the client-secret hashes under TESSERA_KEY_ENCRYPTION_KEY: those in clear, and those under the previous key',
+  details: [
+    'Reads what is in clear, under TESSERA_KEY_ENCRYPTION_KEY or under TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY, and writes it',
+    'under TESSERA_KEY_ENCRYPTION_KEY. Client secrets stay the same: their hashes are sealed, not recomputed.',
+    'To change the key-encryption key: restart the servers with the new key as TESSERA_KEY_ENCRYPTION_KEY and the old',
+    'one as TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY, run this with the same two, then drop the previous key.',
+    '--json                 print the counts as JSON',
+  ],
+  options: { ...JSON_OPTION },
+  async run(ctx, { values }, io) {
+    if (!ctx.encryption.encrypts) throw new CliError('set TESSERA_KEY_ENCRYPTION_KEY: the key to encrypt under', 2);
+    const signingKeys = new TypeOrmSigningKeyRepository(ctx.dataSource);
+    const clients = new TypeOrmClientRepository(ctx.dataSource, ctx.tokens.maxAccessTokenTtl);
+    const done = { signing_keys: 0, client_secrets: 0, unchanged: 0 };
+    const failures: string[] = [];
+
+    for (const key of await signingKeys.listPublished(ctx.clock.now())) {
+      if (key.privateKey === null) continue;
+      if (ctx.encryption.isCurrent(key.privateKey)) {
+        done.unchanged += 1;
+        continue;
+      }
+      try {
+        const next = encryptPrivateKey(decryptPrivateKey(key.privateKey, key.kid, ctx.encryption), key.kid, ctx.encryption);
+        if (await signingKeys.replacePrivateKey(key.kid, key.privateKey, next)) done.signing_keys += 1;
+      } catch (e) {
+        failures.push(`signing key ${key.kid}: ${(e as Error).message}`);
+      }
+    }
+    for (const client of await clients.list()) {
+      if (client.secretHash === null) continue;
+      if (!ctx.secretHasher.needsRehash(client.secretHash)) {
+        done.unchanged += 1;
+        continue;
+      }
+      try {
+        if (await clients.replaceSecretHash(client.clientId, client.secretHash, ctx.secretHasher.reseal(client.secretHash))) done.client_secrets += 1;
+      } catch (e) {
+        failures.push(`client ${client.clientId}: ${(e as Error).message}`);
+      }
+    }
+
+    if (values.json) printJson(io, { ...done, failed: failures });
+    else {
+      io.out.write(
+        `Re-encrypted ${done.signing_keys} signing key(s) and ${done.client_secrets} client-secret hash(es) under key-encryption key ${ctx.encryption.currentId}; ${done.unchanged} already were.\n`,
+      );
+    }
+    if (failures.length > 0) throw new CliError(`could not re-encrypt:\n${failures.map((f) => `  ${f}`).join('\n')}`);
+  },
+};
+
+export const keyCommands: Command[] = [rotate, reEncrypt];

@@ -49,6 +49,13 @@ export class CachingClientRepository extends ClientRepository {
     return updated;
   }
 
+  async replaceSecretHash(clientId: string, expected: string, next: string): Promise<boolean> {
+    this.entries.delete(clientId);
+    const replaced = await this.inner.replaceSecretHash(clientId, expected, next);
+    this.entries.delete(clientId);
+    return replaced;
+  }
+
   list(): Promise<Client[]> {
     return this.inner.list();
   }

@@ -102,6 +102,7 @@ export class ClientAuthenticator {
     if (presented.clientSecret !== null) {
       const ok = this.hasher.verify(presented.clientSecret, client?.secretHash ?? this.decoyHash);
       if (!client || !client.secretHash || !ok) throw OAuthError.invalidClient('client authentication failed', scheme);
+      if (!client.disabledAt && this.hasher.needsRehash(client.secretHash)) await this.rehash(client, presented.clientSecret);
     } else if (!client) {
       throw OAuthError.invalidClient('client authentication failed', scheme);
     }
@@ -111,5 +112,17 @@ export class ClientAuthenticator {
       throw OAuthError.invalidClient(`client must authenticate with ${client.tokenEndpointAuthMethod}`, scheme);
     }
     return client;
+  }
+
+  /**
+   * Stores a secret that verified under an older format or key the current way (the KEK-derived pepper).
+   * Best effort: the authentication stands if the write fails, and the next one tries again.
+   */
+  private async rehash(client: Client, secret: string): Promise<void> {
+    try {
+      await this.clients.replaceSecretHash(client.clientId, client.secretHash!, this.hasher.hash(secret));
+    } catch {
+      // Retried at the next successful authentication, or done by `keys re-encrypt`.
+    }
   }
 }

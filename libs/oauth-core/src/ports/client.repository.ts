@@ -26,4 +26,9 @@ export abstract class ClientRepository {
    */
   abstract update(clientId: string, changes: ClientChanges, revokeTokensIssuedBefore?: Date): Promise<Client | null>;
   abstract list(): Promise<Client[]>;
+  /**
+   * Replaces the client's secret hash with `next` (the same secret, stored another way) only while it is still
+   * `expected`, so that it never undoes a secret rotated meanwhile. True when replaced.
+   */
+  abstract replaceSecretHash(clientId: string, expected: string, next: string): Promise<boolean>;
 }

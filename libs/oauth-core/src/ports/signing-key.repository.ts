@@ -6,8 +6,11 @@ export interface SigningKeyRecord {
   alg: SigningAlgorithm;
   /** Public JWK (with kid, alg, use). */
   publicJwk: Record<string, unknown>;
-  /** Private JWK as JSON, or an encrypted envelope of it (see libs/tokens key-encryption). */
-  privateKey: string;
+  /**
+   * Private JWK as JSON, or an encrypted envelope of it (see libs/tokens key-encryption). Null once the key is
+   * retired: its private half is destroyed, so it can never sign again.
+   */
+  privateKey: string | null;
   status: 'active' | 'retired';
   createdAt: Date;
   retiredAt: Date | null;
@@ -21,9 +24,11 @@ export abstract class SigningKeyRepository {
   /** Inserts `key` as the active key unless one already exists (concurrent first starts). True when inserted. */
   abstract insertFirst(key: SigningKeyRecord): Promise<boolean>;
   /**
-   * In one transaction: retire the active key (published until `publishUntil`) and make `key` active.
+   * In one transaction: retire the active key (published until `publishUntil`, its private key destroyed) and make `key` active.
    * With `revokeSigned` (a key that may be compromised), the retired key is unpublished at once and a
    * revocation of every token it signed is appended to the revocation log, kept until `publishUntil`.
    */
   abstract rotate(key: SigningKeyRecord, at: Date, publishUntil: Date, options?: { revokeSigned?: boolean }): Promise<void>;
+  /** Stores `next` as the key's private key (re-encrypted) only while it is still `expected`. True when replaced. */
+  abstract replacePrivateKey(kid: string, expected: string, next: string): Promise<boolean>;
 }

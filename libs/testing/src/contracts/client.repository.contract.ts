@@ -105,6 +105,18 @@ export function clientRepositoryContract(name: string, makePorts: MakePorts<'cli
       expect((await clients.findById(client.clientId))?.secretHash).toBe('rotated');
     });
 
+    it('replaces a secret hash only while it is still the expected one', async () => {
+      const client = aClient({ secretHash: 'old-hash' });
+      await clients.create(client);
+      expect(await clients.replaceSecretHash(client.clientId, 'not-the-hash', 'next-hash')).toBe(false);
+      expect((await clients.findById(client.clientId))?.secretHash).toBe('old-hash');
+      expect(await clients.replaceSecretHash(client.clientId, 'old-hash', 'next-hash')).toBe(true);
+      expect((await clients.findById(client.clientId))?.secretHash).toBe('next-hash');
+      expect(await clients.replaceSecretHash(client.clientId, 'old-hash', 'other-hash')).toBe(false);
+      expect(await clients.replaceSecretHash('no-such-client', 'old-hash', 'next-hash')).toBe(false);
+      expect((await clients.findById(client.clientId))?.secretHash).toBe('next-hash');
+    });
+
     it('hands out copies: changing a given or returned client changes nothing stored', async () => {
       const client = aClient();
       const original = structuredClone(client);

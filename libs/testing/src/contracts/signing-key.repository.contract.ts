@@ -68,7 +68,8 @@ export function signingKeyRepositoryContract(name: string, makePorts: MakePorts<
       const publishUntil = new Date('2026-03-01T00:00:00Z');
       await keys.rotate(second, at, publishUntil);
 
-      const retired: SigningKeyRecord = { ...first, status: 'retired', retiredAt: at, publishUntil };
+      // Its private half is destroyed: it can never sign again.
+      const retired: SigningKeyRecord = { ...first, status: 'retired', retiredAt: at, publishUntil, privateKey: null };
       expect(byKid(await keys.listPublished(new Date('2026-02-28T23:59:59.999Z')))).toEqual(byKid([retired, second]));
       expect(await keys.listPublished(publishUntil)).toEqual([second]); // published until, not at
       expect(await keys.insertFirst(aKey())).toBe(false);
@@ -99,6 +100,16 @@ export function signingKeyRepositoryContract(name: string, makePorts: MakePorts<
       expect(await kids('2026-02-15T00:00:00Z')).toEqual([k2.kid, k3.kid].sort());
       expect(await kids('2026-03-01T00:00:00Z')).toEqual([k3.kid]);
       expect((await keys.listPublished(new Date('2026-02-15T00:00:00Z'))).filter((k) => k.status === 'active')).toHaveLength(1);
+    });
+
+    it('replaces a private key (re-encrypted) only while it is still the expected one', async () => {
+      const key = aKey();
+      await keys.insertFirst(key);
+      expect(await keys.replacePrivateKey(key.kid, 'not-the-key', 'enc:v2:next')).toBe(false);
+      expect(await keys.replacePrivateKey(key.kid, key.privateKey!, 'enc:v2:next')).toBe(true);
+      expect(await keys.listPublished(now)).toEqual([{ ...key, privateKey: 'enc:v2:next' }]);
+      expect(await keys.replacePrivateKey(key.kid, key.privateKey!, 'enc:v2:other')).toBe(false);
+      expect(await keys.replacePrivateKey('no-such-kid', 'enc:v2:next', 'enc:v2:other')).toBe(false);
     });
 
     it('rotates in a new active key when none is active yet', async () => {
