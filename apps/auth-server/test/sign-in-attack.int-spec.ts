@@ -173,3 +173,87 @@ describe('a burst of sign-ins: password hashes running at once are bounded, the 
     expect((await attempt(server, person.username, person.password)).status).toBe(303);
   });
 });
+
+describe('forged form posts: Origin null, and a CSRF cookie the attacker chose (cookie tossing over http)', () => {
+  const REDIRECT_URI = 'http://127.0.0.1:8080/callback';
+  let server: RunningAuthServer;
+  let web: { client_id: string };
+  const hasher = new ScryptPasswordHasher({ logN: 14, r: 8, p: 1 });
+  beforeAll(async () => {
+    server = await startAuthServer();
+    web = await registerClient(server.url, { token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: [REDIRECT_URI], scope: 'read' });
+  });
+  afterAll(() => server?.stop());
+
+  const authorizeUrl = () =>
+    `/oauth2/authorize?${new URLSearchParams({ response_type: 'code', client_id: web.client_id, redirect_uri: REDIRECT_URI, scope: 'read', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuX_cT3FNIo', code_challenge_method: 'S256' })}`;
+  const post = (ua: UserAgent, action: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    ua.fetch(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
+
+  it.each([
+    ['Origin: null (a sandboxed frame, a data: URL, a cross-origin redirect)', { origin: 'null' }],
+    ['Sec-Fetch-Site: same-site (a sibling subdomain)', { 'sec-fetch-site': 'same-site' }],
+  ])('refuses a sign-in form, a consent and a sign-out posted with %s, though they carry the right token', async (_, headers) => {
+    const person = await aUser(server, hasher);
+    const ua = new UserAgent(server.url);
+    expectPage(await ua.open('/login'), 200);
+    const signIn = await post(ua, '/login', { ...formFields(ua.page!.html, '/login'), username: person.username, password: person.password }, headers);
+    expect(signIn.status).toBe(403);
+    expect(textOf(await signIn.text())).toContain('This form has expired or was sent from another site.');
+
+    expectPage(await ua.signIn(person.username, person.password), 200);
+    const consent = expectPage(await ua.open(authorizeUrl()), 200);
+    const decision = await post(ua, '/oauth2/authorize/decision', { ...formFields(consent.html, '/oauth2/authorize/decision'), decision: 'allow' }, headers);
+    expect(decision.status).toBe(403);
+    const signedIn = expectPage(await ua.open('/login'), 200);
+    const signOut = await post(ua, '/logout', formFields(signedIn.html, '/logout'), headers);
+    expect(signOut.status).toBe(303);
+    expect(signOut.headers.getSetCookie()).toEqual([]); // not signed out
+    expectPage(await ua.open(authorizeUrl()), 200); // still signed in: the consent page again
+  });
+
+  it('the form carries a token derived from the CSRF cookie, not the cookie itself, so a value the attacker planted is refused', async () => {
+    const person = await aUser(server, hasher);
+    const ua = new UserAgent(server.url);
+    const page = expectPage(await ua.open('/login'), 200);
+    expect(formFields(page.html, '/login').csrf).not.toBe(ua.cookies.get('tessera_csrf')!.value);
+    // The attacker tosses a cookie of its choosing into the browser, and posts the same value (the double submit of old).
+    const planted = randomBytes(32).toString('base64url');
+    const forged = await fetch(`${server.url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `tessera_csrf=${planted}` },
+      body: new URLSearchParams({ csrf: planted, username: person.username, password: person.password }).toString(),
+    });
+    expect(forged.status).toBe(403);
+  });
+
+  it("binds the token of a signed-in browser's forms to its session: a token minted for the attacker's own cookie does not carry a consent", async () => {
+    const victim = await aUser(server, hasher);
+    // The attacker gets the server to mint a token for a cookie value it knows, without any session.
+    const attacker = new UserAgent(server.url);
+    const attackerPage = expectPage(await attacker.open('/login'), 200);
+    const attackerCookie = attacker.cookies.get('tessera_csrf')!.value;
+    const attackerToken = formFields(attackerPage.html, '/login').csrf;
+
+    const ua = new UserAgent(server.url);
+    expectPage(await ua.open('/login'), 200);
+    expectPage(await ua.signIn(victim.username, victim.password), 200);
+    const consent = expectPage(await ua.open(authorizeUrl()), 200);
+    const fields = formFields(consent.html, '/oauth2/authorize/decision');
+    const session = ua.cookies.get('tessera_session')!.value;
+    // The victim's browser, with the attacker's cookie tossed in, posts the attacker's token: refused.
+    const forged = await fetch(`${server.url}/oauth2/authorize/decision`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `tessera_csrf=${attackerCookie}; tessera_session=${session}` },
+      body: new URLSearchParams({ ...fields, csrf: attackerToken, decision: 'allow' }).toString(),
+    });
+    expect(forged.status).toBe(403);
+    // The token of a page rendered before signing in is no good after it either; the consent page's own token is.
+    expect((await post(ua, '/oauth2/authorize/decision', { ...fields, csrf: formFields(attackerPage.html, '/login').csrf, decision: 'allow' })).status).toBe(403);
+    const allowed = await post(ua, '/oauth2/authorize/decision', { ...fields, decision: 'allow' });
+    expect(allowed.status).toBe(303);
+    expect(new URL(allowed.headers.get('location')!).searchParams.get('code')).toMatch(/^tsr_ac_/);
+  });
+});
