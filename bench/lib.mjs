@@ -193,9 +193,9 @@ export class BenchRun {
     const issuer = `http://127.0.0.1:${port}`;
     const iat = randomBytes(24).toString('base64url');
     const serverEnv = { DATABASE_URL: databaseUrl, TESSERA_AUTH_PORT: String(port), TESSERA_ISSUER: issuer, TESSERA_INITIAL_ACCESS_TOKEN: iat, ...env };
-    this.spawn('auth', AUTH_MAIN, [], serverEnv);
+    const child = this.spawn('auth', AUTH_MAIN, [], serverEnv);
     await until(async () => (await fetch(`${issuer}/health/ready`)).ok, 'auth server', 60_000);
-    return { issuer, iat, env: serverEnv };
+    return { issuer, iat, env: serverEnv, child };
   }
 
   /** Apps first, then the database, then PostgreSQL and its data folder. Safe to call more than once. */
