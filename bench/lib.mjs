@@ -203,9 +203,9 @@ export class BenchRun {
       TESSERA_KEY_ENCRYPTION_KEY: BENCH_KEY_ENCRYPTION_KEY,
       ...env,
     };
-    this.spawn('auth', AUTH_MAIN, [], serverEnv);
+    const child = this.spawn('auth', AUTH_MAIN, [], serverEnv);
     await until(async () => (await fetch(`${issuer}/health/ready`)).ok, 'auth server', 60_000);
-    return { issuer, iat, env: serverEnv };
+    return { issuer, iat, env: serverEnv, child };
   }
 
   /** Apps first, then the database, then PostgreSQL and its data folder. Safe to call more than once. */

@@ -1,4 +1,4 @@
-// npm run bench: the four benchmarks, one after the other, on 127.0.0.1 only.
+// npm run bench: the five benchmarks, one after the other, on 127.0.0.1 only.
 //   1. TokenGuard: requests per second through TokenGuard (a JWT, a cached opaque token) against the
 //      same route with no guard, in one run, and the app's CPU time per request, which a shared, noisy
 //      machine disturbs far less. Figures are ratios to the unguarded route measured in the same run.
@@ -8,11 +8,14 @@
 //      client_credentials requests, and the cost of a sign-in against the sign-in page, in one run.
 //   4. Faults (bench/faults.mjs): revocation-to-refusal delays after each fault of the fault test (an auth
 //      instance killed, a LISTEN backend paused, PostgreSQL restarted, a resource server restarted).
-// `node bench/run.mjs tokenguard` (or revocation, code-flow, faults) runs one of them.
+//   5. Sign-in burst (bench/sign-in-burst.mjs): client_credentials latency while bursts of concurrent
+//      sign-ins run, against the same without them, with the bound on password hashes and without it.
+// `node bench/run.mjs tokenguard` (or revocation, code-flow, faults, sign-in-burst) runs one of them.
 import { BENCH_MAIN, BenchRun, cpuSeconds, freePort, interrupted, loadCounted, median, register, token, until } from './lib.mjs';
 import { codeFlowBenchmark } from './code-flow.mjs';
 import { faultsBenchmark } from './faults.mjs';
 import { revocationBenchmark } from './revocation.mjs';
+import { signInBurstBenchmark } from './sign-in-burst.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4); // a multiple of the scenarios: each runs once in every position
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -82,7 +85,13 @@ export async function tokenGuardBenchmark() {
   }
 }
 
-const BENCHMARKS = { tokenguard: tokenGuardBenchmark, revocation: revocationBenchmark, 'code-flow': codeFlowBenchmark, faults: faultsBenchmark };
+const BENCHMARKS = {
+  tokenguard: tokenGuardBenchmark,
+  revocation: revocationBenchmark,
+  'code-flow': codeFlowBenchmark,
+  faults: faultsBenchmark,
+  'sign-in-burst': signInBurstBenchmark,
+};
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!BENCHMARKS[name]) throw new Error(`unknown benchmark ${name}; choose from ${Object.keys(BENCHMARKS).join(', ')}`);
 let ok = true;

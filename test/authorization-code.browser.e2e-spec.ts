@@ -79,6 +79,8 @@ async function signIn(person: Pick<Person, 'username' | 'password'>): Promise<nu
     page.getByRole('button', { name: 'Sign in' }).click(),
   ]);
   await page.waitForLoadState('load');
+  // The form post says where it comes from (the pages' referrer policy lets it): the server refuses `Origin: null`.
+  expect(await response.request().headerValue('origin')).toBe(new URL(server.url).origin);
   return response.status();
 }
 

@@ -33,7 +33,14 @@ export interface RunningAuthServer {
  * its followers expect it).
  */
 export async function startAuthServer(
-  options: { env?: Record<string, string>; proxy?: boolean; databaseUrl?: string; port?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    proxy?: boolean;
+    databaseUrl?: string;
+    port?: number;
+    /** Providers replaced by a value: the password hasher, for one. */
+    overrides?: { provide: abstract new (...args: never[]) => unknown; useValue: unknown }[];
+  } = {},
 ): Promise<RunningAuthServer> {
   const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createTestDatabase();
   const proxied = options.proxy ? await TcpProxy.for(db.url) : undefined;
@@ -47,7 +54,9 @@ export async function startAuthServer(
     TESSERA_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
     ...options.env,
   });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+  for (const { provide, useValue } of options.overrides ?? []) builder = builder.overrideProvider(provide).useValue(useValue);
+  const moduleRef = await builder.compile();
   const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter(config), { logger: ['error', 'warn'] }));
   await app.listen(port, '127.0.0.1');
   return {

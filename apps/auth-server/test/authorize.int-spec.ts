@@ -158,7 +158,7 @@ describe('sign-in', () => {
     expect(location.searchParams.get('return_to')).toBe(url.slice(server.url.length));
   });
 
-  it('serves the sign-in page with a CSRF cookie, the same token in the form, and headers that keep it unframed and uncached', async () => {
+  it('serves the sign-in page with a CSRF cookie, a token derived from it in the form, and headers that keep it unframed and uncached', async () => {
     const res = await get(`${server.url}/login?return_to=${encodeURIComponent('/oauth2/authorize?client_id=x')}`);
     expect(res.status).toBe(200);
     expect(Object.fromEntries([...res.headers].filter(([n]) => n !== 'date' && n !== 'content-length' && n !== 'set-cookie' && n !== 'connection' && n !== 'keep-alive'))).toEqual({
@@ -168,13 +168,14 @@ describe('sign-in', () => {
       'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
       'x-frame-options': 'DENY',
       'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
+      'referrer-policy': 'same-origin', // a same-origin form post then carries its Origin, not null
       vary: 'Origin', // from the CORS hook, which decides per request (the pages get no CORS headers)
     });
     const [cookie] = res.headers.getSetCookie();
     expect(cookie).toMatch(/^tessera_csrf=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
     const fields = formFields(await res.text(), '/login');
-    expect(fields).toEqual({ csrf: cookie.split(/[=;]/)[1], return_to: '/oauth2/authorize?client_id=x' });
+    expect(fields).toEqual({ csrf: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), return_to: '/oauth2/authorize?client_id=x' });
+    expect(fields.csrf).not.toBe(cookie.split(/[=;]/)[1]); // derived from the cookie (and the session, once there is one)
   });
 
   it('names the application the sign-in continues to, escaped, and no other', async () => {

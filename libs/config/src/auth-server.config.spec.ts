@@ -1,5 +1,6 @@
 import { ConfigError } from './env-reader.js';
-import { loadAuthServerConfig } from './auth-server.config.js';
+import { availableParallelism } from 'node:os';
+import { defaultConcurrentHashes, loadAuthServerConfig } from './auth-server.config.js';
 
 const KEK = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8'; // 32 bytes, base64url
 const base = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', TESSERA_KEY_ENCRYPTION_KEY: KEK };
@@ -75,7 +76,15 @@ describe('loadAuthServerConfig', () => {
   });
 
   it('reads the sign-in policy and the scope descriptions', () => {
-    expect(loadAuthServerConfig(base).signIn).toEqual({ sessionTtl: 8 * 3600, maxFailuresPerAccount: 10, maxFailuresPerAddress: 50, windowSeconds: 900 });
+    const hashes = defaultConcurrentHashes(availableParallelism(), 4);
+    expect(loadAuthServerConfig(base).signIn).toEqual({
+      sessionTtl: 8 * 3600,
+      maxFailuresPerAccount: 10,
+      maxFailuresPerAddress: 50,
+      windowSeconds: 900,
+      maxConcurrentHashes: hashes,
+      maxQueuedHashes: hashes,
+    });
     expect(loadAuthServerConfig(base).consent.scopeDescriptions).toEqual({});
     const c = loadAuthServerConfig({ ...base, TESSERA_SIGN_IN_MAX_FAILURES_PER_ACCOUNT: '3', TESSERA_SCOPE_DESCRIPTIONS: '{"notes:read":"Read your notes"}' });
     expect(c.signIn.maxFailuresPerAccount).toBe(3);
@@ -83,6 +92,19 @@ describe('loadAuthServerConfig', () => {
     for (const bad of ['[]', '{"a":1}', 'not json', 'null']) {
       expect(() => loadAuthServerConfig({ ...base, TESSERA_SCOPE_DESCRIPTIONS: bad })).toThrow(/TESSERA_SCOPE_DESCRIPTIONS: must be a JSON object of strings/);
     }
+  });
+
+  it('bounds the password hashes running at once by the CPUs and the thread pool, and the queue by as many', () => {
+    expect([defaultConcurrentHashes(2, 4), defaultConcurrentHashes(16, 4), defaultConcurrentHashes(16, 64), defaultConcurrentHashes(1, 1)]).toEqual([2, 3, 16, 1]);
+    const cpus = availableParallelism();
+    expect(loadAuthServerConfig({ ...base, UV_THREADPOOL_SIZE: '2' }).signIn.maxConcurrentHashes).toBe(1);
+    expect(loadAuthServerConfig({ ...base, UV_THREADPOOL_SIZE: '64' }).signIn.maxConcurrentHashes).toBe(Math.min(cpus, 63));
+    const set = loadAuthServerConfig({ ...base, TESSERA_SIGN_IN_MAX_CONCURRENT_HASHES: '3', TESSERA_SIGN_IN_MAX_QUEUED_HASHES: '0' }).signIn;
+    expect([set.maxConcurrentHashes, set.maxQueuedHashes]).toEqual([3, 0]);
+    expect(loadAuthServerConfig({ ...base, TESSERA_SIGN_IN_MAX_CONCURRENT_HASHES: '5' }).signIn.maxQueuedHashes).toBe(5);
+    expect(() => loadAuthServerConfig({ ...base, TESSERA_SIGN_IN_MAX_CONCURRENT_HASHES: '0', TESSERA_SIGN_IN_MAX_QUEUED_HASHES: '-1' })).toThrow(
+      /TESSERA_SIGN_IN_MAX_CONCURRENT_HASHES="0": must be a whole number from 1 to 256[\s\S]*TESSERA_SIGN_IN_MAX_QUEUED_HASHES="-1"/,
+    );
   });
 
   it('reads the proxies to trust for X-Forwarded-For, refusing what is not an address or range', () => {

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { ConfigError, EnvReader } from './env-reader.js';
 
 export const SUPPORTED_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
@@ -51,6 +52,12 @@ export interface AuthServerConfig {
     maxFailuresPerAccount: number;
     maxFailuresPerAddress: number;
     windowSeconds: number;
+    /**
+     * Password checks (scrypt: CPU-bound, 128 MiB each, on libuv's thread pool) running at once in
+     * one process, and waiting for a turn; past both, a sign-in gets 503 with Retry-After.
+     */
+    maxConcurrentHashes: number;
+    maxQueuedHashes: number;
   };
   consent: {
     /** What the consent page says each scope allows; a scope without one is shown by its name alone. */
@@ -108,6 +115,7 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
       maxFailuresPerAccount: r.int('TESSERA_SIGN_IN_MAX_FAILURES_PER_ACCOUNT', 10, 1, 10_000),
       maxFailuresPerAddress: r.int('TESSERA_SIGN_IN_MAX_FAILURES_PER_ADDRESS', 50, 1, 100_000),
       windowSeconds: r.int('TESSERA_SIGN_IN_THROTTLE_WINDOW', 15 * 60, 1, 86400),
+      ...hashBounds(r, env),
     },
     consent: { scopeDescriptions: r.stringMap('TESSERA_SCOPE_DESCRIPTIONS') },
     features: {
@@ -149,6 +157,23 @@ function keyEncryption(r: EnvReader): Pick<AuthServerConfig['tokens'], 'keyEncry
     r.problems.push('TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY: must differ from TESSERA_KEY_ENCRYPTION_KEY');
   }
   return { keyEncryptionKey, previousKeyEncryptionKey, allowPlaintextKeys };
+}
+
+/**
+ * The default bound on password hashes running at once: one per CPU, and one thread fewer than
+ * libuv's pool (UV_THREADPOOL_SIZE, 4 by default), which scrypt shares with the rest of the
+ * process's asynchronous crypto, file and DNS work, so that work always finds a free thread.
+ */
+export function defaultConcurrentHashes(cpus: number, threadPoolSize: number): number {
+  return Math.max(1, Math.min(cpus, threadPoolSize - 1));
+}
+
+function hashBounds(r: EnvReader, env: Record<string, string | undefined>): { maxConcurrentHashes: number; maxQueuedHashes: number } {
+  const poolRaw = env.UV_THREADPOOL_SIZE;
+  const pool = poolRaw !== undefined && /^\d+$/.test(poolRaw) && Number(poolRaw) >= 1 ? Math.min(Number(poolRaw), 1024) : 4;
+  const fallback = defaultConcurrentHashes(availableParallelism(), pool);
+  const maxConcurrentHashes = r.int('TESSERA_SIGN_IN_MAX_CONCURRENT_HASHES', fallback, 1, 256);
+  return { maxConcurrentHashes, maxQueuedHashes: r.int('TESSERA_SIGN_IN_MAX_QUEUED_HASHES', maxConcurrentHashes, 0, 10_000) };
 }
 
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];

@@ -38,3 +38,4 @@ export * from './grants/authorization-code.grant.js';
 export * from './grants/refresh-token.grant.js';
 export * from './users/user-directory.js';
 export * from './users/sign-in.js';
+export * from './users/concurrency-limit.js';

@@ -32,6 +32,7 @@ import {
   SessionRepository,
   SignIn,
   SignInFailureRepository,
+  PasswordHasher,
   SigningKeyRepository,
   SystemClock,
   TokenEndpoint,
@@ -283,11 +284,12 @@ function pageProviders(config: AuthServerConfig): Provider[] {
         ),
       inject: [RandomSource],
     },
+    { provide: PasswordHasher, useFactory: () => new ScryptPasswordHasher() },
     {
       provide: SignIn,
-      useFactory: (users: UserRepository, sessions: SessionRepository, failures: SignInFailureRepository, random: RandomSource, clock: Clock) =>
-        new SignIn(new UserDirectory(users, new ScryptPasswordHasher(), clock), sessions, failures, random, clock, config.signIn),
-      inject: [UserRepository, SessionRepository, SignInFailureRepository, RandomSource, Clock],
+      useFactory: (users: UserRepository, hasher: PasswordHasher, sessions: SessionRepository, failures: SignInFailureRepository, random: RandomSource, clock: Clock) =>
+        new SignIn(new UserDirectory(users, hasher, clock), sessions, failures, random, clock, config.signIn),
+      inject: [UserRepository, PasswordHasher, SessionRepository, SignInFailureRepository, RandomSource, Clock],
     },
     {
       provide: AuthorizationEndpoint,

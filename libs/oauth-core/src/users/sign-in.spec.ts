@@ -6,23 +6,62 @@ import {
   InMemoryUserRepository,
 } from '@tessera/testing';
 import { CryptoRandomSource, ScryptPasswordHasher } from '@tessera/tokens';
+import { OAuthError } from '../errors/oauth-error.js';
 import { FixedClock } from '../ports/clock.port.js';
-import { SignIn } from './sign-in.js';
+import { PasswordHasher } from '../ports/password-hasher.port.js';
+import { SignIn, type SignInPolicy } from './sign-in.js';
 import { UserDirectory } from './user-directory.js';
 
-const POLICY = { sessionTtl: 3600, maxFailuresPerAccount: 3, maxFailuresPerAddress: 5, windowSeconds: 600 };
+const POLICY = { sessionTtl: 3600, maxFailuresPerAccount: 3, maxFailuresPerAddress: 5, windowSeconds: 600, maxConcurrentHashes: 2, maxQueuedHashes: 100 };
 
-async function setup() {
+/** Cheap scrypt that counts the verifications running at once; `hold()` keeps them waiting until `open()`. */
+class CountingHasher extends PasswordHasher {
+  private readonly inner = new ScryptPasswordHasher({ logN: 14, r: 8, p: 1 });
+  verified = 0;
+  running = 0;
+  maxRunning = 0;
+  private gate: Promise<void> | null = null;
+  private opener = () => {};
+  hash(password: string) {
+    return this.inner.hash(password);
+  }
+  async verify(password: string, hash: string) {
+    this.verified++;
+    this.maxRunning = Math.max(this.maxRunning, ++this.running);
+    try {
+      await this.gate;
+      return await this.inner.verify(password, hash);
+    } finally {
+      this.running--;
+    }
+  }
+  needsRehash(hash: string) {
+    return this.inner.needsRehash(hash);
+  }
+  hold() {
+    this.gate = new Promise((resolve) => (this.opener = resolve));
+  }
+  open() {
+    this.opener();
+    this.gate = null;
+  }
+}
+
+async function setup(policy: Partial<SignInPolicy> = {}) {
   const clock = new FixedClock();
   const revocations = new InMemoryRevocationRepository();
   const users = new InMemoryUserRepository(revocations, new InMemoryRefreshTokenRepository(revocations));
   const sessions = new InMemorySessionRepository(users);
   const failures = new InMemorySignInFailureRepository();
-  const directory = new UserDirectory(users, new ScryptPasswordHasher({ logN: 14, r: 8, p: 1 }), clock);
-  const signIn = new SignIn(directory, sessions, failures, new CryptoRandomSource(), clock, POLICY);
+  const hasher = new CountingHasher();
+  const directory = new UserDirectory(users, hasher, clock);
+  const signIn = new SignIn(directory, sessions, failures, new CryptoRandomSource(), clock, { ...POLICY, ...policy });
   const alice = await directory.create('alice', 'correct horse');
-  return { clock, directory, sessions, failures, signIn, alice };
+  return { clock, directory, sessions, failures, signIn, alice, hasher };
 }
+
+/** Resolves once every pending callback and timer of the moment has run (the in-memory ports answer at once). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe('SignIn', () => {
   it('opens a session whose token is stored only as a hash, and finds its user by the token', async () => {
@@ -83,5 +122,47 @@ describe('SignIn', () => {
     const { signIn } = await setup();
     for (let i = 0; i < 3; i++) expect(await signIn.signIn('nobody', 'x', `10.0.1.${i}`)).toEqual({ kind: 'refused' });
     expect(await signIn.signIn('nobody', 'x', '10.0.1.9')).toEqual({ kind: 'throttled', retryAfterSeconds: 600 });
+  });
+
+  it('checks at most as many concurrent wrong passwords as the account may fail; the others are throttled unchecked', async () => {
+    const { signIn, hasher, failures } = await setup({ maxFailuresPerAccount: 10, maxFailuresPerAddress: 100 });
+    const results = await Promise.all(Array.from({ length: 16 }, () => signIn.signIn('alice', 'wrong', '10.0.0.1')));
+    expect(results.filter((r) => r.kind === 'refused')).toHaveLength(10);
+    expect(results.filter((r) => r.kind === 'throttled')).toHaveLength(6);
+    expect(hasher.verified).toBe(10);
+    expect(failures.failures).toHaveLength(20); // ten under the account, ten under the address
+  });
+
+  it('takes back the attempt of a successful sign-in, so it counts against neither key', async () => {
+    const { signIn, failures } = await setup();
+    await signIn.signIn('bob', 'wrong', '10.0.0.1');
+    expect((await signIn.signIn('alice', 'correct horse', '10.0.0.1')).kind).toBe('signed-in');
+    expect(failures.failures.map((f) => f.key)).toEqual([expect.stringMatching(/^user:/), 'ip:10.0.0.1']);
+  });
+
+  it('never runs more password checks at once than the bound; past the queue, refuses with temporarily_unavailable, counting nothing', async () => {
+    const { signIn, hasher, failures } = await setup({ maxConcurrentHashes: 2, maxQueuedHashes: 1, maxFailuresPerAccount: 100, maxFailuresPerAddress: 100 });
+    hasher.hold();
+    const attempts = Array.from({ length: 6 }, (_, i) => signIn.signIn('alice', 'wrong', `10.0.0.${i}`).then(
+      (result) => result.kind,
+      (error: unknown) => (error instanceof OAuthError ? error.code : error),
+    ));
+    await settle();
+    expect(hasher.running).toBe(2); // two checks running, one waiting its turn, three refused at once
+    hasher.open();
+    expect(await Promise.all(attempts)).toEqual(['refused', 'refused', 'refused', 'temporarily_unavailable', 'temporarily_unavailable', 'temporarily_unavailable']);
+    expect(hasher.maxRunning).toBe(2);
+    expect(hasher.verified).toBe(3);
+    // The three checked left failures (one per key each); the three refused left none.
+    expect(failures.failures).toHaveLength(6);
+    // Once the checks are done, there is room again.
+    expect((await signIn.signIn('alice', 'correct horse', '10.0.0.9')).kind).toBe('signed-in');
+  });
+
+  it('a failed check, the database say, is not counted as a failure', async () => {
+    const { signIn, failures, hasher } = await setup();
+    hasher.verify = () => Promise.reject(new Error('boom'));
+    await expect(signIn.signIn('alice', 'correct horse', '10.0.0.1')).rejects.toThrow('boom');
+    expect(failures.failures).toEqual([]);
   });
 });

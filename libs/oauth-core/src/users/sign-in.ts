@@ -1,13 +1,16 @@
-// Signing in at the authorization server: sessions, and the throttling of failed attempts
-// (per account and per address; RFC 9700 §4.7 brute force, OWASP authentication guidance).
+// Signing in at the authorization server: sessions, the throttling of failed attempts (per account
+// and per address; RFC 9700 §4.7 brute force, OWASP authentication guidance), and a bound on the
+// password checks running at once (each one is a memory-hard hash).
 import { randomUUID } from 'node:crypto';
 import type { Session } from '../domain/session.js';
 import type { User } from '../domain/user.js';
+import { OAuthError } from '../errors/oauth-error.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { RandomSource } from '../ports/random.port.js';
 import { SessionRepository } from '../ports/session.repository.js';
 import { SignInFailureRepository } from '../ports/sign-in-failure.repository.js';
 import { hashToken } from '../tokens/token-hash.js';
+import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { UserDirectory } from './user-directory.js';
 
 export const SESSION_TOKEN_PREFIX = 'tsr_ss_';
@@ -20,6 +23,9 @@ export interface SignInPolicy {
   maxFailuresPerAccount: number;
   maxFailuresPerAddress: number;
   windowSeconds: number;
+  /** Password checks (scrypt, 128 MiB each by default) running at once in this process, and waiting for a turn; past both, 503. */
+  maxConcurrentHashes: number;
+  maxQueuedHashes: number;
 }
 
 export type SignInResult =
@@ -29,6 +35,8 @@ export type SignInResult =
   | { kind: 'throttled'; retryAfterSeconds: number };
 
 export class SignIn {
+  private readonly checks: ConcurrencyLimit;
+
   constructor(
     private readonly directory: UserDirectory,
     private readonly sessions: SessionRepository,
@@ -36,22 +44,49 @@ export class SignIn {
     private readonly random: RandomSource,
     private readonly clock: Clock,
     private readonly policy: SignInPolicy,
-  ) {}
+  ) {
+    this.checks = new ConcurrencyLimit(policy.maxConcurrentHashes, policy.maxQueuedHashes);
+  }
 
+  /**
+   * Throws temporarily_unavailable, checking nothing and counting nothing, when as many passwords
+   * are being checked as the policy allows and as many wait for their turn.
+   */
   async signIn(username: string, password: string, address: string): Promise<SignInResult> {
-    const account = accountKey(username);
-    const keys = [account, addressKey(address)];
-    const now = this.clock.now();
-    // A throttled attempt is neither checked nor counted: the password is not even hashed.
-    const retryAfterSeconds = await this.retryAfter(account, addressKey(address), now);
-    if (retryAfterSeconds > 0) return { kind: 'throttled', retryAfterSeconds };
-
-    const user = await this.directory.authenticate(username, password);
-    if (!user) {
-      await this.failures.record(keys, now);
-      return { kind: 'refused' };
+    const turn = this.checks.enter();
+    if (!turn) {
+      throw OAuthError.temporarilyUnavailable(new Error(`sign-in busy: ${this.checks.running} password checks running, ${this.checks.waiting} waiting`));
     }
-    await this.failures.clear([account]);
+    const leave = await turn;
+    let user: User | null;
+    try {
+      const account = accountKey(username);
+      const now = this.clock.now();
+      // The attempt is counted as a failure before its password is hashed, atomically across instances:
+      // concurrent attempts cannot all pass the check. A throttled attempt is neither checked nor counted.
+      const reservation = await this.failures.reserve(
+        [
+          { key: account, limit: this.policy.maxFailuresPerAccount },
+          { key: addressKey(address), limit: this.policy.maxFailuresPerAddress },
+        ],
+        new Date(now.getTime() - this.policy.windowSeconds * 1000),
+        now,
+      );
+      if (!reservation.reserved) return { kind: 'throttled', retryAfterSeconds: this.retryAfter(reservation.failures, account, addressKey(address), now) };
+      try {
+        user = await this.directory.authenticate(username, password);
+      } catch (error) {
+        // Not checked after all (the database failed, say): not a failure either.
+        await this.failures.release(reservation).catch(() => {});
+        throw error;
+      }
+      if (!user) return { kind: 'refused' }; // the reservation stays: it is the failure
+      await this.failures.release(reservation);
+      await this.failures.clear([account]);
+    } finally {
+      leave();
+    }
+    const now = this.clock.now();
     const token = SESSION_TOKEN_PREFIX + this.random.token(32);
     const session: Session = { id: randomUUID(), userId: user.id, createdAt: now, expiresAt: new Date(now.getTime() + this.policy.sessionTtl * 1000) };
     await this.sessions.create(hashToken(token), session);
@@ -69,20 +104,22 @@ export class SignIn {
   }
 
   /** Seconds until neither the account nor the address is over its budget of failures in the sliding window. */
-  private async retryAfter(account: string, address: string, now: Date): Promise<number> {
+  private retryAfter(recent: Map<string, Date[]>, account: string, address: string, now: Date): number {
     const windowMs = this.policy.windowSeconds * 1000;
-    const recent = await this.failures.since([account, address], new Date(now.getTime() - windowMs));
-    const waits = [
-      [account, this.policy.maxFailuresPerAccount],
-      [address, this.policy.maxFailuresPerAddress],
-    ].map(([key, limit]) => {
-      const times = recent.get(key as string) ?? [];
-      if (times.length < (limit as number)) return 0;
+    const waits = (
+      [
+        [account, this.policy.maxFailuresPerAccount],
+        [address, this.policy.maxFailuresPerAddress],
+      ] as const
+    ).map(([key, limit]) => {
+      const times = recent.get(key) ?? [];
+      if (times.length < limit) return 0;
       // Allowed again once enough of the oldest failures have left the window.
-      const freeing = times[times.length - (limit as number)];
+      const freeing = times[times.length - limit];
       return Math.ceil((freeing.getTime() + windowMs - now.getTime()) / 1000);
     });
-    return Math.max(0, ...waits);
+    // At least a second: the refusal itself says the attempt must wait.
+    return Math.max(1, ...waits);
   }
 }
 

@@ -105,4 +105,16 @@ describe('UserDirectory', () => {
     await strong.authenticate('alice', 'correct horse');
     expect((await users.findById(user.id))?.passwordHash).toMatch(/^scrypt\$ln=15,/);
   });
+
+  it('does not keep a decoy hash that failed: the next unknown name tries again', async () => {
+    const inner = new ScryptPasswordHasher({ logN: 14, r: 8, p: 1 });
+    let failNext = true;
+    const hasher = Object.assign(Object.create(inner) as ScryptPasswordHasher, {
+      hash: (password: string) => (failNext ? ((failNext = false), Promise.reject(new Error('out of memory'))) : inner.hash(password)),
+    });
+    const { users, clock } = setup();
+    const directory = new UserDirectory(users, hasher, clock);
+    await expect(directory.authenticate('nobody', 'some password')).rejects.toThrow('out of memory');
+    expect(await directory.authenticate('nobody', 'some password')).toBeNull();
+  });
 });

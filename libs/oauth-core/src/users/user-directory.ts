@@ -79,7 +79,11 @@ export class UserDirectory {
 
   private decoyHash?: Promise<string>;
   private decoy(): Promise<string> {
-    this.decoyHash ??= this.hasher.hash('tessera-decoy-password');
+    // A failed attempt is not kept: the next sign-in of an unknown name tries again.
+    this.decoyHash ??= this.hasher.hash('tessera-decoy-password').catch((error: unknown) => {
+      this.decoyHash = undefined;
+      throw error;
+    });
     return this.decoyHash;
   }
 
