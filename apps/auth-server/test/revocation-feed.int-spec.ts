@@ -227,8 +227,8 @@ describe('the revocation feed as Server-Sent Events', () => {
 it('purges entries that can no longer match an unexpired token', async () => {
   const repo = a.app.get(RevocationRepository);
   const past = new Date(Date.now() - 60_000);
-  await repo.revokeToken('expired-jti', follower.client_id, past, past);
-  await repo.revokeToken('live-jti', follower.client_id, new Date(Date.now() + 60_000), past);
+  await repo.revokeToken('expired-jti', follower.client_id, [], past, past);
+  await repo.revokeToken('live-jti', follower.client_id, [], new Date(Date.now() + 60_000), past);
   expect(await a.app.get(Purger).purge()).toBeGreaterThanOrEqual(1);
   const jtis = (await page(a, 'after=0')).body.revocations.map((e: { jti?: string }) => e.jti);
   expect(jtis).toContain('live-jti');

@@ -1,6 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RevocationEntry } from '@tessera/oauth-core';
+import type { FeedRevocation } from '@tessera/oauth-core';
 import { RevocationFeedFollower } from './revocation-feed.follower.js';
 
 const entry = (seq: number) =>
@@ -45,7 +45,7 @@ function follow(url: string, now?: () => number) {
     endpoint: async () => url,
     credentials: () => ({ clientId: 'rs', clientSecret: 'secret' }),
     maxStalenessMs: 10_000,
-    onEntries: (entries: RevocationEntry[]) => applied.push(...entries.map((e) => e.seq)),
+    onEntries: (entries: FeedRevocation[]) => applied.push(...entries.map((e) => e.seq)),
     now,
   });
   follower.start();

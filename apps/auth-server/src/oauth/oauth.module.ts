@@ -189,8 +189,9 @@ export class OAuthModule {
         },
         {
           provide: IntrospectionEndpoint,
-          useFactory: (auth: ClientAuthenticator, inspector: AccessTokenInspector) => new IntrospectionEndpoint(auth, inspector),
-          inject: [ClientAuthenticator, AccessTokenInspector],
+          useFactory: (auth: ClientAuthenticator, inspector: AccessTokenInspector, repo: RefreshTokenRepository, users: UserRepository, clock: Clock) =>
+            new IntrospectionEndpoint(auth, inspector, { repo, users, clock }),
+          inject: [ClientAuthenticator, AccessTokenInspector, RefreshTokenRepository, UserRepository, Clock],
         },
         {
           provide: RevocationEndpoint,
@@ -234,8 +235,9 @@ export class OAuthModule {
         },
         {
           provide: RevocationFeedEndpoint,
-          useFactory: (auth: ClientAuthenticator, revocations: RevocationRepository) => new RevocationFeedEndpoint(auth, revocations),
-          inject: [ClientAuthenticator, RevocationRepository],
+          useFactory: (auth: ClientAuthenticator, revocations: RevocationRepository, clients: ClientRepository) =>
+            new RevocationFeedEndpoint(auth, revocations, clients),
+          inject: [ClientAuthenticator, RevocationRepository, CACHED_CLIENTS],
         },
         ...(pages ? pageProviders(config) : []),
         RevocationStreams,

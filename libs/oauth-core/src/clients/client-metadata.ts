@@ -7,7 +7,7 @@ import { parseScope } from '../scopes/scope.js';
 /** What a client chooses at registration; the server sets the rest of `Client`. */
 export type ClientMetadata = Pick<
   Client,
-  'clientName' | 'grantTypes' | 'scopes' | 'tokenEndpointAuthMethod' | 'redirectUris' | 'accessTokenFormat' | 'accessTokenTtl' | 'resources'
+  'clientName' | 'grantTypes' | 'scopes' | 'tokenEndpointAuthMethod' | 'redirectUris' | 'accessTokenFormat' | 'accessTokenTtl' | 'resources' | 'resourceServerFor'
 >;
 
 export interface ClientMetadataPolicy {
@@ -58,6 +58,12 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
   const resources = stringList(m.resources, 'resources') ?? [];
   for (const r of resources) if (!isResourceIndicator(r)) throw bad(`resources: "${r}" is not an absolute URI without a fragment`);
 
+  // Tessera's resource-server role: whoever holds the initial access token (or runs the CLI) may grant it.
+  const resourceServerFor = stringList(m.resource_server_for, 'resource_server_for') ?? [];
+  for (const r of resourceServerFor) {
+    if (!isResourceIndicator(r)) throw bad(`resource_server_for: "${r}" is not an absolute URI without a fragment`);
+  }
+
   const redirectUris = stringList(m.redirect_uris, 'redirect_uris', OAuthError.invalidRedirectUri) ?? [];
   for (const uri of redirectUris) {
     if (!isRedirectUri(uri)) throw OAuthError.invalidRedirectUri(`redirect_uris: "${uri}" must be https (or http on a loopback address) with no fragment`);
@@ -65,6 +71,9 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
 
   if (method === 'none' && !grantTypes.every((g) => PUBLIC_CLIENT_GRANTS.includes(g))) {
     throw bad(`token_endpoint_auth_method "none" (a public client) allows only the grant_types ${PUBLIC_CLIENT_GRANTS.join(', ')}`);
+  }
+  if (method === 'none' && resourceServerFor.length > 0) {
+    throw bad('resource_server_for needs a confidential client (a resource server authenticates with its secret)');
   }
   if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code')) {
     throw bad('grant_types: "refresh_token" needs "authorization_code" (refresh tokens are issued from a code)');
@@ -81,6 +90,7 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
     accessTokenFormat: format as AccessTokenFormat,
     accessTokenTtl: (ttl as number | undefined) ?? null,
     resources: [...new Set(resources)],
+    resourceServerFor: [...new Set(resourceServerFor)],
   };
 }
 

@@ -25,6 +25,7 @@ export class ClientRegistrar {
       ...metadata,
       clientId: this.random.token(16),
       secretHash: clientSecret === null ? null : this.hasher.hash(clientSecret),
+      revocationFeedKey: metadata.resourceServerFor.length > 0 ? this.random.token(32) : null,
       disabledAt: null,
       createdAt: now,
       updatedAt: now,
