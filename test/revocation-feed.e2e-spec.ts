@@ -47,7 +47,7 @@ beforeAll(async () => {
   a = await startAuthServer({ env: AUTH_ENV });
   b = await startAuthServer({ databaseUrl: a.databaseUrl, env: AUTH_ENV });
   // The resource servers' own client (RFC 7591): it introspects and reads the feed.
-  const own = await registerClient(a.url, { client_name: 'notes api', scope: '' });
+  const own = await registerClient(a.url, { client_name: 'notes api', scope: '', resource_server_for: [RESOURCE] });
   const rsEnv = (authServer: RunningAuthServer) => ({
     TESSERA_AUTH_SERVER_URL: authServer.url,
     TESSERA_RESOURCE_URL: RESOURCE,

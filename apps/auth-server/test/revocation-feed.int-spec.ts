@@ -110,7 +110,7 @@ describe('the revocation feed as JSON pages', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const [e1, e2, e3] = res.body.revocations;
-    expect(res.body).toEqual({ revocations: [e1, e2, e3], next_after: e3.seq, has_more: false, pseudonym_key: followerKey });
+    expect(res.body).toEqual({ revocations: [e1, e2, e3], next_after: e3.seq, has_more: false, resource_server_for: [API], pseudonym_key: followerKey });
     expect(followerKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(e1).toEqual({ seq: expect.stringMatching(/^\d+$/), type: 'jti', jti: expect.any(String), exp: expect.any(Number) });
     expect(e2).toEqual({ seq: expect.any(String), type: 'jti', jti: expect.any(String), exp: expect.any(Number) });
@@ -125,11 +125,12 @@ describe('the revocation feed as JSON pages', () => {
     expect(BigInt(e1.seq) < BigInt(e2.seq) && BigInt(e2.seq) < BigInt(e3.seq)).toBe(true);
 
     const first = await page(b, `after=${after}&limit=2`);
-    expect(first.body).toEqual({ revocations: [e1, e2], next_after: e2.seq, has_more: true, pseudonym_key: followerKey });
+    expect(first.body).toEqual({ revocations: [e1, e2], next_after: e2.seq, has_more: true, resource_server_for: [API], pseudonym_key: followerKey });
     expect((await page(b, `after=${first.body.next_after}&limit=2`)).body).toEqual({
       revocations: [e3],
       next_after: e3.seq,
       has_more: false,
+      resource_server_for: [API],
       pseudonym_key: followerKey,
     });
   });
@@ -273,7 +274,13 @@ describe('who reads the feed, and what each reader sees', () => {
 
     // As JSON: nothing, and the cursor past it.
     const otherKey = (await page(a, 'limit=1', otherAuth)).body.pseudonym_key;
-    expect((await page(a, `after=${cursor}`, otherAuth)).body).toEqual({ revocations: [], next_after: entry.seq, has_more: false, pseudonym_key: otherKey });
+    expect((await page(a, `after=${cursor}`, otherAuth)).body).toEqual({
+      revocations: [],
+      next_after: entry.seq,
+      has_more: false,
+      resource_server_for: [OTHER_API],
+      pseudonym_key: otherKey,
+    });
 
     // As a stream: a cursor event in place of the entry, in the catch-up and live.
     const events = eventReader(await stream(b, other, cursor));

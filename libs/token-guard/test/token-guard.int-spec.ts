@@ -12,7 +12,7 @@ const clients = {} as Record<'jwt' | 'opaque' | 'jwtElsewhere' | 'opaqueElsewher
 
 beforeAll(async () => {
   server = await startAuthServer();
-  introspector = await registerClient(server.url, { client_name: 'reports api' });
+  introspector = await registerClient(server.url, { client_name: 'reports api', scope: '', resource_server_for: [AUDIENCE] });
   clients.jwt = await registerClient(server.url, { access_token_format: 'jwt', resources: [AUDIENCE], scope: 'read write admin' });
   clients.opaque = await registerClient(server.url, { access_token_format: 'opaque', resources: [AUDIENCE], scope: 'read write admin' });
   clients.jwtElsewhere = await registerClient(server.url, { access_token_format: 'jwt', resources: ['https://other.example'] });

@@ -58,9 +58,11 @@ export class AuthorizationServerClient {
   }
 
   /**
-   * Whether the authorization server still accepts these credentials as a resource server's: one entry of
-   * the revocation feed answers 200 to a resource server, 403 `access_denied` to a client without the role
-   * (one registered before resource servers had it), and 401 `invalid_client` to an unknown one.
+   * Whether the authorization server still accepts these credentials as those of the resource server for
+   * this server's resource: a page of the revocation feed answers 200 to a resource server, naming the
+   * resources it serves (another one than ours when our resource identifier changed), 403 `access_denied` to
+   * a client without the role (one registered before resource servers had it), and 401 `invalid_client` to
+   * an unknown one.
    */
   async accepts(credentials: ClientCredentials, signal?: AbortSignal): Promise<boolean> {
     const url = `${this.baseUrl}/oauth2/revocations`;
@@ -72,7 +74,7 @@ export class AuthorizationServerClient {
       },
     }, signal);
     const body = await res.json().catch(() => null);
-    if (res.status === 200) return true;
+    if (res.status === 200) return Array.isArray(body?.resource_server_for) && body.resource_server_for.includes(this.resource);
     if (res.status === 401 || res.status === 403 || (res.status === 400 && body?.error === 'invalid_client')) return false;
     throw new AuthorizationServerError(`checking the stored client at ${url} failed (${describe(res.status, body)})`);
   }

@@ -71,7 +71,9 @@ export class RevocationFeedEndpoint {
       revocations: feedWire(page, reader),
       next_after: page.at(-1)?.seq ?? after,
       has_more: entries.length > limit,
-      // The key of this reader's pseudonyms (HMAC-SHA256), to compute them from the tokens it verifies.
+      // Who reads: the resources it is shown the entries of, and the key of its pseudonyms (HMAC-SHA256),
+      // to compute them from the tokens it verifies.
+      resource_server_for: reader.resourceServerFor,
       pseudonym_key: reader.revocationFeedKey,
     };
   }
