@@ -235,9 +235,10 @@ export class OAuthModule {
         },
         {
           provide: RevocationFeedEndpoint,
+          // The clients uncached: an open stream is checked again only when its client changed, and must see the change.
           useFactory: (auth: ClientAuthenticator, revocations: RevocationRepository, clients: ClientRepository) =>
             new RevocationFeedEndpoint(auth, revocations, clients),
-          inject: [ClientAuthenticator, RevocationRepository, CACHED_CLIENTS],
+          inject: [ClientAuthenticator, RevocationRepository, ClientRepository],
         },
         ...(pages ? pageProviders(config) : []),
         RevocationStreams,

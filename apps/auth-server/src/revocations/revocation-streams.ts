@@ -79,25 +79,23 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /**
-   * Checks the streams whose reader `affected` picks against the client as it now is, and ends those it may
-   * no longer read. Deferred a turn, so the client cache has dropped its entry first. A check that fails (the
-   * database is away) ends the stream too: the follower reconnects, and is authenticated again.
+   * Checks the streams whose reader `affected` picks against the client as it now is (read from the database),
+   * and ends those it may no longer read. A check that fails (the database is away) ends the stream too: the
+   * follower reconnects, and is authenticated again.
    */
   private recheck(affected: (reader: FeedReader) => boolean): void {
     const streams = [...this.open].filter(([res, reader]) => !res.writableEnded && affected(reader));
     if (streams.length === 0) return;
-    setImmediate(() => {
-      for (const [res, reader] of streams) {
-        this.endpoint.stillAllowed(reader).then(
-          (allowed) => {
-            if (allowed) return;
-            this.logger.log(`revocation stream of client ${reader.clientId} ended: the client changed and may no longer read the feed`);
-            res.end();
-          },
-          () => res.end(),
-        );
-      }
-    });
+    for (const [res, reader] of streams) {
+      this.endpoint.stillAllowed(reader).then(
+        (allowed) => {
+          if (allowed) return;
+          this.logger.log(`revocation stream of client ${reader.clientId} ended: the client changed and may no longer read the feed`);
+          res.end();
+        },
+        () => res.end(),
+      );
+    }
   }
 
   beforeApplicationShutdown(): void {
