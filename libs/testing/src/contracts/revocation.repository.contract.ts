@@ -103,16 +103,16 @@ export function revocationRepositoryContract(name: string, makePorts: MakePorts<
     it('lists entries after a cursor in seq order, with everything a follower needs', async () => {
       expect(await revocations.latestSeq()).toBe('0');
       expect(await revocations.listAfter('0', 10)).toEqual([]);
-      const a = someClaims();
+      const a = someClaims({ aud: ['https://api.example', 'https://other.example'] });
       await revocations.revokeToken(a.jti, a.clientId, a.aud, expiresAt, at);
       await markIssuedBefore({ clientId: 'client-a', subject: 'alice', issuedBefore: at, expiresAt });
       const b = someClaims();
       await revocations.revokeToken(b.jti, b.clientId, b.aud, expiresAt, at);
       const all = await revocations.listAfter('0', 10);
       expect(all).toEqual([
-        { seq: expect.any(String), kind: 'token', jti: a.jti, clientId: a.clientId, expiresAt, revokedAt: at },
+        { seq: expect.any(String), kind: 'token', jti: a.jti, clientId: a.clientId, audience: ['https://api.example', 'https://other.example'], expiresAt, revokedAt: at },
         { seq: expect.any(String), kind: 'issued-before', clientId: 'client-a', subject: 'alice', grantId: null, issuedBefore: at, expiresAt, revokedAt: at },
-        { seq: expect.any(String), kind: 'token', jti: b.jti, clientId: b.clientId, expiresAt, revokedAt: at },
+        { seq: expect.any(String), kind: 'token', jti: b.jti, clientId: b.clientId, audience: [], expiresAt, revokedAt: at },
       ]);
       const seqs = all.map((e) => BigInt(e.seq));
       expect(seqs[0] < seqs[1] && seqs[1] < seqs[2]).toBe(true);
