@@ -149,8 +149,8 @@ export class RevocationFeedFollower {
         signal: abort.signal,
       });
       if (!res.ok || !res.body) {
-        await res.body?.cancel();
-        throw new Error(`the feed answered ${res.status}`);
+        const why = ((await res.json().catch(() => null)) as { error_description?: unknown } | null)?.error_description;
+        throw new Error(`the feed answered ${res.status}${typeof why === 'string' ? ` (${why.slice(0, 200)})` : ''}`);
       }
       this.state = 'following';
       this.connectionCaughtUp = false;
