@@ -121,6 +121,16 @@ describe('operator CLI (npm run cli) on a real database', () => {
       code: 1,
       stderr: 'error: resource_server_for: "not-a-uri" is not an absolute URI without a fragment (--resource-server-for)\n',
     });
+
+    // An existing client (one created before the role existed) gets it, and loses it again.
+    const plain = await json('clients', 'create', '--name', 'Older API', '--scope', '');
+    expect(plain).not.toHaveProperty('resource_server_for');
+    expect(await json('clients', 'set-resource-server', plain.client_id, '--resource-server-for', 'https://older.example')).toMatchObject({
+      client_id: plain.client_id,
+      resource_server_for: ['https://older.example'],
+    });
+    expect(await json('clients', 'set-resource-server', plain.client_id, '--none')).not.toHaveProperty('resource_server_for');
+    expect(await cli('clients', 'set-resource-server', plain.client_id)).toMatchObject({ code: 2 });
   }, 60_000);
 
   it('validates like the registration endpoint and fails clearly', async () => {

@@ -211,4 +211,29 @@ const rotateSecret: Command = {
   },
 };
 
-export const clientCommands: Command[] = [create, list, rotateSecret, disable];
+const setResourceServer: Command = {
+  name: 'clients set-resource-server',
+  synopsis: '<client_id> (--resource-server-for URI ... | --none) [--json]',
+  summary: 'give a confidential client the resource-server role for its resources (introspection and the revocation feed), or take it away',
+  details: [
+    '--resource-server-for URI   a resource identifier (audience) the client serves; repeatable; replaces the ones it had',
+    '--none                      no longer a resource server',
+  ],
+  options: { 'resource-server-for': { type: 'string', multiple: true }, none: { type: 'boolean' }, ...JSON_OPTION },
+  positionals: ['client_id'],
+  async run(ctx, { values, args: [clientId] }, io) {
+    const resources = values['resource-server-for'] as string[] | undefined;
+    if ((resources === undefined) === (values.none !== true)) throw new CliError('give --resource-server-for URI (repeatable) or --none', 2);
+    const { clients, registrar } = services(ctx);
+    await findOrFail(clients, clientId);
+    const client = await registrar.setResourceServerFor(clientId, resources ?? []).catch(explain);
+    if (values.json) return printJson(io, withStatus(client));
+    io.out.write(
+      client.resourceServerFor.length > 0
+        ? `Client ${clientId} is the resource server for ${client.resourceServerFor.join(' ')}.\n`
+        : `Client ${clientId} is no resource server.\n`,
+    );
+  },
+};
+
+export const clientCommands: Command[] = [create, list, rotateSecret, setResourceServer, disable];

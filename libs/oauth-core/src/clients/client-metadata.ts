@@ -59,10 +59,7 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
   for (const r of resources) if (!isResourceIndicator(r)) throw bad(`resources: "${r}" is not an absolute URI without a fragment`);
 
   // Tessera's resource-server role: whoever holds the initial access token (or runs the CLI) may grant it.
-  const resourceServerFor = stringList(m.resource_server_for, 'resource_server_for') ?? [];
-  for (const r of resourceServerFor) {
-    if (!isResourceIndicator(r)) throw bad(`resource_server_for: "${r}" is not an absolute URI without a fragment`);
-  }
+  const resourceServerFor = parseResourceServerFor(m.resource_server_for);
 
   const redirectUris = stringList(m.redirect_uris, 'redirect_uris', OAuthError.invalidRedirectUri) ?? [];
   for (const uri of redirectUris) {
@@ -90,8 +87,17 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
     accessTokenFormat: format as AccessTokenFormat,
     accessTokenTtl: (ttl as number | undefined) ?? null,
     resources: [...new Set(resources)],
-    resourceServerFor: [...new Set(resourceServerFor)],
+    resourceServerFor,
   };
+}
+
+/** `resource_server_for`: the resource identifiers (RFC 8707) a resource server serves; none when absent. */
+export function parseResourceServerFor(value: unknown): string[] {
+  const resources = stringList(value, 'resource_server_for') ?? [];
+  for (const r of resources) {
+    if (!isResourceIndicator(r)) throw OAuthError.invalidClientMetadata(`resource_server_for: "${r}" is not an absolute URI without a fragment`);
+  }
+  return [...new Set(resources)];
 }
 
 function stringList(value: unknown, name: string, error = OAuthError.invalidClientMetadata): string[] | undefined {
