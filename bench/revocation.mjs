@@ -141,7 +141,7 @@ export async function revocationBenchmark() {
     // Clients (RFC 7591) and tokens, all through instance A.
     t = performance.now();
     const A = instances.A;
-    const rs = await register(A, iat, { client_name: 'bench resource server' });
+    const rs = await register(A, iat, { client_name: 'bench resource server', scope: '', resource_server_for: [AUDIENCE] });
     const clients = {};
     for (const format of FORMATS) {
       clients[format] = await register(A, iat, { client_name: `bench ${format}`, scope: 'bench', access_token_format: format, resources: [AUDIENCE] });

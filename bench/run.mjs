@@ -28,7 +28,7 @@ export async function tokenGuardBenchmark() {
 
     const benchPort = await freePort();
     const audience = `http://127.0.0.1:${benchPort}`;
-    const rs = await register(issuer, iat, { client_name: 'bench resource server' });
+    const rs = await register(issuer, iat, { client_name: 'bench resource server', scope: '', resource_server_for: [audience] });
     const tokens = {};
     for (const format of ['jwt', 'opaque']) {
       const client = await register(issuer, iat, { client_name: `bench ${format}`, scope: 'bench', access_token_format: format, resources: [audience] });

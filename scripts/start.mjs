@@ -12,7 +12,9 @@
 //   in the embedded PostgreSQL), created when missing;
 // - it trusts the auth server's issuer (TESSERA_ISSUER, else http://localhost:<auth port>);
 // - it gets introspection credentials by registering itself (RFC 7591) with
-//   TESSERA_INITIAL_ACCESS_TOKEN. When neither that nor TESSERA_RESOURCE_CLIENT_ID
+//   TESSERA_INITIAL_ACCESS_TOKEN, as the resource server for its own
+//   TESSERA_RESOURCE_URL (which lets it introspect tokens of that audience and
+//   read the revocation feed). When neither that nor TESSERA_RESOURCE_CLIENT_ID
 //   is set, a random initial access token is made for this run and given to both
 //   apps: only the resource server knows it. The resource server stores the client
 //   it registered in its own database and reuses it on later runs.

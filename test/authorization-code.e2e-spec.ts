@@ -27,7 +27,7 @@ beforeAll(async () => {
   server = await startAuthServer({ env: { TESSERA_SCOPE_DESCRIPTIONS: JSON.stringify(SCOPE_DESCRIPTIONS) } });
   as = await discover(server.url);
   users = userDirectory(server);
-  const api = await registerClient(server.url, { client_name: 'api' });
+  const api = await registerClient(server.url, { client_name: 'api', scope: '', resource_server_for: [API] });
   rs = { client_id: api.client_id };
   rsAuth = oauth.ClientSecretBasic(api.client_secret);
 });

@@ -24,7 +24,7 @@ describe.each(['opaque', 'jwt'] as const)('%s access tokens through oauth4webapi
     const c = await registerClient(server.url, { access_token_format: format, scope: 'notes:read notes:write', resources: [API] });
     client = { client_id: c.client_id };
     auth = oauth.ClientSecretBasic(c.client_secret);
-    const rs = await registerClient(server.url, { client_name: 'api', token_endpoint_auth_method: 'client_secret_post' });
+    const rs = await registerClient(server.url, { client_name: 'api', scope: '', token_endpoint_auth_method: 'client_secret_post', resource_server_for: [API] });
     resourceServer = { client_id: rs.client_id };
     rsAuth = oauth.ClientSecretPost(rs.client_secret);
   });

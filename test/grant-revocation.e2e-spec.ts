@@ -6,6 +6,7 @@
 // server's own pages, the client redeems the code with PKCE and refreshes with rotation.
 import { SystemClock, UserDirectory } from '@tessera/oauth-core';
 import { createDataSource, TypeOrmClientRepository, TypeOrmConsentRepository, TypeOrmUserRepository } from '@tessera/persistence';
+import { freePort } from '@tessera/testing';
 import { ScryptPasswordHasher } from '@tessera/tokens';
 import * as oauth from 'oauth4webapi';
 import type { DataSource } from 'typeorm';
@@ -35,9 +36,11 @@ beforeAll(async () => {
   auth = await startAuthServer();
   as = await discover(auth.url);
   // The resource server's own client (RFC 7591): it introspects and reads the revocation feed, which it follows by default.
-  const own = await registerClient(auth.url, { client_name: 'notes api', scope: '' });
+  const port = await freePort();
+  const own = await registerClient(auth.url, { client_name: 'notes api', scope: '', resource_server_for: [`http://127.0.0.1:${port}`] });
   rs = await startResourceServer({
     issuer: auth.url,
+    port,
     env: { TESSERA_RESOURCE_CLIENT_ID: own.client_id, TESSERA_RESOURCE_CLIENT_SECRET: own.client_secret },
   });
   await waitFor('the resource server is ready', () => fetch(`${rs.url}/health/ready`).then((r) => r.status), (status) => status === 200, 10_000);

@@ -198,11 +198,13 @@ describe('resource server beside the auth server', () => {
       });
       expect(await call(rs.url, null, 'POST', '/api/notes', { title: 'x' })).toMatchObject({ status: 401, challenge: `Bearer realm="${rs.url}"` });
 
+      // A JWT's audience is checked here; of an opaque token for another resource, the auth server tells this one nothing.
       const elsewhere = await writer.token('https://other-api.example');
+      const description = format === 'jwt' ? 'unexpected audience' : 'token is not active';
       expect(await call(rs.url, elsewhere, 'GET', '/api/notes')).toMatchObject({
         status: 401,
-        body: { error: 'invalid_token', error_description: 'unexpected audience' },
-        challenge: `Bearer realm="${rs.url}", error="invalid_token", error_description="unexpected audience"`,
+        body: { error: 'invalid_token', error_description: description },
+        challenge: `Bearer realm="${rs.url}", error="invalid_token", error_description="${description}"`,
       });
       expect(await call(rs.url, 'tsr_at_not-a-real-token', 'GET', '/api/notes')).toMatchObject({
         status: 401,
@@ -262,13 +264,14 @@ describe('resource server introspection credentials', () => {
   const started: RunningResourceServer[] = [];
   const databases: { drop(): Promise<void> }[] = [];
   /** A resource server on `databaseUrl` (to restart one), or on a fresh database. */
-  const start = async (env: Record<string, string>, databaseUrl?: string) => {
+  /** A resource server on `databaseUrl` (to restart one), or on a fresh database; on `port` to keep its resource identifier. */
+  const start = async (env: Record<string, string>, databaseUrl?: string, port?: number) => {
     if (!databaseUrl) {
       const db = await createTestDatabase();
       databases.push(db);
       databaseUrl = db.url;
     }
-    const rs = await startResourceServer({ issuer: auth.url, env, databaseUrl });
+    const rs = await startResourceServer({ issuer: auth.url, env, databaseUrl, port });
     started.push(rs);
     return rs;
   };
@@ -295,7 +298,7 @@ describe('resource server introspection credentials', () => {
     expect(await listNotes(first, opaqueClient)).toMatchObject({ status: 200, body: { notes: [] } });
     await first.close();
 
-    const second = await start({ TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN }, first.databaseUrl);
+    const second = await start({ TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN }, first.databaseUrl, Number(new URL(first.url).port));
     expect(await second.credentials.settled).toEqual(credentials);
     expect(await registeredResourceServers(auth)).toEqual([credentials!.clientId]); // no second registration
     expect(await listNotes(second, opaqueClient)).toMatchObject({ status: 200, body: { notes: [] } });
@@ -306,7 +309,7 @@ describe('resource server introspection credentials', () => {
       await db.query(`DELETE FROM clients WHERE client_id = $1`, [credentials!.clientId]);
       await db.query(`SELECT pg_notify('tessera_changes', 'all')`);
     });
-    const third = await start({ TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN }, first.databaseUrl);
+    const third = await start({ TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN }, first.databaseUrl, Number(new URL(first.url).port));
     const renewed = await third.credentials.settled;
     expect(renewed!.clientId).not.toBe(credentials!.clientId);
     expect(await registeredResourceServers(auth)).toEqual([renewed!.clientId]);
@@ -315,10 +318,45 @@ describe('resource server introspection credentials', () => {
     await third.close();
   });
 
+  it('registers as the resource server for its own resource identifier, and again when that changes or the stored client is no resource server', async () => {
+    const first = await start({ TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN });
+    const registered = (await first.credentials.settled)!;
+    const metadata = await authDb(auth, async (db) =>
+      (await db.query(`SELECT resource_server_for, scopes FROM clients WHERE client_id = $1`, [registered.clientId])).rows,
+    );
+    expect(metadata).toEqual([{ resource_server_for: [first.url], scopes: [] }]);
+    await first.close();
+
+    // Another resource identifier (another port here): the stored client serves the old one, so it registers anew.
+    const moved = await start({ TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN }, first.databaseUrl);
+    const renewed = (await moved.credentials.settled)!;
+    expect(renewed.clientId).not.toBe(registered.clientId);
+    expect(await storedClient(moved)).toEqual([{ issuer: auth.url, client_id: renewed.clientId }]);
+    expect(await listNotes(moved, opaqueClient)).toMatchObject({ status: 200, body: { notes: [] } });
+    await moved.close();
+
+    // A client stored before the resource-server role existed (a plain confidential client): replaced too.
+    const plain = await registerClient(auth.url, { client_name: 'resource-server', scope: '' });
+    const db = new pg.Client({ connectionString: first.databaseUrl });
+    await db.connect();
+    await db.query(`UPDATE registered_clients SET client_id = $1, client_secret = $2`, [plain.client_id, plain.client_secret]);
+    await db.end();
+    const upgraded = await start({ TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN }, first.databaseUrl, Number(new URL(moved.url).port));
+    const replaced = (await upgraded.credentials.settled)!;
+    expect([plain.client_id, renewed.clientId]).not.toContain(replaced.clientId);
+    expect(await listNotes(upgraded, opaqueClient)).toMatchObject({ status: 200, body: { notes: [] } });
+    await upgraded.close();
+  });
+
   it('uses configured credentials without registering or storing anything', async () => {
     const before = await registeredResourceServers(auth);
-    const own = await registerClient(auth.url, { client_name: 'notes api', scope: '' });
-    const rs = await start({ TESSERA_RESOURCE_CLIENT_ID: own.client_id, TESSERA_RESOURCE_CLIENT_SECRET: own.client_secret, TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN });
+    const rsPort = await freePort();
+    const own = await registerClient(auth.url, { client_name: 'notes api', scope: '', resource_server_for: [`http://127.0.0.1:${rsPort}`] });
+    const rs = await start(
+      { TESSERA_RESOURCE_CLIENT_ID: own.client_id, TESSERA_RESOURCE_CLIENT_SECRET: own.client_secret, TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN },
+      undefined,
+      rsPort,
+    );
     expect(await rs.credentials.settled).toEqual({ clientId: own.client_id, clientSecret: own.client_secret });
     expect(await listNotes(rs, opaqueClient)).toMatchObject({ status: 200, body: { notes: [] } });
     expect(await registeredResourceServers(auth)).toEqual(before);

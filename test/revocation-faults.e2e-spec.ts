@@ -615,7 +615,7 @@ beforeAll(async () => {
   // One after the other: each runs the migrations at boot.
   await startAuthInstance('A');
   await startAuthInstance('B');
-  notesApi = await registerClient(instances.A.url, { client_name: 'notes api', scope: '' });
+  notesApi = await registerClient(instances.A.url, { client_name: 'notes api', scope: '', resource_server_for: [RESOURCE] });
   for (const format of FORMATS) {
     const registered = await registerClient(instances.A.url, { client_name: `faults ${format}`, access_token_format: format, scope: 'notes:read' });
     clients[format] = { client: { client_id: registered.client_id }, auth: oauth.ClientSecretBasic(registered.client_secret) };

@@ -3,7 +3,8 @@
 import { decodeProtectedHeader } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { LocalChangeFeed, SystemClock } from '@tessera/oauth-core';
-import { createDataSource, TypeOrmClientRepository, TypeOrmSigningKeyRepository } from '@tessera/persistence';
+import { createDataSource, TypeOrmClientRepository, TypeOrmRevocationRepository, TypeOrmSigningKeyRepository } from '@tessera/persistence';
+import { TokenGuardStatus } from '@tessera/token-guard';
 import { KeySet } from '@tessera/tokens';
 import type { DataSource } from 'typeorm';
 import { registerClient, startAuthServer, testKeyEncryption, type RunningAuthServer } from '../apps/auth-server/test/auth-server.harness.js';
@@ -47,7 +48,7 @@ beforeAll(async () => {
   a = await startAuthServer({ env: AUTH_ENV });
   b = await startAuthServer({ databaseUrl: a.databaseUrl, env: AUTH_ENV });
   // The resource servers' own client (RFC 7591): it introspects and reads the feed.
-  const own = await registerClient(a.url, { client_name: 'notes api', scope: '' });
+  const own = await registerClient(a.url, { client_name: 'notes api', scope: '', resource_server_for: [RESOURCE] });
   const rsEnv = (authServer: RunningAuthServer) => ({
     TESSERA_AUTH_SERVER_URL: authServer.url,
     TESSERA_RESOURCE_URL: RESOURCE,
@@ -147,6 +148,37 @@ describe.each(['opaque', 'jwt'] as const)('with %s access tokens', (format) => {
     // Only that token.
     expect(await listNotes(rs1, other)).toEqual(accepted);
     expect(await listNotes(rs2, other)).toEqual(accepted);
+  });
+
+  it("is refused after revocations of another audience's tokens, which the resource servers are not shown", async () => {
+    const token = await client.token();
+    for (const rs of [rs1, rs2]) expect(await listNotes(rs, token)).toEqual(accepted);
+    // Tokens of another API, revoked first: their entries only move the resource servers' cursors.
+    const registered = await registerClient(a.url, { access_token_format: format, scope: 'notes:read' });
+    const elsewhere: oauth.Client = { client_id: registered.client_id };
+    const auth = oauth.ClientSecretBasic(registered.client_secret);
+    for (let i = 0; i < 3; i++) {
+      const response = await oauth.clientCredentialsGrantRequest(as, elsewhere, auth, { resource: 'https://elsewhere.example' }, insecure);
+      const foreign = (await oauth.processClientCredentialsResponse(as, elsewhere, response)).access_token;
+      await oauth.processRevocationResponse(await oauth.revocationRequest(as, elsewhere, auth, foreign, insecure));
+    }
+    // Their cursors move past those entries all the same (a later heartbeat would otherwise look like a gap).
+    const latest = await new TypeOrmRevocationRepository(authDb).latestSeq();
+    await waitFor(
+      'both resource servers past the entries they are not shown',
+      async () => [rs1, rs2].map((rs) => rs.app.get(TokenGuardStatus).revocationFeed()),
+      (feeds) => feeds.every((f) => f.lastSeq === latest && f.caughtUp && !f.stale),
+      2000,
+    );
+    await client.revoke(token);
+    const { value } = await waitFor('RS-2 refuses the revoked token', () => listNotes(rs2, token), (r) => r.status !== 200, 1000);
+    expect(value).toEqual(revoked);
+    expect(await listNotes(rs1, token)).toEqual(revoked);
+    // Still current (no false gap, no resync): both ready, and other tokens accepted.
+    for (const rs of [rs1, rs2]) {
+      expect((await ready(rs)).status).toBe(200);
+      expect(await listNotes(rs, await client.token())).toEqual(accepted);
+    }
   });
 
   it('refuses every token of a disabled client at both resource servers', async () => {

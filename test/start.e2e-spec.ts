@@ -155,6 +155,25 @@ describe('operator CLI (npm run cli) on a real database', () => {
     expect(table.stdout).toMatch(new RegExp(`^${created.client_id}\\s+Billing\\s+disabled\\s+jwt\\s+600s`, 'm'));
   }, 60_000);
 
+  it('creates a resource server (--resource-server-for), and refuses a bad resource identifier', async () => {
+    const created = await json('clients', 'create', '--name', 'Reports API', '--scope', '', '--resource-server-for', 'https://reports.example');
+    expect(created).toMatchObject({ client_name: 'Reports API', resource_server_for: ['https://reports.example'], token_endpoint_auth_method: 'client_secret_basic' });
+    expect(await cli('clients', 'create', '--name', 'x', '--scope', '', '--resource-server-for', 'not-a-uri')).toMatchObject({
+      code: 1,
+      stderr: 'error: resource_server_for: "not-a-uri" is not an absolute URI without a fragment (--resource-server-for)\n',
+    });
+
+    // An existing client (one created before the role existed) gets it, and loses it again.
+    const plain = await json('clients', 'create', '--name', 'Older API', '--scope', '');
+    expect(plain).not.toHaveProperty('resource_server_for');
+    expect(await json('clients', 'set-resource-server', plain.client_id, '--resource-server-for', 'https://older.example')).toMatchObject({
+      client_id: plain.client_id,
+      resource_server_for: ['https://older.example'],
+    });
+    expect(await json('clients', 'set-resource-server', plain.client_id, '--none')).not.toHaveProperty('resource_server_for');
+    expect(await cli('clients', 'set-resource-server', plain.client_id)).toMatchObject({ code: 2 });
+  }, 60_000);
+
   it('validates like the registration endpoint and fails clearly', async () => {
     expect(await cli('clients', 'create', '--name', 'x', '--scope', 'a  b')).toMatchObject({
       code: 1,

@@ -318,7 +318,7 @@ beforeAll(async () => {
   for (const platform of ['fastify', 'express'] as const) {
     const port = await freePort();
     const resource = `http://127.0.0.1:${port}`;
-    const api = await registerClient(auth.url, { client_name: `reports api (${platform})` });
+    const api = await registerClient(auth.url, { client_name: `reports api (${platform})`, scope: '', resource_server_for: [resource] });
     const clients = { resources: [resource], scope: 'reports:read other' };
     apps[platform] = {
       resource,

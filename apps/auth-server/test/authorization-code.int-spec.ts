@@ -13,7 +13,7 @@ let rs: { client_id: string; client_secret: string };
 
 beforeAll(async () => {
   server = await startAuthServer();
-  rs = await registerClient(server.url, { client_name: 'resource server' });
+  rs = await registerClient(server.url, { client_name: 'resource server', scope: '', resource_server_for: [API] });
 });
 afterAll(() => server.stop());
 

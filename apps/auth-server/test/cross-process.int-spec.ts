@@ -29,8 +29,8 @@ async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<voi
 }
 
 it('a client disabled by another process is refused at once, and its tokens are inactive', async () => {
-  const c = await registerClient(server.url, { access_token_format: 'jwt' });
-  const rs = await registerClient(server.url);
+  const c = await registerClient(server.url, { access_token_format: 'jwt', resources: ['https://api.example'] });
+  const rs = await registerClient(server.url, { scope: '', resource_server_for: ['https://api.example'] });
   const { access_token } = await (await token(c)).json(); // the client is now cached
   await new TypeOrmClientRepository(other).update(c.client_id, { disabledAt: new Date() }, new Date());
   await eventually(async () => (await token(c)).status === 401);
@@ -39,8 +39,8 @@ it('a client disabled by another process is refused at once, and its tokens are 
 });
 
 it('a key rotated by another process signs new tokens, and the retired key stays published', async () => {
-  const c = await registerClient(server.url, { access_token_format: 'jwt' });
-  const rs = await registerClient(server.url);
+  const c = await registerClient(server.url, { access_token_format: 'jwt', resources: ['https://api.example'] });
+  const rs = await registerClient(server.url, { scope: '', resource_server_for: ['https://api.example'] });
   const before = (await (await token(c)).json()).access_token;
   const oldKid = decodeProtectedHeader(before).kid;
 

@@ -12,7 +12,7 @@ describe.each(['opaque', 'jwt'] as const)('client_credentials with %s access tok
   let rs: { client_id: string; client_secret: string };
   beforeAll(async () => {
     client = await registerClient(server.url, { access_token_format: format, resources: ['https://api.example'] });
-    rs = await registerClient(server.url, { client_name: 'resource server' });
+    rs = await registerClient(server.url, { client_name: 'resource server', scope: '', resource_server_for: ['https://api.example'] });
   });
   const token = (body: Record<string, string>) =>
     postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials', ...body }, { authorization: basicAuth(client.client_id, client.client_secret) });
@@ -82,11 +82,13 @@ describe.each(['opaque', 'jwt'] as const)('client_credentials with %s access tok
     expect((await res.json()).error).toBe('invalid_target');
   });
 
-  it('does not let another client revoke the token', async () => {
+  it('does not let another client revoke the token, and answers it as for an unknown token (200)', async () => {
     const { access_token } = await (await token({})).json();
     const res = await postForm(`${server.url}/oauth2/revoke`, { token: access_token }, { authorization: basicAuth(rs.client_id, rs.client_secret) });
-    expect(res.status).toBe(400);
-    expect((await res.json()).error).toBe('unauthorized_client');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+    const introspected = await postForm(`${server.url}/oauth2/introspect`, { token: access_token }, { authorization: basicAuth(rs.client_id, rs.client_secret) });
+    expect(await introspected.json()).toMatchObject({ active: true });
   });
 });
 

@@ -76,15 +76,15 @@ describe('the revocation feed when PostgreSQL goes away', () => {
 
   it('sends no heartbeat while it cannot read the log (a heartbeat vouches for latest_seq), and resumes after', async () => {
     const feedServer = await startAuthServer({ proxy: true, env: { TESSERA_REVOCATION_FEED_HEARTBEAT: '1' } });
-    const follower = await registerClient(feedServer.url, { client_name: 'resource server' });
+    const follower = await registerClient(feedServer.url, { client_name: 'resource server', scope: '', resource_server_for: ['https://api.example'] });
     const res = await fetch(`${feedServer.url}/oauth2/revocations?after=0`, {
       headers: { authorization: basicAuth(follower.client_id, follower.client_secret), accept: 'text/event-stream' },
     });
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     try {
       const first = await eventsWithin(reader, 1500);
-      expect(first.slice(0, 2)).toEqual(['caught-up', 'keys']);
-      expect(first.slice(2)).toContain('heartbeat');
+      expect(first.slice(0, 3)).toEqual(['pseudonym-key', 'caught-up', 'keys']);
+      expect(first.slice(3)).toContain('heartbeat');
       await feedServer.proxy!.stop();
       await eventsWithin(reader, 1600); // a heartbeat may still go out before the first failed read
       expect(await eventsWithin(reader, 2500)).toEqual([]);

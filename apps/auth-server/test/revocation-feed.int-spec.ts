@@ -1,5 +1,5 @@
 // The revocation feed: paged JSON and Server-Sent Events, served by every instance sharing one PostgreSQL.
-import { RevocationRepository } from '@tessera/oauth-core';
+import { ClientRegistrar, feedPseudonym, RevocationRepository } from '@tessera/oauth-core';
 import { TypeOrmClientRepository, createDataSource } from '@tessera/persistence';
 import { KeySet } from '@tessera/tokens';
 import type { DataSource } from 'typeorm';
@@ -8,14 +8,24 @@ import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthS
 
 let a: RunningAuthServer;
 let b: RunningAuthServer;
+const API = 'https://api.example';
+const OTHER_API = 'https://other.example';
 let follower: { client_id: string; client_secret: string };
 let followerAuth: string;
+/** The key of the follower's pseudonyms. */
+let followerKey: string;
 
 beforeAll(async () => {
   a = await startAuthServer();
   b = await startAuthServer({ databaseUrl: a.databaseUrl });
-  follower = await registerClient(a.url, { client_name: 'resource server', token_endpoint_auth_method: 'client_secret_post' });
+  follower = await registerClient(a.url, {
+    client_name: 'resource server',
+    scope: '',
+    token_endpoint_auth_method: 'client_secret_post',
+    resource_server_for: [API],
+  });
   followerAuth = basicAuth(follower.client_id, follower.client_secret);
+  followerKey = (await page(a, 'limit=1')).body.pseudonym_key;
 });
 afterAll(async () => {
   await b.stop();
@@ -85,8 +95,8 @@ const jwksKids = async (server: RunningAuthServer) =>
 describe('the revocation feed as JSON pages', () => {
   it('lists JWT and opaque revocations and client-wide marks, in order, paged', async () => {
     const after = await latest();
-    const jwtClient = await registerClient(a.url, { access_token_format: 'jwt' });
-    const opaqueClient = await registerClient(a.url, { access_token_format: 'opaque' });
+    const jwtClient = await registerClient(a.url, { access_token_format: 'jwt', resources: [API] });
+    const opaqueClient = await registerClient(a.url, { access_token_format: 'opaque', resources: [API] });
     const jwt = await issue(a, jwtClient);
     const opaque = await issue(a, opaqueClient);
     await revoke(a, jwtClient, jwt);
@@ -100,21 +110,29 @@ describe('the revocation feed as JSON pages', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const [e1, e2, e3] = res.body.revocations;
-    expect(res.body).toEqual({ revocations: [e1, e2, e3], next_after: e3.seq, has_more: false });
-    expect(e1).toEqual({ seq: expect.stringMatching(/^\d+$/), type: 'jti', jti: expect.any(String), client_id: jwtClient.client_id, exp: expect.any(Number) });
-    expect(e2).toEqual({ seq: expect.any(String), type: 'jti', jti: expect.any(String), client_id: opaqueClient.client_id, exp: expect.any(Number) });
+    expect(res.body).toEqual({ revocations: [e1, e2, e3], next_after: e3.seq, has_more: false, resource_server_for: [API], pseudonym_key: followerKey });
+    expect(followerKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(e1).toEqual({ seq: expect.stringMatching(/^\d+$/), type: 'jti', jti: expect.any(String), exp: expect.any(Number) });
+    expect(e2).toEqual({ seq: expect.any(String), type: 'jti', jti: expect.any(String), exp: expect.any(Number) });
+    // The client is named by its pseudonym for this resource server, never in clear.
     expect(e3).toEqual({
       seq: expect.any(String),
       type: 'issued_before',
-      client_id: jwtClient.client_id,
+      client: feedPseudonym(followerKey, 'client', jwtClient.client_id),
       iat_before: Math.ceil(disabledAt.getTime() / 1000),
       exp: Math.ceil(disabledAt.getTime() / 1000) + 86400,
     });
     expect(BigInt(e1.seq) < BigInt(e2.seq) && BigInt(e2.seq) < BigInt(e3.seq)).toBe(true);
 
     const first = await page(b, `after=${after}&limit=2`);
-    expect(first.body).toEqual({ revocations: [e1, e2], next_after: e2.seq, has_more: true });
-    expect((await page(b, `after=${first.body.next_after}&limit=2`)).body).toEqual({ revocations: [e3], next_after: e3.seq, has_more: false });
+    expect(first.body).toEqual({ revocations: [e1, e2], next_after: e2.seq, has_more: true, resource_server_for: [API], pseudonym_key: followerKey });
+    expect((await page(b, `after=${first.body.next_after}&limit=2`)).body).toEqual({
+      revocations: [e3],
+      next_after: e3.seq,
+      has_more: false,
+      resource_server_for: [API],
+      pseudonym_key: followerKey,
+    });
   });
 
   it.each([
@@ -136,7 +154,7 @@ describe('the revocation feed as Server-Sent Events', () => {
     fetch(`${server.url}/oauth2/revocations?after=${after}`, { headers: { authorization: followerAuth, accept: 'text/event-stream', ...headers } });
 
   it('pushes a revocation committed through instance A to a stream served by instance B', async () => {
-    const c = await registerClient(a.url, { access_token_format: 'jwt' });
+    const c = await registerClient(a.url, { access_token_format: 'jwt', resources: [API] });
     const before = await issue(a, c);
     await revoke(a, c, before);
     const cursor = (await page(a, 'after=0')).body.next_after;
@@ -150,16 +168,17 @@ describe('the revocation feed as Server-Sent Events', () => {
     await new Promise((r) => setTimeout(r, 100));
     await revoke(a, c, token);
     const got = await events;
-    expect(got.map((e) => e.event)).toEqual(['revocation', 'caught-up', 'keys', 'revocation']);
-    expect(got[0]).toMatchObject({ id: cursor, data: { seq: cursor, type: 'jti', client_id: c.client_id } });
-    expect(got[1].data).toEqual({ seq: cursor });
-    expect(got[2]).toEqual({ event: 'keys', id: undefined, data: { kids } });
-    expect(got[3].data).toMatchObject({ type: 'jti', client_id: c.client_id, jti: expect.any(String) });
-    expect(BigInt(got[3].id!)).toBeGreaterThan(BigInt(cursor));
+    expect(got.map((e) => e.event)).toEqual(['pseudonym-key', 'revocation', 'caught-up', 'keys', 'revocation']);
+    expect(got[0]).toEqual({ event: 'pseudonym-key', id: undefined, data: { key: followerKey } });
+    expect(got[1]).toMatchObject({ id: cursor, data: { seq: cursor, type: 'jti' } });
+    expect(got[2].data).toEqual({ seq: cursor });
+    expect(got[3]).toEqual({ event: 'keys', id: undefined, data: { kids } });
+    expect(got[4].data).toEqual({ seq: got[4].id, type: 'jti', jti: expect.any(String), exp: expect.any(Number) });
+    expect(BigInt(got[4].id!)).toBeGreaterThan(BigInt(cursor));
   });
 
   it('resumes after Last-Event-ID', async () => {
-    const c = await registerClient(a.url, { access_token_format: 'opaque' });
+    const c = await registerClient(a.url, { access_token_format: 'opaque', resources: [API] });
     const cursor = await latest();
     await revoke(a, c, await issue(a, c));
     await revoke(b, c, await issue(b, c));
@@ -170,7 +189,7 @@ describe('the revocation feed as Server-Sent Events', () => {
   });
 
   it('announces a key rotation through instance A on the streams of A and B, once their JWKS serve the new keys', async () => {
-    const c = await registerClient(a.url, { access_token_format: 'opaque' });
+    const c = await registerClient(a.url, { access_token_format: 'opaque', resources: [API] });
     const token = await issue(a, c);
     const cursor = await latest();
     const before = await jwksKids(b);
@@ -180,6 +199,7 @@ describe('the revocation feed as Server-Sent Events', () => {
     try {
       for (const stream of [onA, onB]) {
         expect(await stream.until((ev) => ev.some((e) => e.event === 'keys'))).toEqual([
+          { event: 'pseudonym-key', id: undefined, data: { key: followerKey } },
           { event: 'caught-up', id: undefined, data: { seq: cursor } },
           { event: 'keys', id: undefined, data: { kids: before } },
         ]);
@@ -191,19 +211,19 @@ describe('the revocation feed as Server-Sent Events', () => {
       const newKid = keys.signingKey().kid;
       expect(before).not.toContain(newKid);
 
-      const [gotA, gotB] = await Promise.all([onA, onB].map((stream) => stream.until((ev) => ev.length === 3)));
+      const [gotA, gotB] = await Promise.all([onA, onB].map((stream) => stream.until((ev) => ev.length === 4)));
       const [kidsA, kidsB] = [await jwksKids(a), await jwksKids(b)];
       expect(kidsB).toEqual([newKid, ...before]);
       expect(kidsA).toEqual(kidsB);
-      expect(gotB[2]).toEqual({ event: 'keys', id: undefined, data: { kids: kidsB } });
-      expect(gotA[2]).toEqual({ event: 'keys', id: undefined, data: { kids: kidsA } });
+      expect(gotB[3]).toEqual({ event: 'keys', id: undefined, data: { kids: kidsB } });
+      expect(gotA[3]).toEqual({ event: 'keys', id: undefined, data: { kids: kidsA } });
 
       // Nothing more about keys (A's reload on its own NOTIFY changed nothing); revocations flow on as before.
       await revoke(a, c, token);
       for (const stream of [onA, onB]) {
         const got = await stream.until((ev) => ev.some((e) => e.event === 'revocation'));
-        expect(got.map((e) => e.event)).toEqual(['caught-up', 'keys', 'keys', 'revocation']);
-        expect(got[3]).toMatchObject({ id: got[3].data.seq, data: { type: 'jti', client_id: c.client_id } });
+        expect(got.map((e) => e.event)).toEqual(['pseudonym-key', 'caught-up', 'keys', 'keys', 'revocation']);
+        expect(got[4]).toMatchObject({ id: got[4].data.seq, data: { type: 'jti' } });
       }
     } finally {
       await Promise.all([onA.close(), onB.close()]);
@@ -212,10 +232,11 @@ describe('the revocation feed as Server-Sent Events', () => {
     const now = await latest();
     const fresh = await readEvents(await open(b, now), (ev) => ev.some((e) => e.event === 'keys'));
     expect(fresh).toEqual([
+      { event: 'pseudonym-key', id: undefined, data: { key: followerKey } },
       { event: 'caught-up', id: undefined, data: { seq: now } },
       { event: 'keys', id: undefined, data: { kids: await jwksKids(b) } },
     ]);
-    expect(fresh[1].data.kids).toHaveLength(before.length + 1);
+    expect(fresh[2].data.kids).toHaveLength(before.length + 1);
   });
 
   it('refuses a stream without client authentication', async () => {
@@ -224,11 +245,113 @@ describe('the revocation feed as Server-Sent Events', () => {
   });
 });
 
+describe('who reads the feed, and what each reader sees', () => {
+  const registerResourceServer = (resource: string) => registerClient(a.url, { client_name: `rs for ${resource}`, scope: '', resource_server_for: [resource] });
+  const stream = (server: RunningAuthServer, c: { client_id: string; client_secret: string }, after: string) =>
+    fetch(`${server.url}/oauth2/revocations?after=${after}`, { headers: { authorization: basicAuth(c.client_id, c.client_secret), accept: 'text/event-stream' } });
+
+  it('refuses a confidential client that is no resource server, as JSON and as a stream', async () => {
+    const plain = await registerClient(a.url, { client_name: 'just a client' });
+    const asJson = await page(a, 'after=0', basicAuth(plain.client_id, plain.client_secret));
+    expect([asJson.status, asJson.headers.get('cache-control'), asJson.body]).toEqual([
+      403,
+      'no-store',
+      { error: 'access_denied', error_description: 'only resource servers may read the revocation feed (see resource_server_for)' },
+    ]);
+    const asStream = await stream(a, plain, '0');
+    expect(asStream.status).toBe(403);
+    expect((await asStream.json()).error).toBe('access_denied');
+  });
+
+  it("gives a resource server no jti of another audience's tokens, and moves its cursor past them", async () => {
+    const apiClient = await registerClient(a.url, { access_token_format: 'jwt', resources: [API] });
+    const other = await registerResourceServer(OTHER_API);
+    const otherAuth = basicAuth(other.client_id, other.client_secret);
+    const cursor = await latest();
+    await revoke(a, apiClient, await issue(a, apiClient));
+    const [entry] = (await page(a, `after=${cursor}`)).body.revocations;
+    expect(entry).toMatchObject({ type: 'jti' });
+
+    // As JSON: nothing, and the cursor past it.
+    const otherKey = (await page(a, 'limit=1', otherAuth)).body.pseudonym_key;
+    expect((await page(a, `after=${cursor}`, otherAuth)).body).toEqual({
+      revocations: [],
+      next_after: entry.seq,
+      has_more: false,
+      resource_server_for: [OTHER_API],
+      pseudonym_key: otherKey,
+    });
+
+    // As a stream: a cursor event in place of the entry, in the catch-up and live.
+    const events = eventReader(await stream(b, other, cursor));
+    try {
+      expect(await events.until((ev) => ev.some((e) => e.event === 'keys'))).toEqual([
+        { event: 'pseudonym-key', id: undefined, data: { key: otherKey } },
+        { event: 'cursor', id: entry.seq, data: { seq: entry.seq } },
+        { event: 'caught-up', id: undefined, data: { seq: entry.seq } },
+        { event: 'keys', id: undefined, data: { kids: expect.any(Array) } },
+      ]);
+      await revoke(a, apiClient, await issue(a, apiClient));
+      const live = await events.until((ev) => ev.length === 5);
+      const [next] = (await page(a, `after=${entry.seq}`)).body.revocations;
+      expect(live[4]).toEqual({ event: 'cursor', id: next.seq, data: { seq: next.seq } });
+      // A heartbeat's latest_seq is then never past what the stream has covered: no false gap.
+      const beat = (await events.until((ev) => ev.some((e) => e.event === 'heartbeat'), 7000)).find((e) => e.event === 'heartbeat')!;
+      expect(BigInt(beat.data.latest_seq)).toBeLessThanOrEqual(BigInt(next.seq));
+    } finally {
+      await events.close();
+    }
+  });
+
+  it('names clients, subjects and grants in marks by pseudonyms that differ between resource servers', async () => {
+    const other = await registerResourceServer(OTHER_API);
+    const otherAuth = basicAuth(other.client_id, other.client_secret);
+    const otherKey = (await page(a, 'limit=1', otherAuth)).body.pseudonym_key;
+    expect(otherKey).not.toBe(followerKey);
+    const c = await registerClient(a.url, { resources: [API] });
+    const cursor = await latest();
+    await a.app.get(ClientRegistrar).rotateSecret(c.client_id, true);
+    const [mine] = (await page(a, `after=${cursor}`)).body.revocations;
+    const [theirs] = (await page(a, `after=${cursor}`, otherAuth)).body.revocations;
+    expect(mine).toMatchObject({ type: 'issued_before', client: feedPseudonym(followerKey, 'client', c.client_id) });
+    expect(theirs).toMatchObject({ type: 'issued_before', client: feedPseudonym(otherKey, 'client', c.client_id) });
+    expect(mine.client).not.toBe(theirs.client);
+    expect(JSON.stringify([mine, theirs])).not.toContain(c.client_id);
+  });
+
+  it.each([
+    ['disabled', (clientId: string) => a.app.get(ClientRegistrar).disable(clientId)],
+    ['its secret rotated', (clientId: string) => a.app.get(ClientRegistrar).rotateSecret(clientId, false)],
+    [
+      'disabled by another process',
+      async (clientId: string) => {
+        const ds: DataSource = await createDataSource(a.databaseUrl).initialize();
+        await new TypeOrmClientRepository(ds, 86400).update(clientId, { disabledAt: new Date() }, new Date());
+        await ds.destroy();
+      },
+    ],
+  ])('ends the open streams of a resource server %s, on every instance', async (_, change) => {
+    const rs = await registerResourceServer(API);
+    const cursor = await latest();
+    const onA = eventReader(await stream(a, rs, cursor));
+    const onB = eventReader(await stream(b, rs, cursor));
+    try {
+      for (const s of [onA, onB]) await s.until((ev) => ev.some((e) => e.event === 'keys'));
+      await change(rs.client_id);
+      // `until` returns when the stream ends; a stream left open would time out instead.
+      for (const s of [onA, onB]) await s.until(() => false, 5000).catch((e: Error) => Promise.reject(new Error(`still open: ${e.message}`)));
+      expect((await stream(a, rs, cursor)).status).toBe(401);
+    } finally {
+      await Promise.all([onA.close(), onB.close()]);
+    }
+  });
+});
+
 it('purges entries that can no longer match an unexpired token', async () => {
   const repo = a.app.get(RevocationRepository);
   const past = new Date(Date.now() - 60_000);
-  await repo.revokeToken('expired-jti', follower.client_id, past, past);
-  await repo.revokeToken('live-jti', follower.client_id, new Date(Date.now() + 60_000), past);
+  await repo.revokeToken('expired-jti', follower.client_id, [API], past, past);
+  await repo.revokeToken('live-jti', follower.client_id, [API], new Date(Date.now() + 60_000), past);
   expect(await a.app.get(Purger).purge()).toBeGreaterThanOrEqual(1);
   const jtis = (await page(a, 'after=0')).body.revocations.map((e: { jti?: string }) => e.jti);
   expect(jtis).toContain('live-jti');

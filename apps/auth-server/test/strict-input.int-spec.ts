@@ -248,6 +248,8 @@ describe('registration (point 13)', () => {
       accessTokenFormat: 'opaque',
       accessTokenTtl: null,
       resources: [],
+      resourceServerFor: [],
+      revocationFeedKey: null,
       disabledAt: null,
       createdAt: now,
       updatedAt: now,

@@ -26,10 +26,11 @@ export interface RunningResourceServer {
  * database, port and resource identifier.
  */
 export async function startResourceServer(
-  options: { issuer: string; env?: Record<string, string>; databaseUrl?: string },
+  /** `port`: where to listen, when its resource identifier (`http://127.0.0.1:<port>`) must be known before, to register its client. */
+  options: { issuer: string; env?: Record<string, string>; databaseUrl?: string; port?: number },
 ): Promise<RunningResourceServer> {
   const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createTestDatabase();
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const config = loadResourceServerConfig({
     TESSERA_RESOURCE_DATABASE_URL: db.url,

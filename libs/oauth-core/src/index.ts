@@ -24,6 +24,7 @@ export * from './endpoints/discovery.endpoint.js';
 export * from './endpoints/revocation-feed.endpoint.js';
 export * from './endpoints/authorization.endpoint.js';
 export * from './revocations/revocation-broadcaster.js';
+export * from './revocations/feed-view.js';
 export * from './domain/user.js';
 export * from './domain/authorization-code.js';
 export * from './domain/refresh-token.js';

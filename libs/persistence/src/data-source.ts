@@ -12,6 +12,7 @@ import { UserEntity } from './entities/user.entity.js';
 import { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema.migration.js';
 import { RefreshTokenFamilyLifetime1767600000000 } from './migrations/1767600000000-refresh-token-family-lifetime.migration.js';
 import { RetiredKeysPrivateHalf1767700000000 } from './migrations/1767700000000-retired-keys-private-half.migration.js';
+import { ResourceServers1767800000000 } from './migrations/1767800000000-resource-servers.migration.js';
 import { SigningKeyRevocations1767400000000 } from './migrations/1767400000000-signing-key-revocations.migration.js';
 import { SignIn1767500000000 } from './migrations/1767500000000-sign-in.migration.js';
 import { Users1767398400000 } from './migrations/1767398400000-users.migration.js';
@@ -36,6 +37,7 @@ export const migrations = [
   SignIn1767500000000,
   RefreshTokenFamilyLifetime1767600000000,
   RetiredKeysPrivateHalf1767700000000,
+  ResourceServers1767800000000,
 ];
 
 /** A request must fail fast, not hang, when PostgreSQL is down or stuck. */

@@ -55,12 +55,18 @@ export class TypeOrmAccessTokenRepository extends AccessTokenRepository {
           .update(AccessTokenEntity)
           .set({ revokedAt: at })
           .where({ tokenHash, revokedAt: IsNull() })
-          .returning(['jti', 'clientId', 'expiresAt'])
+          .returning(['jti', 'clientId', 'expiresAt', 'audience'])
           .updateEntity(false)
           .execute();
-        const [token] = raw as { jti: string; client_id: string; expires_at: Date }[];
+        const [token] = raw as { jti: string; client_id: string; expires_at: Date; audience: string[] }[];
         if (!token) return false;
-        await recordTokenRevocation(manager, { jti: token.jti, clientId: token.client_id, expiresAt: token.expires_at, revokedAt: at });
+        await recordTokenRevocation(manager, {
+          jti: token.jti,
+          clientId: token.client_id,
+          audience: token.audience,
+          expiresAt: token.expires_at,
+          revokedAt: at,
+        });
         return true;
       }),
     );

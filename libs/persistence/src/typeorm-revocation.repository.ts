@@ -29,9 +29,9 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
     );
   }
 
-  revokeToken(jti: string, clientId: string, expiresAt: Date, at: Date): Promise<void> {
+  revokeToken(jti: string, clientId: string, audience: string[], expiresAt: Date, at: Date): Promise<void> {
     return translateOutage(() =>
-      this.dataSource.transaction((manager) => recordTokenRevocation(manager, { jti, clientId, expiresAt, revokedAt: at })),
+      this.dataSource.transaction((manager) => recordTokenRevocation(manager, { jti, clientId, audience, expiresAt, revokedAt: at })),
     );
   }
 
@@ -105,7 +105,7 @@ function toEntry(r: RevocationEntity): RevocationEntry {
   const common = { seq: r.seq, expiresAt: r.expiresAt, revokedAt: r.revokedAt };
   if (r.kind === 'key') return { kind: 'key', kid: r.kid!, ...common };
   return r.kind === 'token'
-    ? { kind: 'token', jti: r.jti!, clientId: r.clientId!, ...common }
+    ? { kind: 'token', jti: r.jti!, clientId: r.clientId!, audience: r.audience, ...common }
     : { kind: 'issued-before', clientId: r.clientId!, subject: r.subject, grantId: r.grantId, issuedBefore: r.issuedBefore!, ...common };
 }
 
@@ -117,7 +117,7 @@ export async function recordKeyRevocation(manager: EntityManager, revocation: { 
 /** Appends a 'token' revocation in `manager`'s transaction; a jti already recorded is left as it is. */
 export async function recordTokenRevocation(
   manager: EntityManager,
-  revocation: { jti: string; clientId: string; expiresAt: Date; revokedAt: Date },
+  revocation: { jti: string; clientId: string; audience: string[]; expiresAt: Date; revokedAt: Date },
 ): Promise<void> {
   await appendToLog(manager, () => manager
     .createQueryBuilder()
@@ -135,7 +135,7 @@ export async function recordIssuedBefore(
   manager: EntityManager,
   mark: { clientId: string; subject?: string | null; grantId?: string | null; issuedBefore: Date; expiresAt: Date; revokedAt: Date },
 ): Promise<void> {
-  await appendToLog(manager, () => manager.insert(RevocationEntity, { kind: 'issued-before', subject: null, grantId: null, ...mark }));
+  await appendToLog(manager, () => manager.insert(RevocationEntity, { kind: 'issued-before', subject: null, grantId: null, audience: null, ...mark }));
 }
 
 /** Appends an issued-before mark for one grant of a client, in `manager`'s transaction. */

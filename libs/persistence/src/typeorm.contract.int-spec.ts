@@ -79,13 +79,13 @@ describe('TypeORM revocation rows (what the revocation feed will read)', () => {
     await accessTokens.insert('hash-1', claims);
     const at = new Date('2026-01-01T00:05:00Z');
     await accessTokens.revoke('hash-1', at);
-    await revocations.revokeToken(claims.jti, claims.clientId, new Date('2030-01-01T00:00:00Z'), new Date()); // already recorded
-    await revocations.revokeToken('jwt-jti', client.clientId, new Date('2026-01-01T01:00:00Z'), at);
+    await revocations.revokeToken(claims.jti, claims.clientId, claims.aud, new Date('2030-01-01T00:00:00Z'), new Date()); // already recorded
+    await revocations.revokeToken('jwt-jti', client.clientId, ['https://api.example'], new Date('2026-01-01T01:00:00Z'), at);
 
     const rows = await dataSource.manager.find(RevocationEntity, { order: { seq: 'ASC' } });
     expect(rows).toEqual([
-      expect.objectContaining({ kind: 'token', jti: claims.jti, clientId: client.clientId, expiresAt: new Date(claims.exp * 1000), revokedAt: at }),
-      expect.objectContaining({ kind: 'token', jti: 'jwt-jti', clientId: client.clientId }),
+      expect.objectContaining({ kind: 'token', jti: claims.jti, clientId: client.clientId, audience: claims.aud, expiresAt: new Date(claims.exp * 1000), revokedAt: at }),
+      expect.objectContaining({ kind: 'token', jti: 'jwt-jti', clientId: client.clientId, audience: ['https://api.example'] }),
     ]);
     expect(typeof rows[0].seq).toBe('string');
     expect(BigInt(rows[1].seq)).toBeGreaterThan(BigInt(rows[0].seq));

@@ -16,6 +16,8 @@ export function aClient(overrides: Partial<Client> = {}): Client {
     accessTokenFormat: 'opaque',
     accessTokenTtl: null,
     resources: [],
+    resourceServerFor: [],
+    revocationFeedKey: null,
     disabledAt: null,
     createdAt: now,
     updatedAt: now,

@@ -20,7 +20,7 @@ export class InMemoryAccessTokenRepository extends AccessTokenRepository {
     const t = this.tokens.get(tokenHash);
     if (!t || t.revokedAt) return false;
     t.revokedAt = at;
-    await this.revocations?.revokeToken(t.claims.jti, t.claims.clientId, new Date(t.claims.exp * 1000), at);
+    await this.revocations?.revokeToken(t.claims.jti, t.claims.clientId, t.claims.aud, new Date(t.claims.exp * 1000), at);
     return true;
   }
 }

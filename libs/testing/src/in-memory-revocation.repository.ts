@@ -4,9 +4,9 @@ export class InMemoryRevocationRepository extends RevocationRepository {
   readonly records: RevocationEntry[] = [];
   private seq = 0n;
 
-  async revokeToken(jti: string, clientId: string, expiresAt: Date, at: Date): Promise<void> {
+  async revokeToken(jti: string, clientId: string, audience: string[], expiresAt: Date, at: Date): Promise<void> {
     if (this.records.some((r) => r.kind === 'token' && r.jti === jti)) return;
-    this.records.push({ seq: String(++this.seq), kind: 'token', jti, clientId, expiresAt, revokedAt: at });
+    this.records.push({ seq: String(++this.seq), kind: 'token', jti, clientId, audience: [...audience], expiresAt, revokedAt: at });
   }
   /** Every token of the client (or of its subject or grant) issued before `issuedBefore`; kept a day unless `expiresAt` says otherwise. */
   markIssuedBefore(mark: { clientId: string; issuedBefore: Date; subject?: string | null; grantId?: string | null; expiresAt?: Date }): void {

@@ -53,7 +53,7 @@ describe('AccessTokenAuthenticator with the revocation feed', () => {
   it('refuses a token the feed revoked, even with a cached result', async () => {
     const { authenticator, list } = setup('fail-closed');
     expect((await authenticator.authenticate(OPAQUE)).jti).toBe(`jti-of-${OPAQUE}`);
-    list.add({ kind: 'token', jti: `jti-of-${OPAQUE}`, clientId: 'c', expiresAt: new Date(NOW + 60_000), revokedAt: new Date(NOW) });
+    list.add({ seq: '1', kind: 'token', jti: `jti-of-${OPAQUE}`, expiresAt: new Date(NOW + 60_000) });
     await expect(authenticator.authenticate(OPAQUE)).rejects.toEqual(OAuthError.invalidToken('token revoked'));
   });
 
@@ -65,7 +65,7 @@ describe('AccessTokenAuthenticator with the revocation feed', () => {
     setStale(true);
     expect(authenticator.known(OPAQUE)).toBeUndefined(); // authenticate decides what a stale feed means
     setStale(false);
-    list.add({ kind: 'token', jti: `jti-of-${OPAQUE}`, clientId: 'c', expiresAt: new Date(NOW + 60_000), revokedAt: new Date(NOW) });
+    list.add({ seq: '1', kind: 'token', jti: `jti-of-${OPAQUE}`, expiresAt: new Date(NOW + 60_000) });
     expect(authenticator.known(OPAQUE)).toBeUndefined();
     expect(authenticator.known('tsr_at_revoked')).toBeUndefined();
   });

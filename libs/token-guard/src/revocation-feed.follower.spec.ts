@@ -1,10 +1,15 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RevocationEntry } from '@tessera/oauth-core';
+import type { FeedRevocation } from '@tessera/oauth-core';
 import { RevocationFeedFollower } from './revocation-feed.follower.js';
 
 const entry = (seq: number) =>
-  `id: ${seq}\nevent: revocation\ndata: ${JSON.stringify({ seq: String(seq), type: 'jti', jti: `jti-${seq}`, client_id: 'c', exp: 4102444800 })}\n\n`;
+  `id: ${seq}\nevent: revocation\ndata: ${JSON.stringify({ seq: String(seq), type: 'jti', jti: `jti-${seq}`, exp: 4102444800 })}\n\n`;
+/** Entries up to `seq` this resource server is not shown. */
+const cursor = (seq: number) => `id: ${seq}\nevent: cursor\ndata: ${JSON.stringify({ seq: String(seq) })}\n\n`;
+const KEY_1 = 'a2V5LW9uZS1vZi10aGlzLXJlc291cmNlLXNlcnZlci0wMTIz';
+const KEY_2 = 'a2V5LXR3by1hZnRlci1uZXctY3JlZGVudGlhbHMtMDEyMzQ1';
+const pseudonymKey = (key: string) => `event: pseudonym-key\ndata: ${JSON.stringify({ key })}\n\n`;
 const caughtUp = (seq: number) => `event: caught-up\ndata: ${JSON.stringify({ seq: String(seq) })}\n\n`;
 const heartbeat = (seq: number, ageMs = 0) => `event: heartbeat\ndata: ${JSON.stringify({ latest_seq: String(seq), age_ms: ageMs })}\n\n`;
 const keys = `event: keys\ndata: ${JSON.stringify({ kids: ['k1'] })}\n\n`;
@@ -41,15 +46,19 @@ async function until(check: () => boolean, ms = 3000): Promise<void> {
 
 function follow(url: string, now?: () => number) {
   const applied: string[] = [];
+  const keys: string[] = [];
+  let resets = 0;
   const follower = new RevocationFeedFollower({
     endpoint: async () => url,
     credentials: () => ({ clientId: 'rs', clientSecret: 'secret' }),
     maxStalenessMs: 10_000,
-    onEntries: (entries: RevocationEntry[]) => applied.push(...entries.map((e) => e.seq)),
+    onEntries: (entries: FeedRevocation[]) => applied.push(...entries.map((e) => e.seq)),
+    onPseudonymKey: (key) => keys.push(key),
+    onReset: () => (resets += 1),
     now,
   });
   follower.start();
-  return { follower, applied };
+  return { follower, applied, keys, resets: () => resets };
 }
 
 describe('RevocationFeedFollower', () => {
@@ -66,7 +75,47 @@ describe('RevocationFeedFollower', () => {
     }
   });
 
+  it('moves its cursor past entries it is not shown (a cursor event), so the next heartbeat is no gap', async () => {
+    const feed = await feedServer([[pseudonymKey(KEY_1), entry(1), cursor(3), caughtUp(3), heartbeat(3), cursor(5), heartbeat(5)]]);
+    const { follower, applied, keys } = follow(feed.url);
+    try {
+      await until(() => follower.status().lastSeq === '5');
+      expect(applied).toEqual(['1']);
+      expect(keys).toEqual([KEY_1]);
+      expect(follower.status()).toEqual({ following: true, caughtUp: true, stale: false, lastSeq: '5' });
+      expect(feed.afters).toEqual(['0']); // no resync
+    } finally {
+      follower.stop();
+      await feed.close();
+    }
+  });
+
+  it('reads the feed again from the start when its pseudonym key changes (other credentials), after dropping what it kept', async () => {
+    const feed = await feedServer([
+      [pseudonymKey(KEY_1), entry(1), entry(2), caughtUp(2)],
+      [pseudonymKey(KEY_1), caughtUp(2), heartbeat(2)],
+      [pseudonymKey(KEY_2), entry(3)], // not applied: the key changed first
+      [pseudonymKey(KEY_2), entry(2), entry(3), caughtUp(3)],
+    ]);
+    const { follower, applied, keys, resets } = follow(feed.url);
+    try {
+      await until(() => follower.status().caughtUp);
+      feed.write('event: surprise\ndata: {}\n\n'); // a resync: the same key again on the next connection
+      await until(() => feed.afters.length === 2 && follower.status().caughtUp);
+      feed.write('event: surprise\ndata: {}\n\n');
+      await until(() => feed.afters.length === 4 && follower.status().caughtUp);
+      expect(keys).toEqual([KEY_1, KEY_2]);
+      expect(resets()).toBe(1);
+      expect(feed.afters).toEqual(['0', '2', '2', '0']);
+      expect(applied).toEqual(['1', '2', '2', '3']);
+    } finally {
+      follower.stop();
+      await feed.close();
+    }
+  });
+
   it.each([
+    ['a cursor it cannot read', [entry(1), caughtUp(1), 'event: cursor\ndata: {"seq":"x"}\n\n', entry(4)]],
     ['a heartbeat ahead of what the stream delivered (a gap)', [entry(1), caughtUp(1), heartbeat(3), entry(4)]],
     ['an unknown event', [entry(1), caughtUp(1), 'event: revocation-v2\ndata: {}\n\n', entry(4)]],
     ['a heartbeat whose age it cannot read', [entry(1), caughtUp(1), 'event: heartbeat\ndata: {"latest_seq":"1","age_ms":-5}\n\n', entry(4)]],

@@ -2,7 +2,7 @@
 // revocation reaches this resource server within a second, for JWTs checked
 // locally and for cached introspection results alike.
 import { Logger } from '@nestjs/common';
-import { parseRevocationWire, type RevocationEntry } from '@tessera/oauth-core';
+import { parseRevocationWire, type FeedRevocation } from '@tessera/oauth-core';
 import type { IntrospectionCredentials } from './token-guard.options.js';
 
 export interface RevocationFeedFollowerOptions {
@@ -13,7 +13,14 @@ export interface RevocationFeedFollowerOptions {
   /** Past this long without hearing from the feed, the follower is stale (and reconnects). */
   maxStalenessMs: number;
   /** New entries, in seq order, each once. */
-  onEntries: (entries: RevocationEntry[]) => void;
+  onEntries: (entries: FeedRevocation[]) => void;
+  /**
+   * The key of this resource server's pseudonyms (sent first on each connection). When it differs from the
+   * one before (other credentials), the entries kept so far no longer match: `onReset` drops them, and the
+   * follower reads the feed again from the start.
+   */
+  onPseudonymKey?: (key: string) => void;
+  onReset?: () => void;
   /** The auth server's signing keys changed (a `keys` event, sent on each connection after `caught-up` and at each change). */
   onKeysChanged?: () => void;
   now?: () => number;
@@ -37,6 +44,7 @@ export class RevocationFeedFollower {
   private connectionCaughtUp = false;
   private abort?: AbortController;
   private lastError = '';
+  private pseudonymKey?: string;
   /** Cuts the wait between reconnection attempts short. */
   private wake?: () => void;
   /** Requests waiting for the outcome of the next connection attempt. */
@@ -141,8 +149,8 @@ export class RevocationFeedFollower {
         signal: abort.signal,
       });
       if (!res.ok || !res.body) {
-        await res.body?.cancel();
-        throw new Error(`the feed answered ${res.status}`);
+        const why = ((await res.json().catch(() => null)) as { error_description?: unknown } | null)?.error_description;
+        throw new Error(`the feed answered ${res.status}${typeof why === 'string' ? ` (${why.slice(0, 200)})` : ''}`);
       }
       this.state = 'following';
       this.connectionCaughtUp = false;
@@ -200,6 +208,27 @@ export class RevocationFeedFollower {
         }
         if (this.connectionCaughtUp) this.heard(this.now());
         return;
+      }
+      case 'cursor': {
+        // Entries this resource server is not shown: the cursor moves past them all the same.
+        const seq = (body as { seq?: unknown } | null)?.seq;
+        if (typeof seq !== 'string' || !/^\d{1,19}$/.test(seq)) return this.resync(`a cursor event it cannot read: ${data.join('\n').slice(0, 200)}`);
+        if (BigInt(seq) > BigInt(this.cursor)) this.cursor = seq;
+        if (this.connectionCaughtUp) this.heard(this.now());
+        return;
+      }
+      case 'pseudonym-key': {
+        const key = (body as { key?: unknown } | null)?.key;
+        if (typeof key !== 'string' || !/^[A-Za-z0-9_-]{16,}$/.test(key)) return this.resync('a pseudonym key it cannot read');
+        if (this.pseudonymKey === key) return;
+        const before = this.pseudonymKey;
+        this.pseudonymKey = key;
+        this.options.onPseudonymKey?.(key);
+        if (before === undefined) return;
+        // Another key (other credentials): what was kept cannot be matched any more; read it all again.
+        this.options.onReset?.();
+        this.cursor = '0';
+        return this.resync('the pseudonym key changed (other credentials?); reading the feed again from the start');
       }
       case 'caught-up':
         if (!this.caughtUp) this.logger.log(`revocation feed caught up at seq ${this.cursor}`);

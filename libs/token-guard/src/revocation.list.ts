@@ -1,26 +1,44 @@
-import { revocationMatches, type Revocation } from '@tessera/oauth-core';
+import { feedPseudonym, feedRevocationMatches, type FeedRevocation, type PseudonymKind } from '@tessera/oauth-core';
 import type { TokenRecord } from './verified-access-token.js';
 
+type Mark = Extract<FeedRevocation, { kind: 'issued-before' }>;
+
 /**
- * The revocations a resource server keeps from the feed: revoked jtis and
- * issued-before marks, each until no token it matches can still be unexpired.
- * Memory stays bounded by what was revoked within the longest token lifetime.
+ * The revocations a resource server keeps from the feed: revoked jtis, signing keys, and issued-before
+ * marks, each until no token it matches can still be unexpired. Marks name their client, subject and grant
+ * by pseudonyms (HMAC-SHA256 under this resource server's key, from the feed): a token is matched by
+ * computing the same from its own claims. Memory stays bounded by what was revoked within the longest
+ * token lifetime.
  */
 export class RevocationList {
   private readonly jtis = new Map<string, number>();
   /** Signing keys whose every token is revoked. */
   private readonly kids = new Map<string, number>();
-  private readonly marks = new Map<string, Extract<Revocation, { kind: 'issued-before' }>[]>();
+  /** By the pseudonym of their client. */
+  private readonly marks = new Map<string, Mark[]>();
   private lastPurge = 0;
+  private key?: string;
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  add(entry: Revocation): void {
+  /** The key of the feed's pseudonyms. Another key than before empties the list (its marks no longer match). */
+  usePseudonymKey(key: string): void {
+    if (this.key !== undefined && this.key !== key) this.clear();
+    this.key = key;
+  }
+
+  clear(): void {
+    this.jtis.clear();
+    this.kids.clear();
+    this.marks.clear();
+  }
+
+  add(entry: FeedRevocation): void {
     const now = this.now();
     if (entry.expiresAt.getTime() <= now) return;
     if (entry.kind === 'token') this.jtis.set(entry.jti, entry.expiresAt.getTime());
     else if (entry.kind === 'key') this.kids.set(entry.kid, entry.expiresAt.getTime());
-    else this.marks.set(entry.clientId, [...(this.marks.get(entry.clientId) ?? []), entry]);
+    else this.marks.set(entry.client, [...(this.marks.get(entry.client) ?? []), entry]);
     if (now - this.lastPurge > 60_000) this.purge();
   }
 
@@ -28,20 +46,40 @@ export class RevocationList {
   revokes(record: TokenRecord): boolean {
     if (this.jtis.has(record.token.jti)) return true;
     if (record.kid && this.kids.has(record.kid)) return true;
-    const marks = this.marks.get(record.token.clientId);
-    if (!marks) return false;
-    const claims = { jti: record.token.jti, clientId: record.token.clientId, sub: record.token.subject, grantId: record.grantId, iat: record.issuedAt, kid: record.kid };
-    return marks.some((mark) => revocationMatches(mark, claims));
+    if (this.marks.size === 0 || this.key === undefined) return false;
+    const pseudonym = this.pseudonyms();
+    const marks = this.marks.get(pseudonym('client', record.token.clientId));
+    return !!marks && marks.some((mark) => feedRevocationMatches(mark, feedToken(record), pseudonym));
+  }
+
+  /** True when one of `entries` revokes the token (to drop cached results as new entries arrive). */
+  matches(entries: FeedRevocation[], record: TokenRecord): boolean {
+    if (entries.length === 0) return false;
+    const pseudonym = this.pseudonyms();
+    const token = feedToken(record);
+    return entries.some((e) => (e.kind !== 'issued-before' || this.key !== undefined) && feedRevocationMatches(e, token, pseudonym));
+  }
+
+  /** Pseudonyms under the current key, each computed once per call site. */
+  private pseudonyms(): (kind: PseudonymKind, value: string) => string {
+    const key = this.key;
+    const computed = new Map<string, string>();
+    return (kind, value) => {
+      const id = `${kind}:${value}`;
+      let p = computed.get(id);
+      if (p === undefined) computed.set(id, (p = key === undefined ? '' : feedPseudonym(key, kind, value)));
+      return p;
+    };
   }
 
   /** Drops what can no longer match an unexpired token. */
   purge(): void {
     const now = (this.lastPurge = this.now());
     for (const expiring of [this.jtis, this.kids]) for (const [id, exp] of expiring) if (exp <= now) expiring.delete(id);
-    for (const [clientId, marks] of this.marks) {
+    for (const [client, marks] of this.marks) {
       const live = marks.filter((m) => m.expiresAt.getTime() > now);
-      if (live.length > 0) this.marks.set(clientId, live);
-      else this.marks.delete(clientId);
+      if (live.length > 0) this.marks.set(client, live);
+      else this.marks.delete(client);
     }
   }
 
@@ -50,4 +88,8 @@ export class RevocationList {
     for (const marks of this.marks.values()) n += marks.length;
     return n;
   }
+}
+
+function feedToken(record: TokenRecord) {
+  return { jti: record.token.jti, clientId: record.token.clientId, sub: record.token.subject, grantId: record.grantId, iat: record.issuedAt, kid: record.kid };
 }

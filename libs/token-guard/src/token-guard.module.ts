@@ -5,7 +5,7 @@ import { IntrospectionCache } from './introspection.cache.js';
 import { IntrospectionClient } from './introspection.client.js';
 import { JwksKeyStore } from './jwks.key-store.js';
 import { JwtAccessTokenChecker } from './jwt-access-token.checker.js';
-import { revocationMatches, type RevocationEntry } from '@tessera/oauth-core';
+import type { FeedRevocation } from '@tessera/oauth-core';
 import { RevocationFeedFollower } from './revocation-feed.follower.js';
 import { RevocationList } from './revocation.list.js';
 import { TokenCache } from './token.cache.js';
@@ -92,6 +92,8 @@ export function createTokenGuardRuntime(settings: TokenGuardSettings, now: () =>
       credentials: settings.introspection,
       maxStalenessMs: feed.maxStalenessSeconds * 1000,
       onEntries: (entries) => onRevoked(entries),
+      onPseudonymKey: (key) => list.usePseudonymKey(key),
+      onReset: () => list.clear(),
       // The auth server's keys changed, or we (re)connected and may have missed that: fetch them now.
       onKeysChanged: () => {
         discovery.expire();
@@ -112,11 +114,9 @@ export function createTokenGuardRuntime(settings: TokenGuardSettings, now: () =>
     authenticator.forget((r) => r.kid !== undefined && r.issuedAt > (jwks.retiredAt(r.kid) ?? Infinity));
   };
   /** Keeps the entries, and drops cached results they revoke. */
-  function onRevoked(entries: RevocationEntry[]): void {
+  function onRevoked(entries: FeedRevocation[]): void {
     for (const entry of entries) list.add(entry);
-    authenticator.forget((r) =>
-      entries.some((e) => revocationMatches(e, { jti: r.token.jti, clientId: r.token.clientId, sub: r.token.subject, grantId: r.grantId, iat: r.issuedAt, kid: r.kid })),
-    );
+    authenticator.forget((r) => list.matches(entries, r));
   }
   return { authenticator, follower };
 }

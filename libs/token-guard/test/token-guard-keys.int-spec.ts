@@ -23,7 +23,7 @@ let client: Client;
 
 beforeAll(async () => {
   server = await startAuthServer();
-  introspector = await registerClient(server.url, { client_name: 'reports api' });
+  introspector = await registerClient(server.url, { client_name: 'reports api', scope: '', resource_server_for: [AUDIENCE] });
   client = await registerClient(server.url, { access_token_format: 'jwt', resources: [AUDIENCE], scope: 'read' });
 });
 afterAll(() => server.stop());

@@ -26,7 +26,7 @@ describe.each<Platform>(['fastify', 'express'])('TokenGuard on %s when the auth 
     proxy = new TcpProxy({ host: '127.0.0.1', port: Number(new URL(server.url).port) });
     proxy.port = proxyPort;
     await proxy.start();
-    introspector = await registerClient(server.url, { client_name: 'reports api' });
+    introspector = await registerClient(server.url, { client_name: 'reports api', scope: '', resource_server_for: [AUDIENCE] });
     jwtClient = await registerClient(server.url, { access_token_format: 'jwt', resources: [AUDIENCE] });
     opaqueClient = await registerClient(server.url, { access_token_format: 'opaque', resources: [AUDIENCE] });
   });

@@ -124,7 +124,7 @@ describe('JwtAccessTokenStrategy', () => {
     await strategy.revoke(token, claims, at);
 
     expect(revocations.records).toEqual([
-      { seq: '1', kind: 'token', jti: claims.jti, clientId: claims.clientId, expiresAt: new Date(claims.exp * 1000), revokedAt: at },
+      { seq: '1', kind: 'token', jti: claims.jti, clientId: claims.clientId, audience: claims.aud, expiresAt: new Date(claims.exp * 1000), revokedAt: at },
     ]);
     expect(await revocations.isRevoked(claims)).toBe(true);
   });

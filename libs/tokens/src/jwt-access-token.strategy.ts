@@ -65,6 +65,6 @@ export class JwtAccessTokenStrategy extends AccessTokenStrategy {
   }
 
   async revoke(_token: string, claims: AccessTokenClaims, at: Date): Promise<void> {
-    await this.revocations.revokeToken(claims.jti, claims.clientId, new Date(claims.exp * 1000), at);
+    await this.revocations.revokeToken(claims.jti, claims.clientId, claims.aud, new Date(claims.exp * 1000), at);
   }
 }

@@ -65,14 +65,14 @@ describe('OpaqueAccessTokenStrategy', () => {
   });
 
   it('revokes by hash', async () => {
-    const claims = someClaims();
+    const claims = someClaims({ aud: ['https://api.example'] });
     const token = await strategy.issue(claims);
     const at = clock.now();
     await strategy.revoke(token, claims, at);
 
     expect(repo.tokens.get(hashToken(token))?.revokedAt).toEqual(at);
     expect(revocations.records).toEqual([
-      { seq: '1', kind: 'token', jti: claims.jti, clientId: claims.clientId, expiresAt: new Date(claims.exp * 1000), revokedAt: at },
+      { seq: '1', kind: 'token', jti: claims.jti, clientId: claims.clientId, audience: ['https://api.example'], expiresAt: new Date(claims.exp * 1000), revokedAt: at },
     ]);
     expect(await strategy.verify(token)).toBeNull();
   });

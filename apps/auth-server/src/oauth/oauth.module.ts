@@ -204,8 +204,9 @@ export class OAuthModule {
         },
         {
           provide: IntrospectionEndpoint,
-          useFactory: (auth: ClientAuthenticator, inspector: AccessTokenInspector) => new IntrospectionEndpoint(auth, inspector),
-          inject: [ClientAuthenticator, AccessTokenInspector],
+          useFactory: (auth: ClientAuthenticator, inspector: AccessTokenInspector, repo: RefreshTokenRepository, users: UserRepository, clock: Clock) =>
+            new IntrospectionEndpoint(auth, inspector, { repo, users, clock }),
+          inject: [ClientAuthenticator, AccessTokenInspector, RefreshTokenRepository, UserRepository, Clock],
         },
         {
           provide: RevocationEndpoint,
@@ -254,8 +255,10 @@ export class OAuthModule {
         },
         {
           provide: RevocationFeedEndpoint,
-          useFactory: (auth: ClientAuthenticator, revocations: RevocationRepository) => new RevocationFeedEndpoint(auth, revocations),
-          inject: [ClientAuthenticator, RevocationRepository],
+          // The clients uncached: an open stream is checked again only when its client changed, and must see the change.
+          useFactory: (auth: ClientAuthenticator, revocations: RevocationRepository, clients: ClientRepository) =>
+            new RevocationFeedEndpoint(auth, revocations, clients),
+          inject: [ClientAuthenticator, RevocationRepository, ClientRepository],
         },
         ...(pages ? pageProviders(config) : []),
         RevocationStreams,

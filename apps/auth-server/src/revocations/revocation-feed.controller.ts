@@ -20,9 +20,9 @@ export class RevocationFeedController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     if (accept?.includes('text/event-stream')) {
-      const after = await this.endpoint.open(authorization, query, lastEventId);
+      const { after, reader } = await this.endpoint.open(authorization, query, lastEventId);
       reply.hijack();
-      await this.streams.serve(reply.raw, after);
+      await this.streams.serve(reply.raw, after, reader);
       return;
     }
     const page = await this.endpoint.page(authorization, query);

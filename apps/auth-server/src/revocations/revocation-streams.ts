@@ -2,11 +2,14 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import type { AuthServerConfig } from '@tessera/config';
 import {
   ChangeFeed,
+  feedViewOf,
   followRevocations,
   REVOCATION_POLL_MS,
   RevocationBroadcaster,
+  RevocationFeedEndpoint,
   RevocationRepository,
   revocationWire,
+  type FeedReader,
   type RevocationEntry,
 } from '@tessera/oauth-core';
 import { KeySet } from '@tessera/tokens';
@@ -18,20 +21,29 @@ import { AUTH_SERVER_CONFIG } from '../oauth/oauth.tokens.js';
  * process reads new entries once per notification and writes them to every
  * open stream. A `keys` event tells followers to refetch the JWKS when the
  * signing keys change. Streams are ended at shutdown, or the server would wait on them.
+ *
+ * Each stream is read by one resource server and carries only what it is shown (`feedViewOf`): its
+ * pseudonym key first, then the entries for it. When entries it is not shown end a batch, a `cursor`
+ * event (with their last seq as `id`) moves its cursor past them, so a heartbeat's `latest_seq` still
+ * proves that nothing was lost. When its client changes (disabled, secret rotated, role changed; on any
+ * instance), the stream is checked again and ended if the client may no longer read it.
  */
 @Injectable()
 export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('RevocationFeed');
   private readonly broadcaster: RevocationBroadcaster;
-  private readonly open = new Set<ServerResponse>();
+  /** Open streams, and who reads each. */
+  private readonly open = new Map<ServerResponse, FeedReader>();
   private readonly heartbeatMs: number;
   private lastHeartbeat = 0;
   private unsubscribeReads?: () => void;
   private unsubscribeKeys?: () => void;
+  private unsubscribeClients?: () => void;
 
   constructor(
     private readonly revocations: RevocationRepository,
-    changes: ChangeFeed,
+    private readonly changes: ChangeFeed,
+    private readonly endpoint: RevocationFeedEndpoint,
     private readonly keys: KeySet,
     @Inject(AUTH_SERVER_CONFIG) config: AuthServerConfig,
   ) {
@@ -60,17 +72,45 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
     await this.broadcaster.start();
     // After a rotation here or on another instance, once this instance's JWKS serves the new keys.
     this.unsubscribeKeys = this.keys.onPublishedKeysChanged((kids) => this.broadcast(keysEvent(kids)));
+    this.unsubscribeClients = this.changes.subscribe((event) => {
+      if (event.kind === 'client') this.recheck((reader) => reader.clientId === event.clientId);
+      else if (event.kind === 'all') this.recheck(() => true);
+    });
+  }
+
+  /**
+   * Checks the streams whose reader `affected` picks against the client as it now is (read from the database),
+   * and ends those it may no longer read. A check that fails (the database is away) ends the stream too: the
+   * follower reconnects, and is authenticated again.
+   */
+  private recheck(affected: (reader: FeedReader) => boolean): void {
+    const streams = [...this.open].filter(([res, reader]) => !res.writableEnded && affected(reader));
+    if (streams.length === 0) return;
+    for (const [res, reader] of streams) {
+      this.endpoint.stillAllowed(reader).then(
+        (allowed) => {
+          if (allowed) return;
+          this.logger.log(`revocation stream of client ${reader.clientId} ended: the client changed and may no longer read the feed`);
+          res.end();
+        },
+        () => res.end(),
+      );
+    }
   }
 
   beforeApplicationShutdown(): void {
     this.unsubscribeKeys?.();
+    this.unsubscribeClients?.();
     this.unsubscribeReads?.();
     this.broadcaster.stop();
-    for (const res of this.open) res.end();
+    for (const res of this.open.keys()) res.end();
   }
 
-  /** Serves one follower from `after`: catch-up, a `caught-up` event, the current `keys`, then live entries, key changes and heartbeats. */
-  async serve(res: ServerResponse, after: string): Promise<void> {
+  /**
+   * Serves one follower from `after`: its pseudonym key, the catch-up, a `caught-up` event, the current
+   * `keys`, then live entries, key changes and heartbeats.
+   */
+  async serve(res: ServerResponse, after: string, reader: FeedReader): Promise<void> {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -78,10 +118,20 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
       'X-Accel-Buffering': 'no',
     });
     res.write('retry: 1000\n\n');
+    res.write(`event: pseudonym-key\ndata: ${JSON.stringify({ key: reader.revocationFeedKey })}\n\n`);
     const write = (entries: RevocationEntry[]) => {
-      for (const e of entries) res.write(`id: ${e.seq}\nevent: revocation\ndata: ${JSON.stringify(revocationWire(e))}\n\n`);
+      let shownUpTo: string | null = null;
+      for (const e of entries) {
+        const view = feedViewOf(e, reader);
+        if (!view) continue;
+        res.write(`id: ${e.seq}\nevent: revocation\ndata: ${JSON.stringify(revocationWire(view))}\n\n`);
+        shownUpTo = e.seq;
+      }
+      // Entries it is not shown still move its cursor, or the next heartbeat would look like a gap.
+      const last = entries.at(-1);
+      if (last && last.seq !== shownUpTo) res.write(`id: ${last.seq}\nevent: cursor\ndata: ${JSON.stringify({ seq: last.seq })}\n\n`);
     };
-    this.open.add(res);
+    this.open.set(res, reader);
     let follower: { stop: () => void; cursor: () => string } | undefined;
     res.on('close', () => {
       this.open.delete(res);
@@ -102,7 +152,7 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
 
   /** To every open stream not yet ended (an ended response stays in `open` until it closes). */
   private broadcast(text: string): void {
-    for (const res of this.open) if (!res.writableEnded) res.write(text);
+    for (const res of this.open.keys()) if (!res.writableEnded) res.write(text);
   }
 }
 

@@ -23,6 +23,7 @@ const FLAG_OF: Record<string, string> = {
   access_token_format: '--format',
   access_token_lifetime: '--ttl',
   resources: '--resource',
+  resource_server_for: '--resource-server-for',
   redirect_uris: '--redirect-uri',
 };
 
@@ -54,6 +55,7 @@ function metadataFrom(values: OptionValues): Record<string, unknown> {
     // A non-number is passed on as it is, so the core rejects it with its usual message.
     access_token_lifetime: ttl === undefined ? undefined : /^\d+$/.test(ttl) ? Number(ttl) : ttl,
     resources: values.resource,
+    resource_server_for: values['resource-server-for'],
     redirect_uris: values['redirect-uri'],
   };
 }
@@ -72,7 +74,7 @@ const create: Command = {
   name: 'clients create',
   synopsis:
     '--name NAME --scope "a b" [--grant-types client_credentials] [--auth-method client_secret_basic|client_secret_post|none] ' +
-    '[--redirect-uri URI ...] [--format opaque|jwt] [--ttl SECONDS] [--resource URI ...] [--json]',
+    '[--redirect-uri URI ...] [--format opaque|jwt] [--ttl SECONDS] [--resource URI ...] [--resource-server-for URI ...] [--json]',
   summary: 'register a client; prints its client_id and client_secret (shown only this once; none for a public client)',
   details: [
     '--name NAME            client_name (required)',
@@ -85,6 +87,9 @@ const create: Command = {
     '--format FORMAT        access tokens as opaque (default) or jwt',
     '--ttl SECONDS          access-token lifetime; default the server\'s TESSERA_ACCESS_TOKEN_TTL',
     '--resource URI         an RFC 8707 resource (audience) the client may ask for; repeatable',
+    '--resource-server-for URI',
+    '                       makes the client a resource server for this resource identifier: it may introspect',
+    '                       tokens whose audience includes it and read the revocation feed for it; repeatable',
     '--json                 print the RFC 7591 client information response as JSON',
   ],
   options: {
@@ -95,6 +100,7 @@ const create: Command = {
     format: { type: 'string' },
     ttl: { type: 'string' },
     resource: { type: 'string', multiple: true },
+    'resource-server-for': { type: 'string', multiple: true },
     'redirect-uri': { type: 'string', multiple: true },
     ...JSON_OPTION,
   },
@@ -123,6 +129,7 @@ const create: Command = {
         `  token lifetime: ${client.accessTokenTtl === null ? 'server default' : `${client.accessTokenTtl}s`}`,
         ...(client.resources.length > 0 ? [`  resources:      ${client.resources.join(' ')}`] : []),
         ...(client.redirectUris.length > 0 ? [`  redirect URIs:  ${client.redirectUris.join(' ')}`] : []),
+        ...(client.resourceServerFor.length > 0 ? [`  resource server for: ${client.resourceServerFor.join(' ')}`] : []),
         ...(clientSecret ? ['Store the client secret now: it is not shown again (only its hash is kept).'] : []),
         '',
       ].join('\n'),
@@ -204,4 +211,29 @@ const rotateSecret: Command = {
   },
 };
 
-export const clientCommands: Command[] = [create, list, rotateSecret, disable];
+const setResourceServer: Command = {
+  name: 'clients set-resource-server',
+  synopsis: '<client_id> (--resource-server-for URI ... | --none) [--json]',
+  summary: 'give a confidential client the resource-server role for its resources (introspection and the revocation feed), or take it away',
+  details: [
+    '--resource-server-for URI   a resource identifier (audience) the client serves; repeatable; replaces the ones it had',
+    '--none                      no longer a resource server',
+  ],
+  options: { 'resource-server-for': { type: 'string', multiple: true }, none: { type: 'boolean' }, ...JSON_OPTION },
+  positionals: ['client_id'],
+  async run(ctx, { values, args: [clientId] }, io) {
+    const resources = values['resource-server-for'] as string[] | undefined;
+    if ((resources === undefined) === (values.none !== true)) throw new CliError('give --resource-server-for URI (repeatable) or --none', 2);
+    const { clients, registrar } = services(ctx);
+    await findOrFail(clients, clientId);
+    const client = await registrar.setResourceServerFor(clientId, resources ?? []).catch(explain);
+    if (values.json) return printJson(io, withStatus(client));
+    io.out.write(
+      client.resourceServerFor.length > 0
+        ? `Client ${clientId} is the resource server for ${client.resourceServerFor.join(' ')}.\n`
+        : `Client ${clientId} is no resource server.\n`,
+    );
+  },
+};
+
+export const clientCommands: Command[] = [create, list, rotateSecret, setResourceServer, disable];

@@ -17,17 +17,21 @@ export class AuthorizationServerError extends Error {
   }
 }
 
-/** The metadata this resource server registers itself with: a confidential client that needs no scope, only to introspect. */
-export const REGISTRATION_METADATA = Object.freeze({
-  client_name: 'resource-server',
-  grant_types: ['client_credentials'],
-  scope: '',
-});
+/**
+ * The metadata this resource server registers itself with: a confidential client that needs no scope, with
+ * Tessera's resource-server role for its own resource identifier, so it may introspect the tokens of its
+ * audience and read the revocation feed.
+ */
+export function registrationMetadata(resource: string): Record<string, unknown> {
+  return { client_name: 'resource-server', grant_types: ['client_credentials'], scope: '', resource_server_for: [resource] };
+}
 
 export class AuthorizationServerClient {
   constructor(
     /** Where the auth server is reached: its issuer, or TESSERA_AUTH_SERVER_URL. */
     private readonly baseUrl: string,
+    /** This server's resource identifier (the audience of its tokens), which it registers as resource server for. */
+    private readonly resource: string,
     private readonly timeoutMs = 5000,
   ) {}
 
@@ -37,7 +41,7 @@ export class AuthorizationServerClient {
     const res = await this.call(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${initialAccessToken}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(REGISTRATION_METADATA),
+      body: JSON.stringify(registrationMetadata(this.resource)),
     }, signal);
     const body = await res.json().catch(() => null);
     if (res.status === 201 && typeof body?.client_id === 'string' && typeof body?.client_secret === 'string') {
@@ -54,24 +58,24 @@ export class AuthorizationServerClient {
   }
 
   /**
-   * Whether the authorization server still accepts these credentials: an
-   * introspection of a token that does not exist answers 200 `{active:false}`
-   * to a known client and 401 `invalid_client` to an unknown one (RFC 7662 §2.3).
+   * Whether the authorization server still accepts these credentials as those of the resource server for
+   * this server's resource: a page of the revocation feed answers 200 to a resource server, naming the
+   * resources it serves (another one than ours when our resource identifier changed), 403 `access_denied` to
+   * a client without the role (one registered before resource servers had it), and 401 `invalid_client` to
+   * an unknown one.
    */
   async accepts(credentials: ClientCredentials, signal?: AbortSignal): Promise<boolean> {
-    const url = `${this.baseUrl}/oauth2/introspect`;
-    const res = await this.call(url, {
-      method: 'POST',
+    const url = `${this.baseUrl}/oauth2/revocations`;
+    const res = await this.call(`${url}?limit=1`, {
+      method: 'GET',
       headers: {
-        authorization: `Basic ${Buffer.from(`${encodeURIComponent(credentials.clientId)}:${encodeURIComponent(credentials.clientSecret)}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${form(credentials.clientId)}:${form(credentials.clientSecret)}`).toString('base64')}`,
         accept: 'application/json',
       },
-      body: new URLSearchParams({ token: 'credentials-check' }).toString(),
     }, signal);
     const body = await res.json().catch(() => null);
-    if (res.status === 200) return true;
-    if (res.status === 401 || (res.status === 400 && body?.error === 'invalid_client')) return false;
+    if (res.status === 200) return Array.isArray(body?.resource_server_for) && body.resource_server_for.includes(this.resource);
+    if (res.status === 401 || res.status === 403 || (res.status === 400 && body?.error === 'invalid_client')) return false;
     throw new AuthorizationServerError(`checking the stored client at ${url} failed (${describe(res.status, body)})`);
   }
 
@@ -83,6 +87,11 @@ export class AuthorizationServerClient {
       throw new AuthorizationServerError(`cannot reach ${url}: ${reason(e)}`);
     }
   }
+}
+
+/** RFC 6749 §2.3.1: the form-urlencoding of each part of Basic credentials. */
+function form(s: string): string {
+  return encodeURIComponent(s).replace(/%20/g, '+');
 }
 
 function describe(status: number, body: unknown): string {

@@ -94,7 +94,9 @@ export class IntrospectionCredentials implements OnModuleDestroy {
             this.logger.log(`introspecting opaque tokens as client ${stored.clientId}, registered earlier at ${issuer}`);
             return this.settle(stored);
           }
-          this.logger.warn(`${issuer} no longer knows client ${stored.clientId} (its database was reset?); registering again`);
+          this.logger.warn(
+            `${issuer} no longer accepts client ${stored.clientId} as a resource server (its database was reset, or it was registered before the role existed); registering again`,
+          );
           this.current = null;
         }
         const registered = await this.authorizationServer.register(initialAccessToken, signal);

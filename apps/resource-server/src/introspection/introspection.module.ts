@@ -20,7 +20,7 @@ export class IntrospectionModule {
               { issuer: config.issuer.url, ...config.introspection, configured: config.introspection.credentials },
               new TypeOrmRegisteredClientStore(dataSource),
               // Registered under the issuer, reached where the auth server is (they differ behind a load balancer or on an internal network).
-              new AuthorizationServerClient(config.authorizationServer.url ?? config.issuer.url),
+              new AuthorizationServerClient(config.authorizationServer.url ?? config.issuer.url, config.resource.url),
             );
             credentials.start();
             return credentials;

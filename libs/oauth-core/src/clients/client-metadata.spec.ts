@@ -13,6 +13,7 @@ describe('parseClientMetadata', () => {
       accessTokenFormat: 'opaque',
       accessTokenTtl: null,
       resources: [],
+      resourceServerFor: [],
     });
   });
   it('reads Tessera extensions', () => {

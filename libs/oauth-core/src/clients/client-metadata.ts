@@ -8,7 +8,7 @@ import { parseScope } from '../scopes/scope.js';
 /** What a client chooses at registration; the server sets the rest of `Client`. */
 export type ClientMetadata = Pick<
   Client,
-  'clientName' | 'grantTypes' | 'scopes' | 'tokenEndpointAuthMethod' | 'redirectUris' | 'accessTokenFormat' | 'accessTokenTtl' | 'resources'
+  'clientName' | 'grantTypes' | 'scopes' | 'tokenEndpointAuthMethod' | 'redirectUris' | 'accessTokenFormat' | 'accessTokenTtl' | 'resources' | 'resourceServerFor'
 >;
 
 export interface ClientMetadataPolicy {
@@ -66,6 +66,9 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
     if (!isResourceIndicator(r)) throw bad(`resources[${i}] is not an absolute URI (RFC 3986) without a fragment`);
   });
 
+  // Tessera's resource-server role: whoever holds the initial access token (or runs the CLI) may grant it.
+  const resourceServerFor = parseResourceServerFor(m.resource_server_for);
+
   const redirectUris = stringList(m.redirect_uris, 'redirect_uris', OAuthError.invalidRedirectUri) ?? [];
   redirectUris.forEach((uri, i) => {
     if (!isRedirectUri(uri)) {
@@ -77,6 +80,9 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
 
   if (method === 'none' && !grantTypes.every((g) => PUBLIC_CLIENT_GRANTS.includes(g))) {
     throw bad(`token_endpoint_auth_method "none" (a public client) allows only the grant_types ${PUBLIC_CLIENT_GRANTS.join(', ')}`);
+  }
+  if (method === 'none' && resourceServerFor.length > 0) {
+    throw bad('resource_server_for needs a confidential client (a resource server authenticates with its secret)');
   }
   if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code')) {
     throw bad('grant_types: "refresh_token" needs "authorization_code" (refresh tokens are issued from a code)');
@@ -93,7 +99,17 @@ export function parseClientMetadata(body: unknown, policy: ClientMetadataPolicy)
     accessTokenFormat: format as AccessTokenFormat,
     accessTokenTtl: (ttl as number | undefined) ?? null,
     resources: [...new Set(resources)],
+    resourceServerFor,
   };
+}
+
+/** `resource_server_for`: the resource identifiers (RFC 8707) a resource server serves; none when absent. */
+export function parseResourceServerFor(value: unknown): string[] {
+  const resources = stringList(value, 'resource_server_for') ?? [];
+  for (const r of resources) {
+    if (!isResourceIndicator(r)) throw OAuthError.invalidClientMetadata(`resource_server_for: "${r}" is not an absolute URI without a fragment`);
+  }
+  return [...new Set(resources)];
 }
 
 function stringList(value: unknown, name: string, error = OAuthError.invalidClientMetadata): string[] | undefined {

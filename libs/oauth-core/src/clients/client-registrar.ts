@@ -4,7 +4,7 @@ import { ClientRepository } from '../ports/client.repository.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { RandomSource } from '../ports/random.port.js';
 import type { SecretHasher } from '../ports/secret-hasher.port.js';
-import type { ClientMetadata } from './client-metadata.js';
+import { parseResourceServerFor, type ClientMetadata } from './client-metadata.js';
 
 export const CLIENT_SECRET_PREFIX = 'tsr_cs_';
 
@@ -25,6 +25,7 @@ export class ClientRegistrar {
       ...metadata,
       clientId: this.random.token(16),
       secretHash: clientSecret === null ? null : this.hasher.hash(clientSecret),
+      revocationFeedKey: metadata.resourceServerFor.length > 0 ? this.random.token(32) : null,
       disabledAt: null,
       createdAt: now,
       updatedAt: now,
@@ -39,6 +40,23 @@ export class ClientRegistrar {
     const client = await this.clients.update(clientId, { secretHash: this.hasher.hash(clientSecret) }, revokeTokens ? this.clock.now() : undefined);
     if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
     return { client, clientSecret };
+  }
+
+  /**
+   * Gives a confidential client the resource-server role for `resources`, or takes it away (none). Its feed
+   * pseudonym key is kept while it has the role; open feed streams of the client are checked again.
+   */
+  async setResourceServerFor(clientId: string, resources: unknown): Promise<Client> {
+    const resourceServerFor = parseResourceServerFor(resources);
+    const existing = await this.clients.findById(clientId);
+    if (!existing) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    if (existing.secretHash === null && resourceServerFor.length > 0) {
+      throw OAuthError.invalidClientMetadata('resource_server_for needs a confidential client (a resource server authenticates with its secret)');
+    }
+    const revocationFeedKey = resourceServerFor.length === 0 ? null : (existing.revocationFeedKey ?? this.random.token(32));
+    const client = await this.clients.update(clientId, { resourceServerFor, revocationFeedKey });
+    if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    return client;
   }
 
   /** Disables the client: it can no longer authenticate, and its tokens stop working. */

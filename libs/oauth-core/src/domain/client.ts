@@ -20,6 +20,16 @@ export interface Client {
   accessTokenTtl: number | null;
   /** RFC 8707 resource indicators (audiences) this client may request. */
   resources: string[];
+  /**
+   * The resource-server role: the RFC 8707 resource identifiers (audiences) this client serves. A client with
+   * any may introspect tokens whose audience includes one of them, and read the revocation feed for them.
+   */
+  resourceServerFor: string[];
+  /**
+   * Key of the HMAC-SHA256 pseudonyms the revocation feed gives this resource server instead of client ids,
+   * subjects and grant ids (base64url, 256 bits); null when the client is no resource server.
+   */
+  revocationFeedKey: string | null;
   disabledAt: Date | null;
   createdAt: Date;
   updatedAt: Date;

@@ -1,11 +1,18 @@
 // Tessera's revocation feed: every revocation, in commit order, for resource
 // servers that verify tokens locally. Paged JSON for catch-up; the app layer
-// streams the same entries over Server-Sent Events.
+// streams the same entries over Server-Sent Events. Only resource servers read
+// it, each seeing only what it needs (see feed-view.ts).
 import type { ClientAuthenticator } from '../client-auth/client-authenticator.js';
+import type { Client } from '../domain/client.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { FormParams } from '../forms/form-params.js';
 import { revocationWire } from '../forms/wire.js';
-import { RevocationRepository } from '../ports/revocation.repository.js';
+import { ClientRepository } from '../ports/client.repository.js';
+import { RevocationRepository, type RevocationEntry } from '../ports/revocation.repository.js';
+import { feedViewOf } from '../revocations/feed-view.js';
+
+/** The resource server a feed is read by, as it was when it authenticated. */
+export type FeedReader = Pick<Client, 'clientId' | 'secretHash' | 'resourceServerFor' | 'revocationFeedKey'>;
 
 export const FEED_MAX_PAGE = 1000;
 /** PostgreSQL's bigint, which the seq is. */
@@ -20,22 +27,47 @@ export class RevocationFeedEndpoint {
   constructor(
     private readonly authenticator: ClientAuthenticator,
     private readonly revocations: RevocationRepository,
+    private readonly clients: ClientRepository,
   ) {}
 
-  /** Authenticates the follower (HTTP Basic, any confidential client) and returns the cursor to start after. */
-  async open(authorization: string | undefined, query: unknown, lastEventId?: string): Promise<string> {
+  /**
+   * Authenticates the follower (HTTP Basic), which must be a resource server, and returns the cursor to
+   * start after and who reads.
+   */
+  async open(authorization: string | undefined, query: unknown, lastEventId?: string): Promise<{ after: string; reader: FeedReader }> {
     const params = FormParams.from(query);
     const after = lastEventId ?? params.get('after') ?? '0';
     if (!isRevocationSeq(after)) {
       throw OAuthError.invalidRequest(`${lastEventId === undefined ? 'after' : 'Last-Event-ID'} must be a revocation seq (a whole number from 0 to ${MAX_SEQ})`);
     }
-    await this.authenticator.authenticate(authorization, FormParams.from({}), { anySecretMethod: true });
-    return after;
+    const client = await this.authenticator.authenticate(authorization, FormParams.from({}), { anySecretMethod: true });
+    if (client.resourceServerFor.length === 0 || !client.revocationFeedKey) {
+      throw OAuthError.accessDenied('only resource servers may read the revocation feed (see resource_server_for)');
+    }
+    const { clientId, secretHash, resourceServerFor, revocationFeedKey } = client;
+    return { after, reader: { clientId, secretHash, resourceServerFor, revocationFeedKey } };
   }
 
-  /** One page of entries after the cursor. */
+  /**
+   * Whether `reader` may still read the feed as it authenticated: the client still exists, is enabled, has
+   * the same secret, and serves the same resources with the same key. An open stream is checked again when
+   * its client changes, and closed when this is false.
+   */
+  async stillAllowed(reader: FeedReader): Promise<boolean> {
+    const client = await this.clients.findById(reader.clientId);
+    return (
+      !!client &&
+      !client.disabledAt &&
+      client.secretHash === reader.secretHash &&
+      client.revocationFeedKey === reader.revocationFeedKey &&
+      client.resourceServerFor.length === reader.resourceServerFor.length &&
+      client.resourceServerFor.every((r) => reader.resourceServerFor.includes(r))
+    );
+  }
+
+  /** One page of entries after the cursor: those the reader is shown, in its view; `next_after` covers the rest too. */
   async page(authorization: string | undefined, query: unknown): Promise<Record<string, unknown>> {
-    const after = await this.open(authorization, query);
+    const { after, reader } = await this.open(authorization, query);
     const rawLimit = FormParams.from(query).get('limit') ?? String(FEED_MAX_PAGE);
     const limit = Number(rawLimit);
     if (!/^\d+$/.test(rawLimit) || limit < 1 || limit > FEED_MAX_PAGE) {
@@ -44,9 +76,21 @@ export class RevocationFeedEndpoint {
     const entries = await this.revocations.listAfter(after, limit + 1);
     const page = entries.slice(0, limit);
     return {
-      revocations: page.map(revocationWire),
+      revocations: feedWire(page, reader),
       next_after: page.at(-1)?.seq ?? after,
       has_more: entries.length > limit,
+      // Who reads: the resources it is shown the entries of, and the key of its pseudonyms (HMAC-SHA256),
+      // to compute them from the tokens it verifies.
+      resource_server_for: reader.resourceServerFor,
+      pseudonym_key: reader.revocationFeedKey,
     };
   }
+}
+
+/** The wire form of the entries `reader` is shown, in its view. */
+export function feedWire(entries: RevocationEntry[], reader: FeedReader): Record<string, unknown>[] {
+  return entries.flatMap((e) => {
+    const view = feedViewOf(e, reader);
+    return view ? [revocationWire(view)] : [];
+  });
 }

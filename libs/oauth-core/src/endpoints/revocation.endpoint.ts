@@ -1,6 +1,5 @@
 // RFC 7009: Token Revocation. An unknown or already invalid token is not an error (§2.2).
 import type { ClientAuthenticator, ClientAuthPolicy } from '../client-auth/client-authenticator.js';
-import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams } from '../forms/form-params.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { RefreshTokenRepository } from '../ports/refresh-token.repository.js';
@@ -27,10 +26,9 @@ export class RevocationEndpoint {
     if (this.refreshTokens && REFRESH_TOKEN_SHAPE.test(token)) return this.revokeRefreshToken(token, client.clientId);
     const verified = await this.inspector.verify(token);
     if (!verified) return;
-    // §2.1: the token must have been issued to the client making the request.
-    if (verified.claims.clientId !== client.clientId) {
-      throw OAuthError.unauthorizedClient('the token was not issued to this client');
-    }
+    // §2.1: the token must have been issued to the client making the request. Another client's token is left
+    // alone and answered like an unknown one (§2.2), so the answer does not tell whether it is valid.
+    if (verified.claims.clientId !== client.clientId) return;
     await verified.strategy.revoke(token, verified.claims, this.clock.now());
   }
 
@@ -38,7 +36,7 @@ export class RevocationEndpoint {
   private async revokeRefreshToken(token: string, clientId: string): Promise<void> {
     const stored = await this.refreshTokens!.findByHash(hashToken(token));
     if (!stored || stored.revokedAt) return;
-    if (stored.clientId !== clientId) throw OAuthError.unauthorizedClient('the token was not issued to this client');
+    if (stored.clientId !== clientId) return; // another client's: revoke nothing, answer as for an unknown token
     await this.refreshTokens!.revokeGrant(stored.clientId, stored.grantId, this.clock.now());
   }
 }

@@ -1,7 +1,8 @@
 // The wire (snake_case) forms of responses. Domain code never builds these shapes itself.
 import type { Client } from '../domain/client.js';
 import type { AccessTokenClaims } from '../domain/token.js';
-import type { RevocationEntry } from '../ports/revocation.repository.js';
+import type { RefreshToken } from '../domain/refresh-token.js';
+import type { FeedRevocation } from '../revocations/feed-view.js';
 import type { TokenResult } from '../grants/grant.js';
 import { formatScope } from '../scopes/scope.js';
 
@@ -34,6 +35,19 @@ export function introspectionResponse(claims: AccessTokenClaims): Record<string,
   };
 }
 
+/** RFC 7662 §2.2 response for an active refresh token (shown only to its own client). */
+export function refreshTokenIntrospectionResponse(token: RefreshToken): Record<string, unknown> {
+  return {
+    active: true,
+    ...(token.scope.length > 0 ? { scope: formatScope(token.scope) } : {}),
+    client_id: token.clientId,
+    exp: Math.floor(token.expiresAt.getTime() / 1000),
+    iat: Math.floor(token.issuedAt.getTime() / 1000),
+    sub: token.subject,
+    ...(token.audience.length > 0 ? { aud: token.audience.length === 1 ? token.audience[0] : token.audience } : {}),
+  };
+}
+
 export const INACTIVE = Object.freeze({ active: false });
 
 /** RFC 7591 §3.2.1 client information response. */
@@ -50,50 +64,49 @@ export function clientResponse(client: Client, clientSecret: string | null): Rec
     access_token_format: client.accessTokenFormat,
     access_token_lifetime: client.accessTokenTtl ?? undefined,
     resources: client.resources.length > 0 ? client.resources : undefined,
+    resource_server_for: client.resourceServerFor.length > 0 ? client.resourceServerFor : undefined,
   };
 }
 
 /**
- * A revocation-feed entry on the wire. `type: "jti"` revokes one token until
- * `exp`; `type: "issued_before"` revokes every token of `client_id` (narrowed
- * to `sub` and/or `grant_id` when present) whose `iat` is below `iat_before`;
- * `type: "kid"` revokes every JWT signed with the key `kid`.
+ * A revocation-feed entry on the wire, as one resource server sees it (see `feedViewOf`). `type: "jti"`
+ * revokes one token until `exp`; `type: "issued_before"` revokes every token of the client whose pseudonym
+ * is `client` (narrowed to the subject `sub` and/or the grant `grant` when present, pseudonyms too) whose
+ * `iat` is below `iat_before`; `type: "kid"` revokes every JWT signed with the key `kid`.
  * Times are epoch seconds; `iat_before` is rounded up, so a token issued in
  * the same second as the revocation counts as revoked.
  */
-export function revocationWire(e: RevocationEntry): Record<string, unknown> {
+export function revocationWire(e: FeedRevocation): Record<string, unknown> {
   const exp = Math.ceil(e.expiresAt.getTime() / 1000);
-  if (e.kind === 'token') return { seq: e.seq, type: 'jti', jti: e.jti, client_id: e.clientId, exp };
+  if (e.kind === 'token') return { seq: e.seq, type: 'jti', jti: e.jti, exp };
   if (e.kind === 'key') return { seq: e.seq, type: 'kid', kid: e.kid, exp };
   return {
     seq: e.seq,
     type: 'issued_before',
-    client_id: e.clientId,
+    client: e.client,
     ...(e.subject ? { sub: e.subject } : {}),
-    ...(e.grantId ? { grant_id: e.grantId } : {}),
+    ...(e.grant ? { grant: e.grant } : {}),
     iat_before: Math.ceil(e.issuedBefore.getTime() / 1000),
     exp,
   };
 }
 
 /** The entry a wire object describes, or null for anything malformed or of an unknown type. */
-export function parseRevocationWire(value: unknown): RevocationEntry | null {
+export function parseRevocationWire(value: unknown): FeedRevocation | null {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
-  const str = (x: unknown) => typeof x === 'string' && x.length > 0;
+  const str = (x: unknown): x is string => typeof x === 'string' && x.length > 0;
   const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
   if (typeof v.seq !== 'string' || !/^\d{1,19}$/.test(v.seq) || !num(v.exp)) return null;
-  if (v.type === 'kid') {
-    return str(v.kid) ? { kind: 'key', kid: v.kid as string, seq: v.seq, expiresAt: new Date(v.exp * 1000), revokedAt: new Date(0) } : null;
-  }
-  if (!str(v.client_id)) return null;
-  const common = { seq: v.seq, clientId: v.client_id as string, expiresAt: new Date(v.exp * 1000), revokedAt: new Date(0) };
-  if (v.type === 'jti' && str(v.jti)) return { kind: 'token', jti: v.jti as string, ...common };
-  if (v.type === 'issued_before' && num(v.iat_before)) {
+  const common = { seq: v.seq, expiresAt: new Date(v.exp * 1000) };
+  if (v.type === 'kid') return str(v.kid) ? { kind: 'key', kid: v.kid, ...common } : null;
+  if (v.type === 'jti') return str(v.jti) ? { kind: 'token', jti: v.jti, ...common } : null;
+  if (v.type === 'issued_before' && str(v.client) && num(v.iat_before)) {
     return {
       kind: 'issued-before',
-      subject: str(v.sub) ? (v.sub as string) : null,
-      grantId: str(v.grant_id) ? (v.grant_id as string) : null,
+      client: v.client,
+      subject: str(v.sub) ? v.sub : null,
+      grant: str(v.grant) ? v.grant : null,
       issuedBefore: new Date(v.iat_before * 1000),
       ...common,
     };

@@ -104,9 +104,9 @@ export function userGrantsSetup() {
     return { code, verifier };
   };
 
-  /** A confidential resource server that introspects. */
+  /** A confidential resource server (for API) that introspects. */
   const introspect = async (token: string) => {
-    const rs = await addClient('confidential', { grantTypes: ['client_credentials'] });
+    const rs = await addClient('confidential', { grantTypes: ['client_credentials'], resourceServerFor: [API] });
     return introspection.handle(undefined, form({ ...rs.credentials, token }));
   };
 

@@ -12,6 +12,8 @@ export type ClientChanges = Partial<
     | 'accessTokenFormat'
     | 'accessTokenTtl'
     | 'resources'
+    | 'resourceServerFor'
+    | 'revocationFeedKey'
     | 'disabledAt'
   >
 >;

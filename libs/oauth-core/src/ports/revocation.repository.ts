@@ -6,7 +6,15 @@ import type { AccessTokenClaims } from '../domain/token.js';
  * grant) issued before `issuedBefore`.
  */
 export type Revocation =
-  | { kind: 'token'; jti: string; clientId: string; expiresAt: Date; revokedAt: Date }
+  | {
+      kind: 'token';
+      jti: string;
+      clientId: string;
+      /** The revoked token's audiences, so the feed gives it only to their resource servers; null when not recorded (older entries). */
+      audience: string[] | null;
+      expiresAt: Date;
+      revokedAt: Date;
+    }
   /** Every JWT signed with the signing key `kid` (a key retired because it may be compromised). */
   | { kind: 'key'; kid: string; expiresAt: Date; revokedAt: Date }
   | {
@@ -47,8 +55,8 @@ export function issuedBeforeNow(now: Date): Date {
 }
 
 export abstract class RevocationRepository {
-  /** Records that the JWT `jti` is revoked until `expiresAt`. Idempotent. */
-  abstract revokeToken(jti: string, clientId: string, expiresAt: Date, at: Date): Promise<void>;
+  /** Records that the JWT `jti` (of `clientId`, for `audience`) is revoked until `expiresAt`. Idempotent. */
+  abstract revokeToken(jti: string, clientId: string, audience: string[], expiresAt: Date, at: Date): Promise<void>;
   /** Records that every token of the grant issued before `issuedBefore` is revoked (an issued-before mark). */
   abstract revokeGrant(clientId: string, grantId: string, issuedBefore: Date): Promise<void>;
   /** Records that every token of the subject, at any client, issued before `issuedBefore` is revoked. */

@@ -33,6 +33,12 @@ export class ClientEntity implements Client {
   @Column({ name: 'resources', type: 'text', array: true })
   resources: string[];
 
+  @Column({ name: 'resource_server_for', type: 'text', array: true, default: () => "'{}'" })
+  resourceServerFor: string[];
+
+  @Column({ name: 'revocation_feed_key', type: 'varchar', length: 64, nullable: true })
+  revocationFeedKey: string | null;
+
   @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true })
   disabledAt: Date | null;
 

@@ -43,6 +43,10 @@ export class RevocationEntity {
   @Column({ name: 'grant_id', type: 'uuid', nullable: true })
   grantId: string | null;
 
+  /** The audiences of the token a 'token' revocation revokes; null for other kinds, and for entries recorded before audiences were. */
+  @Column({ name: 'audience', type: 'text', array: true, nullable: true })
+  audience: string[] | null;
+
   @Column({ name: 'issued_before', type: 'timestamptz', nullable: true })
   issuedBefore: Date | null;
 

@@ -20,17 +20,17 @@ export function revocationRepositoryContract(name: string, makePorts: MakePorts<
 
     it('revokes a token by jti, and only that one', async () => {
       const claims = someClaims({ format: 'jwt' });
-      await revocations.revokeToken(claims.jti, claims.clientId, expiresAt, at);
+      await revocations.revokeToken(claims.jti, claims.clientId, claims.aud, expiresAt, at);
       expect(await revocations.isRevoked(claims)).toBe(true);
       expect(await revocations.isRevoked(someClaims({ clientId: claims.clientId, sub: claims.sub }))).toBe(false);
     });
 
     it('revokes a jti idempotently, also concurrently', async () => {
       const claims = someClaims();
-      await revocations.revokeToken(claims.jti, claims.clientId, expiresAt, at);
-      await revocations.revokeToken(claims.jti, claims.clientId, expiresAt, new Date('2026-01-01T00:40:00Z'));
+      await revocations.revokeToken(claims.jti, claims.clientId, claims.aud, expiresAt, at);
+      await revocations.revokeToken(claims.jti, claims.clientId, claims.aud, expiresAt, new Date('2026-01-01T00:40:00Z'));
       const other = someClaims();
-      await Promise.all([1, 2, 3].map(() => revocations.revokeToken(other.jti, other.clientId, expiresAt, at)));
+      await Promise.all([1, 2, 3].map(() => revocations.revokeToken(other.jti, other.clientId, other.aud, expiresAt, at)));
       expect(await revocations.isRevoked(claims)).toBe(true);
       expect(await revocations.isRevoked(other)).toBe(true);
     });
@@ -103,16 +103,16 @@ export function revocationRepositoryContract(name: string, makePorts: MakePorts<
     it('lists entries after a cursor in seq order, with everything a follower needs', async () => {
       expect(await revocations.latestSeq()).toBe('0');
       expect(await revocations.listAfter('0', 10)).toEqual([]);
-      const a = someClaims();
-      await revocations.revokeToken(a.jti, a.clientId, expiresAt, at);
+      const a = someClaims({ aud: ['https://api.example', 'https://other.example'] });
+      await revocations.revokeToken(a.jti, a.clientId, a.aud, expiresAt, at);
       await markIssuedBefore({ clientId: 'client-a', subject: 'alice', issuedBefore: at, expiresAt });
       const b = someClaims();
-      await revocations.revokeToken(b.jti, b.clientId, expiresAt, at);
+      await revocations.revokeToken(b.jti, b.clientId, b.aud, expiresAt, at);
       const all = await revocations.listAfter('0', 10);
       expect(all).toEqual([
-        { seq: expect.any(String), kind: 'token', jti: a.jti, clientId: a.clientId, expiresAt, revokedAt: at },
+        { seq: expect.any(String), kind: 'token', jti: a.jti, clientId: a.clientId, audience: ['https://api.example', 'https://other.example'], expiresAt, revokedAt: at },
         { seq: expect.any(String), kind: 'issued-before', clientId: 'client-a', subject: 'alice', grantId: null, issuedBefore: at, expiresAt, revokedAt: at },
-        { seq: expect.any(String), kind: 'token', jti: b.jti, clientId: b.clientId, expiresAt, revokedAt: at },
+        { seq: expect.any(String), kind: 'token', jti: b.jti, clientId: b.clientId, audience: [], expiresAt, revokedAt: at },
       ]);
       const seqs = all.map((e) => BigInt(e.seq));
       expect(seqs[0] < seqs[1] && seqs[1] < seqs[2]).toBe(true);
@@ -124,8 +124,8 @@ export function revocationRepositoryContract(name: string, makePorts: MakePorts<
     it('purges only entries that can no longer match an unexpired token', async () => {
       const old = someClaims();
       const current = someClaims();
-      await revocations.revokeToken(old.jti, old.clientId, new Date('2026-01-01T00:10:00Z'), at);
-      await revocations.revokeToken(current.jti, current.clientId, expiresAt, at);
+      await revocations.revokeToken(old.jti, old.clientId, old.aud, new Date('2026-01-01T00:10:00Z'), at);
+      await revocations.revokeToken(current.jti, current.clientId, current.aud, expiresAt, at);
       await markIssuedBefore({ clientId: 'client-a', issuedBefore: at, expiresAt: new Date('2026-01-01T00:20:00Z') });
       expect(await revocations.purgeExpired(new Date('2026-01-01T00:30:00Z'))).toBe(2);
       expect((await revocations.listAfter('0', 10)).map((e) => e.kind === 'token' && e.jti)).toEqual([current.jti]);
