@@ -18,12 +18,15 @@ export class RevocationList {
   private readonly marks = new Map<string, Mark[]>();
   private lastPurge = 0;
   private key?: string;
+  /** The pseudonym of each client seen, under `key`: a request whose client has marks pays a map lookup, not an HMAC. */
+  private readonly clientPseudonyms = new Map<string, string>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   /** The key of the feed's pseudonyms. Another key than before empties the list (its marks no longer match). */
   usePseudonymKey(key: string): void {
     if (this.key !== undefined && this.key !== key) this.clear();
+    if (this.key !== key) this.clientPseudonyms.clear();
     this.key = key;
   }
 
@@ -47,9 +50,8 @@ export class RevocationList {
     if (this.jtis.has(record.token.jti)) return true;
     if (record.kid && this.kids.has(record.kid)) return true;
     if (this.marks.size === 0 || this.key === undefined) return false;
-    const pseudonym = this.pseudonyms();
-    const marks = this.marks.get(pseudonym('client', record.token.clientId));
-    return !!marks && marks.some((mark) => feedRevocationMatches(mark, feedToken(record), pseudonym));
+    const marks = this.marks.get(this.clientPseudonym(record.token.clientId, this.key));
+    return !!marks && marks.some((mark) => feedRevocationMatches(mark, feedToken(record), this.pseudonyms()));
   }
 
   /** True when one of `entries` revokes the token (to drop cached results as new entries arrive). */
@@ -58,6 +60,16 @@ export class RevocationList {
     const pseudonym = this.pseudonyms();
     const token = feedToken(record);
     return entries.some((e) => (e.kind !== 'issued-before' || this.key !== undefined) && feedRevocationMatches(e, token, pseudonym));
+  }
+
+  private clientPseudonym(clientId: string, key: string): string {
+    let p = this.clientPseudonyms.get(clientId);
+    if (p === undefined) {
+      // Clients are few; bounded all the same.
+      if (this.clientPseudonyms.size >= 10_000) this.clientPseudonyms.clear();
+      this.clientPseudonyms.set(clientId, (p = feedPseudonym(key, 'client', clientId)));
+    }
+    return p;
   }
 
   /** Pseudonyms under the current key, each computed once per call site. */
