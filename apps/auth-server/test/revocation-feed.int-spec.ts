@@ -1,5 +1,5 @@
 // The revocation feed: paged JSON and Server-Sent Events, served by every instance sharing one PostgreSQL.
-import { ClientRegistrar, feedPseudonym, RevocationRepository } from '@tessera/oauth-core';
+import { feedPseudonym, RevocationRepository } from '@tessera/oauth-core';
 import { TypeOrmClientRepository, createDataSource } from '@tessera/persistence';
 import { KeySet } from '@tessera/tokens';
 import type { DataSource } from 'typeorm';
@@ -310,7 +310,7 @@ describe('who reads the feed, and what each reader sees', () => {
     expect(otherKey).not.toBe(followerKey);
     const c = await registerClient(a.url, { resources: [API] });
     const cursor = await latest();
-    await a.app.get(ClientRegistrar).rotateSecret(c.client_id, true);
+    await a.services.registrar.rotateSecret(c.client_id, true);
     const [mine] = (await page(a, `after=${cursor}`)).body.revocations;
     const [theirs] = (await page(a, `after=${cursor}`, otherAuth)).body.revocations;
     expect(mine).toMatchObject({ type: 'issued_before', client: feedPseudonym(followerKey, 'client', c.client_id) });
@@ -320,8 +320,8 @@ describe('who reads the feed, and what each reader sees', () => {
   });
 
   it.each([
-    ['disabled', (clientId: string) => a.app.get(ClientRegistrar).disable(clientId)],
-    ['its secret rotated', (clientId: string) => a.app.get(ClientRegistrar).rotateSecret(clientId, false)],
+    ['disabled', (clientId: string) => a.services.registrar.disable(clientId)],
+    ['its secret rotated', (clientId: string) => a.services.registrar.rotateSecret(clientId, false)],
     [
       'disabled by another process',
       async (clientId: string) => {
