@@ -1,6 +1,6 @@
 // The authorization_code (PKCE) and refresh_token grants at the token endpoint, over real HTTP on real PostgreSQL.
 // The code comes from the running app's AuthorizationCodeIssuer, as the authorization endpoint will hand it out.
-import { AuthorizationCodeIssuer, ClientRepository, s256Challenge, UserRepository, type User } from '@tessera/oauth-core';
+import { ClientRepository, s256Challenge, UserRepository, type User } from '@tessera/oauth-core';
 import { aUser, ManualClock } from '@tessera/testing';
 import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
@@ -34,7 +34,7 @@ async function aSignedInUser(): Promise<User> {
 async function issueCode(clientId: string, user: User, scope = ['read', 'write']) {
   const client = (await server.app.get(ClientRepository).findById(clientId))!;
   const codeVerifier = verifier();
-  const code = await server.app.get(AuthorizationCodeIssuer).issue({
+  const code = await server.services.authorizationCodeIssuer.issue({
     client,
     redirectUri: REDIRECT_URI,
     codeChallenge: s256Challenge(codeVerifier),

@@ -3,18 +3,14 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnModuleDestroy, type Provider } from '@nestjs/common';
 import type { AuthServerConfig } from '@tessera/config';
 import {
-  AuthorizationCodeIssuer,
   AuthorizationEndpoint,
   Clock,
   IntrospectionEndpoint,
-  PasswordHasher,
-  RandomSource,
   RegistrationEndpoint,
   RevocationEndpoint,
   RevocationFeedEndpoint,
   SignIn,
   TokenEndpoint,
-  UserDirectory,
   type ServerStorage,
 } from '@tessera/oauth-core';
 import { SERVER_STORAGE } from '@tessera/persistence';
@@ -74,8 +70,6 @@ export class OAuthModule {
           inject: [SERVER_STORAGE],
         },
         part(Clock, (s) => s.clock),
-        part(RandomSource, (s) => s.random),
-        part(PasswordHasher, (s) => s.passwordHasher),
         part(KeySet, (s) => s.keys),
         part(CACHED_CLIENTS, (s) => s.clients),
         part(TokenEndpoint, (s) => s.token),
@@ -83,8 +77,6 @@ export class OAuthModule {
         part(RevocationEndpoint, (s) => s.revocation),
         part(RevocationFeedEndpoint, (s) => s.revocationFeed),
         part(DISCOVERY_METADATA, (s) => s.metadata),
-        part(AuthorizationCodeIssuer, (s) => s.authorizationCodeIssuer),
-        part(UserDirectory, (s) => s.users),
         part(SignIn, (s) => s.signIn),
         ...(registration ? [part(RegistrationEndpoint, (s) => s.registration)] : []),
         ...(pages ? pageProviders(config) : []),
