@@ -186,7 +186,7 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
   // The authorization endpoint and its pages exist when the code grant does.
   const pages = config.features.grants.includes('authorization_code');
   const authorization = pages ? new AuthorizationEndpoint(clients, storage.consents, authorizationCodeIssuer, clock, issuerUrl) : null;
-  const signIn = new SignIn(new UserDirectory(storage.users, passwordHasher, clock), storage.sessions, storage.signInFailures, random, clock, config.signIn);
+  const signIn = new SignIn(base.users, storage.sessions, storage.signInFailures, random, clock, config.signIn);
 
   return {
     ...base,
