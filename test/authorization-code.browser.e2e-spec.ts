@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { UserDirectory } from '@tessera/oauth-core';
+import { defaultPasswordHasher } from '@tessera/server';
 import * as oauth from 'oauth4webapi';
 import type { Page } from 'playwright-core';
 import { registerClient, startAuthServer, type RunningAuthServer } from '../apps/auth-server/test/auth-server.harness.js';
@@ -28,7 +29,8 @@ let page: Page;
 beforeAll(async () => {
   // Chromium starts while the server and its database come up.
   const started = Promise.all([launchChromium(), startRedirectReceiver(), mkdir(SCREENSHOTS, { recursive: true })]);
-  server = await startAuthServer({ env: { TESSERA_SCOPE_DESCRIPTIONS: JSON.stringify(SCOPE_DESCRIPTIONS) } });
+  // The production password hasher (scrypt, 128 MiB), as `npm start` runs it: one suite signs in at full cost.
+  server = await startAuthServer({ env: { TESSERA_SCOPE_DESCRIPTIONS: JSON.stringify(SCOPE_DESCRIPTIONS) }, passwordHasher: defaultPasswordHasher() });
   [browser, receiver] = await started;
   as = await discover(server.url);
   users = userDirectory(server);

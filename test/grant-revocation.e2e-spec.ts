@@ -4,10 +4,10 @@
 // a cached introspection result had no grant id, so an opaque token stayed accepted for the cache TTL).
 // Tokens come from the code flow, driven by oauth4webapi: a user agent signs in and consents on the
 // server's own pages, the client redeems the code with PKCE and refreshes with rotation.
-import { SystemClock, UserDirectory } from '@tessera/oauth-core';
-import { createDataSource, TypeOrmClientRepository, TypeOrmConsentRepository, TypeOrmUserRepository } from '@tessera/persistence';
+import type { UserDirectory } from '@tessera/oauth-core';
+import { createDataSource, typeOrmStorage } from '@tessera/persistence';
+import { composeAdministration } from '@tessera/server';
 import { freePort } from '@tessera/testing';
-import { ScryptPasswordHasher } from '@tessera/tokens';
 import * as oauth from 'oauth4webapi';
 import type { DataSource } from 'typeorm';
 import { registerClient, startAuthServer, type RunningAuthServer } from '../apps/auth-server/test/auth-server.harness.js';
@@ -45,7 +45,7 @@ beforeAll(async () => {
   });
   await waitFor('the resource server is ready', () => fetch(`${rs.url}/health/ready`).then((r) => r.status), (status) => status === 200, 10_000);
   operatorDb = await createDataSource(auth.databaseUrl).initialize();
-  users = cliUserDirectory(operatorDb, auth.config.tokens.maxAccessTokenTtl);
+  users = cliUserDirectory(operatorDb);
 });
 
 afterAll(async () => {
@@ -55,12 +55,10 @@ afterAll(async () => {
   await auth?.stop();
 });
 
-/** What apps/cli/src/commands/users.command.ts builds for `users disable` and `users revoke-consent`. */
-function cliUserDirectory(dataSource: DataSource, maxAccessTokenTtl: number): UserDirectory {
-  return new UserDirectory(new TypeOrmUserRepository(dataSource, maxAccessTokenTtl), new ScryptPasswordHasher(), new SystemClock(), {
-    consents: new TypeOrmConsentRepository(dataSource, maxAccessTokenTtl),
-    clients: new TypeOrmClientRepository(dataSource, maxAccessTokenTtl),
-  });
+/** What the CLI (apps/cli/src/cli-context.ts) builds for `users disable` and `users revoke-consent`, with the server's password hasher. */
+function cliUserDirectory(dataSource: DataSource): UserDirectory {
+  const storage = typeOrmStorage(dataSource, { maxTokenTtlSeconds: auth.config.tokens.maxAccessTokenTtl });
+  return composeAdministration(auth.config, storage, { passwordHasher: auth.services.passwordHasher }).users;
 }
 
 /** GET /api/notes with a token: status, body, and the headers that matter. */

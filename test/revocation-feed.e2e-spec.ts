@@ -2,12 +2,11 @@
 // behind one issuer, and two resource servers, each following the revocation feed of one instance, for both token formats.
 import { decodeProtectedHeader } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { LocalChangeFeed, SystemClock } from '@tessera/oauth-core';
-import { createDataSource, TypeOrmClientRepository, TypeOrmRevocationRepository, TypeOrmSigningKeyRepository } from '@tessera/persistence';
+import { createDataSource, typeOrmStorage, TypeOrmClientRepository, TypeOrmRevocationRepository } from '@tessera/persistence';
+import { composeAdministration } from '@tessera/server';
 import { TokenGuardStatus } from '@tessera/token-guard';
-import { KeySet } from '@tessera/tokens';
 import type { DataSource } from 'typeorm';
-import { registerClient, startAuthServer, testKeyEncryption, type RunningAuthServer } from '../apps/auth-server/test/auth-server.harness.js';
+import { registerClient, startAuthServer, type RunningAuthServer } from '../apps/auth-server/test/auth-server.harness.js';
 import { startResourceServer, type RunningResourceServer } from '../apps/resource-server/test/resource-server.harness.js';
 import { waitFor } from './support/wait.js';
 
@@ -258,11 +257,7 @@ it('refuses every JWT a signing key signed once that key is rotated out as compr
   for (const rs of [rs1, rs2]) expect(await listNotes(rs, before)).toEqual(accepted);
 
   // What `npm run cli -- keys rotate --revoke-tokens` does.
-  const keys = new KeySet(new TypeOrmSigningKeyRepository(authDb), new LocalChangeFeed(), new SystemClock(), {
-    algorithm: 'ES256',
-    maxTokenTtlSeconds: 86400,
-    encryption: testKeyEncryption(),
-  });
+  const keys = composeAdministration(a.config, typeOrmStorage(authDb)).keySet('ES256');
   await keys.init();
   await keys.rotate('ES256', { revokeSigned: true });
   keys.close();

@@ -1,10 +1,8 @@
-// People who sign in, created as the CLI's `users create` does: UserDirectory over the users table,
-// passwords hashed with scrypt at the server's cost, on the running auth server's database.
+// People who sign in, created as the CLI's `users create` does: with the UserDirectory the composition
+// function builds, on the running auth server's storage and with its password hasher (a fast one in
+// tests, unless the server was started with `defaultPasswordHasher()`).
 import { randomBytes } from 'node:crypto';
-import { SystemClock, UserDirectory, type User } from '@tessera/oauth-core';
-import { TypeOrmUserRepository } from '@tessera/persistence';
-import { ScryptPasswordHasher } from '@tessera/tokens';
-import { DataSource } from 'typeorm';
+import type { User, UserDirectory } from '@tessera/oauth-core';
 import type { RunningAuthServer } from '../../apps/auth-server/test/auth-server.harness.js';
 
 export interface Person {
@@ -15,8 +13,7 @@ export interface Person {
 
 /** The users of a running auth server, managed as an operator would. */
 export function userDirectory(server: RunningAuthServer): UserDirectory {
-  const users = new TypeOrmUserRepository(server.app.get(DataSource), server.config.tokens.maxAccessTokenTtl);
-  return new UserDirectory(users, new ScryptPasswordHasher(), new SystemClock());
+  return server.services.users;
 }
 
 /** A new user with a unique username and a random password. */

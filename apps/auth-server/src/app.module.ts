@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { AuthServerConfig } from '@tessera/config';
 import { PersistenceModule } from '@tessera/persistence';
+import type { ComposeOptions } from '@tessera/server';
 import { HealthController } from './health/health.controller.js';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter.js';
 import { StoppingGuard } from './http/stopping.js';
@@ -9,12 +10,13 @@ import { OAuthModule } from './oauth/oauth.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AuthServerConfig): DynamicModule {
+  /** `options`: what replaces production's clock, randomness or password hasher (in tests). */
+  static forRoot(config: AuthServerConfig, options: ComposeOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
         PersistenceModule.forRoot({ url: config.database.url, maxTokenTtlSeconds: config.tokens.maxAccessTokenTtl }),
-        OAuthModule.forRoot(config),
+        OAuthModule.forRoot(config, options),
       ],
       controllers: [HealthController],
       providers: [

@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadAuthServerConfig, type AuthServerConfig } from '@tessera/config';
-import { createTestDatabase, freePort, TcpProxy } from '@tessera/testing';
+import type { Clock, PasswordHasher } from '@tessera/oauth-core';
+import type { AuthServer } from '@tessera/server';
+import { createTestDatabase, FastPasswordHasher, freePort, TcpProxy } from '@tessera/testing';
 import { KeyEncryptionKeys } from '@tessera/tokens';
 import { AppModule } from '../src/app.module.js';
+import { AUTH_SERVER } from '../src/oauth/oauth.tokens.js';
 import { configureApp, fastifyAdapter } from '../src/bootstrap.js';
 
 export const INITIAL_ACCESS_TOKEN = 'test-initial-access-token-0123456789';
@@ -20,6 +23,8 @@ export interface RunningAuthServer {
   app: NestFastifyApplication;
   url: string;
   config: AuthServerConfig;
+  /** What composeAuthServer built for this server: its endpoints, its user directory (with its password hasher), its clock. */
+  services: AuthServer;
   databaseUrl: string;
   /** Present with `{ proxy: true }`: sits between the server and PostgreSQL, to cut the database off. */
   proxy?: TcpProxy;
@@ -31,6 +36,10 @@ export interface RunningAuthServer {
  * (or on `databaseUrl`, which `stop()` then leaves in place), served on
  * 127.0.0.1 over real HTTP, on `port` when given (to restart an instance where
  * its followers expect it).
+ *
+ * Passwords are hashed with `passwordHasher`, by default a fast test hasher (not the 128 MiB scrypt of
+ * production, which `defaultPasswordHasher()` from @tessera/server gives); create users with
+ * `services.users`, which uses it. `clock` replaces the system clock, for tests about lifetimes.
  */
 export async function startAuthServer(
   options: {
@@ -38,8 +47,10 @@ export async function startAuthServer(
     proxy?: boolean;
     databaseUrl?: string;
     port?: number;
-    /** Providers replaced by a value: the password hasher, for one. */
-    overrides?: { provide: abstract new (...args: never[]) => unknown; useValue: unknown }[];
+    /** The server's clock; default the system clock. */
+    clock?: Clock;
+    /** The server's password hasher; default `new FastPasswordHasher()`. */
+    passwordHasher?: PasswordHasher;
   } = {},
 ): Promise<RunningAuthServer> {
   const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createTestDatabase();
@@ -54,15 +65,16 @@ export async function startAuthServer(
     TESSERA_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
     ...options.env,
   });
-  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
-  for (const { provide, useValue } of options.overrides ?? []) builder = builder.overrideProvider(provide).useValue(useValue);
-  const moduleRef = await builder.compile();
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot(config, { clock: options.clock, passwordHasher: options.passwordHasher ?? new FastPasswordHasher() })],
+  }).compile();
   const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter(config), { logger: ['error', 'warn'] }));
   await app.listen(port, '127.0.0.1');
   return {
     app,
     url: `http://127.0.0.1:${port}`,
     config,
+    services: app.get<AuthServer>(AUTH_SERVER),
     databaseUrl: db.url,
     proxy,
     async stop() {

@@ -1,8 +1,8 @@
 // The authorization_code (PKCE) and refresh_token grants at the token endpoint, over real HTTP on real PostgreSQL.
 // The code comes from the running app's AuthorizationCodeIssuer, as the authorization endpoint will hand it out.
-import { AuthorizationCodeIssuer, AuthorizationCodeRepository, ClientRepository, hashToken, s256Challenge, UserRepository, type User } from '@tessera/oauth-core';
-import { aUser } from '@tessera/testing';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { ClientRepository, s256Challenge, UserRepository, type User } from '@tessera/oauth-core';
+import { aUser, ManualClock } from '@tessera/testing';
+import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
 
@@ -10,9 +10,11 @@ const REDIRECT_URI = 'https://app.example/cb';
 const API = 'https://api.example';
 let server: RunningAuthServer;
 let rs: { client_id: string; client_secret: string };
+/** The server's clock: the real time until a test moves it on. */
+const clock = new ManualClock();
 
 beforeAll(async () => {
-  server = await startAuthServer();
+  server = await startAuthServer({ clock });
   rs = await registerClient(server.url, { client_name: 'resource server', scope: '', resource_server_for: [API] });
 });
 afterAll(() => server.stop());
@@ -32,7 +34,7 @@ async function aSignedInUser(): Promise<User> {
 async function issueCode(clientId: string, user: User, scope = ['read', 'write']) {
   const client = (await server.app.get(ClientRepository).findById(clientId))!;
   const codeVerifier = verifier();
-  const code = await server.app.get(AuthorizationCodeIssuer).issue({
+  const code = await server.services.authorizationCodeIssuer.issue({
     client,
     redirectUri: REDIRECT_URI,
     codeChallenge: s256Challenge(codeVerifier),
@@ -124,23 +126,9 @@ describe.each(['opaque', 'jwt'] as const)('authorization_code and refresh_token 
   });
 
   it('refuses an expired code', async () => {
-    // A code as the endpoint stores one, issued 61 s ago with the default 60 s lifetime.
-    const user = await aSignedInUser();
-    const codeVerifier = verifier();
-    const code = `tsr_ac_${randomBytes(32).toString('base64url')}`;
-    const issuedAt = new Date(Date.now() - 61_000);
-    await server.app.get(AuthorizationCodeRepository).insert(hashToken(code), {
-      clientId: web.client_id,
-      subject: user.id,
-      redirectUri: REDIRECT_URI,
-      codeChallenge: s256Challenge(codeVerifier),
-      codeChallengeMethod: 'S256',
-      scope: ['read'],
-      audience: [API],
-      grantId: randomUUID(),
-      issuedAt,
-      expiresAt: new Date(issuedAt.getTime() + 60_000),
-    });
+    // Issued by the endpoint, then redeemed one second after its lifetime (TESSERA_AUTHORIZATION_CODE_TTL) on the server's clock.
+    const { code, codeVerifier } = await issueCode(web.client_id, await aSignedInUser(), ['read']);
+    clock.advance(server.config.tokens.authorizationCodeTtl + 1);
     const res = await token({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: REDIRECT_URI }, webAuth());
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'authorization code expired' });
@@ -190,7 +178,7 @@ describe.each(['opaque', 'jwt'] as const)('authorization_code and refresh_token 
     const { code, codeVerifier } = await issueCode(web.client_id, user);
     const tokens = await (await token({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: REDIRECT_URI }, webAuth())).json();
     const pending = await issueCode(web.client_id, user);
-    await server.app.get(UserRepository).disable(user.id, new Date());
+    await server.app.get(UserRepository).disable(user.id, clock.now()); // on the server's clock, which a test may have moved on
     expect(await introspect(tokens.access_token)).toEqual({ active: false });
     const refresh = await token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, webAuth());
     expect(await refresh.json()).toEqual({ error: 'invalid_grant', error_description: 'invalid refresh token' });

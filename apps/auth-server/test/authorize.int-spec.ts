@@ -3,6 +3,7 @@
 // requests a browser or an attacker can send.
 import { randomBytes } from 'node:crypto';
 import { ClientRepository, s256Challenge } from '@tessera/oauth-core';
+import { ManualClock } from '@tessera/testing';
 import { expectCallback, expectPage, formFields, textOf, UserAgent } from '../../../test/support/user-agent.js';
 import { aPerson, userDirectory, type Person } from '../../../test/support/users.js';
 import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
@@ -14,9 +15,11 @@ const DESCRIPTIONS = { 'notes:read': 'Read your notes', 'notes:write': 'Create a
 let server: RunningAuthServer;
 let web: { client_id: string; client_secret: string };
 let alice: Person;
+/** The server's clock: the real time until a test moves it on. */
+const clock = new ManualClock();
 
 beforeAll(async () => {
-  server = await startAuthServer({ env: { TESSERA_SCOPE_DESCRIPTIONS: JSON.stringify(DESCRIPTIONS) } });
+  server = await startAuthServer({ env: { TESSERA_SCOPE_DESCRIPTIONS: JSON.stringify(DESCRIPTIONS) }, clock });
   web = await registerClient(server.url, {
     client_name: 'Notes <Web> & Co',
     grant_types: ['authorization_code', 'refresh_token'],
@@ -250,6 +253,15 @@ describe('sign-in', () => {
     expect(textOf(await res.text())).toContain('Enter your username and password.');
   });
 
+  it('ends a session once its lifetime has passed: the browser is sent to sign in again', async () => {
+    const ua = await signedIn();
+    expectPage(await ua.open(authorizeUrl()), 200); // the consent page: signed in
+    clock.advance(server.config.signIn.sessionTtl + 1);
+    const res = await ua.fetch(authorizeUrl());
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toMatch(/^\/login\?return_to=/);
+  });
+
   it('signs out', async () => {
     const ua = await signedIn();
     const csrf = formFields(ua.page!.html, '/logout').csrf;
@@ -365,8 +377,10 @@ describe('consent', () => {
 
 describe('failed sign-ins are throttled per account and per address; https issuers get __Host- Secure cookies', () => {
   let throttled: RunningAuthServer;
+  const throttledClock = new ManualClock();
   beforeAll(async () => {
     throttled = await startAuthServer({
+      clock: throttledClock,
       env: {
         TESSERA_ISSUER: 'https://auth.tessera.test',
         TESSERA_SIGN_IN_MAX_FAILURES_PER_ACCOUNT: '3',
@@ -421,6 +435,11 @@ describe('failed sign-ins are throttled per account and per address; https issue
     // Three more failures from this address (on other, unknown names) reach its budget of six.
     for (const name of ['ghost-1', 'ghost-2', 'ghost-3']) expect((await attempt(name, 'wrong-password')).status).toBe(401);
     expect((await attempt(other.username, other.password)).status).toBe(429);
+
+    // Once the window (TESSERA_SIGN_IN_THROTTLE_WINDOW) has passed on the server's clock, both sign in again.
+    throttledClock.advance(601);
+    expect((await attempt(victim.username, victim.password)).status).toBe(303);
+    expect((await attempt(other.username, other.password)).status).toBe(303);
   });
 });
 

@@ -1,10 +1,9 @@
 // Changes made by another process (the operator CLI, another instance) reach this server's caches at once.
-import { Clock, SystemClock } from '@tessera/oauth-core';
-import { createDataSource, PostgresChangeFeed, TypeOrmClientRepository, TypeOrmSigningKeyRepository } from '@tessera/persistence';
-import { KeySet } from '@tessera/tokens';
+import { createDataSource, typeOrmStorage, PostgresChangeFeed, TypeOrmClientRepository } from '@tessera/persistence';
+import { composeAdministration } from '@tessera/server';
 import { decodeProtectedHeader } from 'jose';
 import type { DataSource } from 'typeorm';
-import { basicAuth, postForm, registerClient, startAuthServer, testKeyEncryption, type RunningAuthServer } from './auth-server.harness.js';
+import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
 
 let server: RunningAuthServer;
 let other: DataSource;
@@ -46,11 +45,7 @@ it('a key rotated by another process signs new tokens, and the retired key stays
 
   const feed = new PostgresChangeFeed({ url: server.databaseUrl });
   await feed.start();
-  const keys = new KeySet(new TypeOrmSigningKeyRepository(other), feed, new SystemClock() as Clock, {
-    algorithm: 'EdDSA',
-    maxTokenTtlSeconds: 86400,
-    encryption: testKeyEncryption(),
-  });
+  const keys = composeAdministration(server.config, typeOrmStorage(other, { changes: feed })).keySet('EdDSA');
   await keys.init();
   await keys.rotate('EdDSA');
   keys.close();

@@ -2,9 +2,9 @@
 // under the key-encryption key by default; what earlier versions stored in clear keeps working and is moved under
 // it (at the next authentication, or by `keys re-encrypt`); the key-encryption key itself can be changed.
 import { randomBytes } from 'node:crypto';
-import { LocalChangeFeed, SystemClock } from '@tessera/oauth-core';
-import { createDataSource, TypeOrmSigningKeyRepository } from '@tessera/persistence';
-import { BUILT_IN_PEPPER, KeyEncryptionKeys, KeySet } from '@tessera/tokens';
+import { createDataSource, typeOrmStorage } from '@tessera/persistence';
+import { composeAuthServer } from '@tessera/server';
+import { BUILT_IN_PEPPER } from '@tessera/tokens';
 import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { runCli } from '../../cli/src/cli.js';
@@ -63,12 +63,8 @@ it('stores the private signing key and client-secret hashes encrypted, and canno
         [undefined, /TESSERA_KEY_ENCRYPTION_KEY is missing/],
         [newKek(), /encrypted under another key-encryption key \([A-Za-z0-9_-]{11}\)|TESSERA_KEY_ENCRYPTION_KEY is wrong/],
       ] as const) {
-        const keys = new KeySet(new TypeOrmSigningKeyRepository(ds), new LocalChangeFeed(), new SystemClock(), {
-          algorithm: 'ES256',
-          encryption: new KeyEncryptionKeys({ current }),
-          maxTokenTtlSeconds: 3600,
-        });
-        await expect(keys.init()).rejects.toThrow(message);
+        const config = { ...server.config, tokens: { ...server.config.tokens, keyEncryptionKey: current } };
+        await expect(composeAuthServer(config, typeOrmStorage(ds))).rejects.toThrow(message);
       }
     } finally {
       await ds.destroy();

@@ -1,9 +1,10 @@
 // Retired signing keys (issue 10, point 6): a key rotated out loses its private half, in the database, whether it
 // is retired or revoked as compromised; a retired key never signs again, so a token it signed with an `iat` after its
 // retirement is not the auth server's, and neither is one issued in the future.
-import { FixedClock, LocalChangeFeed } from '@tessera/oauth-core';
-import { createDataSource, TypeOrmSigningKeyRepository } from '@tessera/persistence';
-import { decryptPrivateKey, KeySet } from '@tessera/tokens';
+import { FixedClock } from '@tessera/oauth-core';
+import { createDataSource, typeOrmStorage } from '@tessera/persistence';
+import { composeAdministration } from '@tessera/server';
+import { decryptPrivateKey } from '@tessera/tokens';
 import { decodeProtectedHeader, importJWK, SignJWT, type JWK } from 'jose';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
@@ -68,11 +69,7 @@ async function steal(): Promise<{ kid: string; privateJwk: JWK }> {
 
 /** What `keys rotate [--revoke-tokens]` does, from another connection, with a clock at `at`. The server hears of it by NOTIFY. */
 async function rotate(at: Date, revokeSigned = false): Promise<void> {
-  const keys = new KeySet(new TypeOrmSigningKeyRepository(other), new LocalChangeFeed(), new FixedClock(at), {
-    algorithm: 'ES256',
-    maxTokenTtlSeconds: 86400,
-    encryption: testKeyEncryption(),
-  });
+  const keys = composeAdministration(server.config, typeOrmStorage(other), { clock: new FixedClock(at) }).keySet('ES256');
   await keys.init();
   await keys.rotate('ES256', { revokeSigned });
   keys.close();

@@ -1,7 +1,9 @@
 // The revocation feed: paged JSON and Server-Sent Events, served by every instance sharing one PostgreSQL.
-import { ClientRegistrar, feedPseudonym, RevocationRepository } from '@tessera/oauth-core';
+import { feedPseudonym } from '@tessera/oauth-core';
 import { TypeOrmClientRepository, createDataSource } from '@tessera/persistence';
+import { ManualClock } from '@tessera/testing';
 import { KeySet } from '@tessera/tokens';
+import { decodeJwt } from 'jose';
 import type { DataSource } from 'typeorm';
 import { Purger } from '../src/maintenance/purger.js';
 import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
@@ -15,8 +17,11 @@ let followerAuth: string;
 /** The key of the follower's pseudonyms. */
 let followerKey: string;
 
+/** Instance A's clock: the real time until the purge test moves it on. */
+const clockOfA = new ManualClock();
+
 beforeAll(async () => {
-  a = await startAuthServer();
+  a = await startAuthServer({ clock: clockOfA });
   b = await startAuthServer({ databaseUrl: a.databaseUrl });
   follower = await registerClient(a.url, {
     client_name: 'resource server',
@@ -310,7 +315,7 @@ describe('who reads the feed, and what each reader sees', () => {
     expect(otherKey).not.toBe(followerKey);
     const c = await registerClient(a.url, { resources: [API] });
     const cursor = await latest();
-    await a.app.get(ClientRegistrar).rotateSecret(c.client_id, true);
+    await a.services.registrar.rotateSecret(c.client_id, true);
     const [mine] = (await page(a, `after=${cursor}`)).body.revocations;
     const [theirs] = (await page(a, `after=${cursor}`, otherAuth)).body.revocations;
     expect(mine).toMatchObject({ type: 'issued_before', client: feedPseudonym(followerKey, 'client', c.client_id) });
@@ -320,8 +325,8 @@ describe('who reads the feed, and what each reader sees', () => {
   });
 
   it.each([
-    ['disabled', (clientId: string) => a.app.get(ClientRegistrar).disable(clientId)],
-    ['its secret rotated', (clientId: string) => a.app.get(ClientRegistrar).rotateSecret(clientId, false)],
+    ['disabled', (clientId: string) => a.services.registrar.disable(clientId)],
+    ['its secret rotated', (clientId: string) => a.services.registrar.rotateSecret(clientId, false)],
     [
       'disabled by another process',
       async (clientId: string) => {
@@ -347,15 +352,18 @@ describe('who reads the feed, and what each reader sees', () => {
   });
 });
 
-it('purges entries that can no longer match an unexpired token', async () => {
-  const repo = a.app.get(RevocationRepository);
-  const past = new Date(Date.now() - 60_000);
-  await repo.revokeToken('expired-jti', follower.client_id, [API], past, past);
-  await repo.revokeToken('live-jti', follower.client_id, [API], new Date(Date.now() + 60_000), past);
+it('purges entries that can no longer match an unexpired token, once the clock has passed their expiry', async () => {
+  const c = await registerClient(a.url, { access_token_format: 'jwt', resources: [API] });
+  const expired = await issue(a, c);
+  await revoke(a, c, expired);
+  // An hour and a second later on instance A's clock, the first token has expired; a second one has not.
+  clockOfA.advance(a.config.tokens.accessTokenTtl + 1);
+  const live = await issue(a, c);
+  await revoke(a, c, live);
   expect(await a.app.get(Purger).purge()).toBeGreaterThanOrEqual(1);
   const jtis = (await page(a, 'after=0')).body.revocations.map((e: { jti?: string }) => e.jti);
-  expect(jtis).toContain('live-jti');
-  expect(jtis).not.toContain('expired-jti');
+  expect(jtis).toContain(decodeJwt(live).jti);
+  expect(jtis).not.toContain(decodeJwt(expired).jti);
 });
 
 it('lists the feed in the server metadata', async () => {

@@ -1,20 +1,19 @@
 // The sign-in page under attack, over real HTTP on real PostgreSQL: concurrent wrong passwords
 // against the throttle (two instances on one database), a burst of sign-ins against the bound on
 // password hashes running at once, and forged form posts (Origin: null, a CSRF cookie the attacker chose).
-import { PasswordHasher, SystemClock, UserDirectory } from '@tessera/oauth-core';
-import { TypeOrmUserRepository } from '@tessera/persistence';
-import { ScryptPasswordHasher } from '@tessera/tokens';
+import { PasswordHasher } from '@tessera/oauth-core';
+import { FastPasswordHasher } from '@tessera/testing';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { expectPage, formFields, textOf, UserAgent } from '../../../test/support/user-agent.js';
 import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
 
 /**
- * scrypt at its cheapest accepted cost, counting the verifications it runs and how many ran at once;
+ * The test hasher, counting the verifications it runs and how many ran at once;
  * `hold()` keeps every verification waiting until `open()`.
  */
 class CountingHasher extends PasswordHasher {
-  private readonly inner = new ScryptPasswordHasher({ logN: 14, r: 8, p: 1 });
+  private readonly inner = new FastPasswordHasher();
   verified = 0;
   running = 0;
   maxRunning = 0;
@@ -55,12 +54,11 @@ class CountingHasher extends PasswordHasher {
   }
 }
 
-/** A user whose password is hashed at the cheap cost (the server verifies at the cost the hash names). */
-async function aUser(server: RunningAuthServer, hasher: PasswordHasher) {
-  const directory = new UserDirectory(new TypeOrmUserRepository(server.app.get(DataSource), server.config.tokens.maxAccessTokenTtl), hasher, new SystemClock());
+/** A user of `server`, created with its own user directory (and so its password hasher). */
+async function aUser(server: RunningAuthServer) {
   const username = `user-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('base64url');
-  await directory.create(username, password);
+  await server.services.users.create(username, password);
   return { username, password };
 }
 
@@ -90,8 +88,8 @@ describe('concurrent wrong passwords are throttled before any is checked, across
     TESSERA_SIGN_IN_MAX_QUEUED_HASHES: '16',
   };
   beforeAll(async () => {
-    a = await startAuthServer({ env, overrides: [{ provide: PasswordHasher, useValue: hasher }] });
-    b = await startAuthServer({ env, databaseUrl: a.databaseUrl, overrides: [{ provide: PasswordHasher, useValue: hasher }] });
+    a = await startAuthServer({ env, passwordHasher: hasher });
+    b = await startAuthServer({ env, databaseUrl: a.databaseUrl, passwordHasher: hasher });
   });
   afterAll(async () => {
     await b?.stop();
@@ -99,7 +97,7 @@ describe('concurrent wrong passwords are throttled before any is checked, across
   });
 
   it('16 parallel wrong passwords against a limit of 10, half on each instance: 10 checked, 6 refused with 429 and Retry-After', async () => {
-    const victim = await aUser(a, hasher);
+    const victim = await aUser(a);
     hasher.reset();
     const responses = await Promise.all(Array.from({ length: 16 }, (_, i) => attempt(i % 2 ? b : a, victim.username, 'wrong-password')));
     expect(statuses(responses)).toEqual([...Array(10).fill(401), ...Array(6).fill(429)]);
@@ -113,10 +111,17 @@ describe('concurrent wrong passwords are throttled before any is checked, across
   });
 
   it('a successful sign-in takes back its own attempt and clears the account, as before', async () => {
-    const person = await aUser(a, hasher);
+    const person = await aUser(a);
     for (let i = 0; i < 9; i++) expect((await attempt(i % 2 ? b : a, person.username, 'wrong-password')).status).toBe(401);
-    const ok = await Promise.all([attempt(a, person.username, person.password), attempt(b, person.username, person.password)]);
-    expect(statuses(ok)).toEqual([303, 429]); // the tenth slot goes to one of them; it succeeds and clears the account
+    // The tenth slot goes to one of them, whose check is held until the other has been answered: 429, since the
+    // slot is taken while its password is checked. Then the check succeeds and clears the account.
+    hasher.hold();
+    let answered = 0;
+    const both = [a, b].map((s) => attempt(s, person.username, person.password).then((r) => (answered++, r)));
+    while (answered < 1 || hasher.running < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    hasher.open();
+    const ok = await Promise.all(both);
+    expect(statuses(ok)).toEqual([303, 429]);
     expect((await attempt(b, person.username, person.password)).status).toBe(303);
   });
 });
@@ -127,13 +132,13 @@ describe('a burst of sign-ins: password hashes running at once are bounded, the 
   beforeAll(async () => {
     server = await startAuthServer({
       env: { TESSERA_SIGN_IN_MAX_CONCURRENT_HASHES: '2', TESSERA_SIGN_IN_MAX_QUEUED_HASHES: '1' },
-      overrides: [{ provide: PasswordHasher, useValue: hasher }],
+      passwordHasher: hasher,
     });
   });
   afterAll(() => server?.stop());
 
   it('runs two, queues one, and answers the others at once with a 503 page, while the token endpoint still answers', async () => {
-    const person = await aUser(server, hasher);
+    const person = await aUser(server);
     const client = await registerClient(server.url);
     hasher.reset();
     hasher.hold();
@@ -178,7 +183,6 @@ describe('forged form posts: Origin null, and a CSRF cookie the attacker chose (
   const REDIRECT_URI = 'http://127.0.0.1:8080/callback';
   let server: RunningAuthServer;
   let web: { client_id: string };
-  const hasher = new ScryptPasswordHasher({ logN: 14, r: 8, p: 1 });
   beforeAll(async () => {
     server = await startAuthServer();
     web = await registerClient(server.url, { token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: [REDIRECT_URI], scope: 'read' });
@@ -194,7 +198,7 @@ describe('forged form posts: Origin null, and a CSRF cookie the attacker chose (
     ['Origin: null (a sandboxed frame, a data: URL, a cross-origin redirect)', { origin: 'null' }],
     ['Sec-Fetch-Site: same-site (a sibling subdomain)', { 'sec-fetch-site': 'same-site' }],
   ])('refuses a sign-in form, a consent and a sign-out posted with %s, though they carry the right token', async (_, headers) => {
-    const person = await aUser(server, hasher);
+    const person = await aUser(server);
     const ua = new UserAgent(server.url);
     expectPage(await ua.open('/login'), 200);
     const signIn = await post(ua, '/login', { ...formFields(ua.page!.html, '/login'), username: person.username, password: person.password }, headers);
@@ -213,7 +217,7 @@ describe('forged form posts: Origin null, and a CSRF cookie the attacker chose (
   });
 
   it('the form carries a token derived from the CSRF cookie, not the cookie itself, so a value the attacker planted is refused', async () => {
-    const person = await aUser(server, hasher);
+    const person = await aUser(server);
     const ua = new UserAgent(server.url);
     const page = expectPage(await ua.open('/login'), 200);
     expect(formFields(page.html, '/login').csrf).not.toBe(ua.cookies.get('tessera_csrf')!.value);
@@ -229,7 +233,7 @@ describe('forged form posts: Origin null, and a CSRF cookie the attacker chose (
   });
 
   it("binds the token of a signed-in browser's forms to its session: a token minted for the attacker's own cookie does not carry a consent", async () => {
-    const victim = await aUser(server, hasher);
+    const victim = await aUser(server);
     // The attacker gets the server to mint a token for a cookie value it knows, without any session.
     const attacker = new UserAgent(server.url);
     const attackerPage = expectPage(await attacker.open('/login'), 200);

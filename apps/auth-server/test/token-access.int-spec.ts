@@ -1,7 +1,7 @@
 // Who may see what (issue 10): introspection answers only the token's own client and the resource servers of
 // its audience; revocation answers the same for another client's token as for an unknown one; refresh tokens
 // introspect for their own client.
-import { AuthorizationCodeIssuer, ClientRepository, s256Challenge, UserRepository, type User } from '@tessera/oauth-core';
+import { ClientRepository, s256Challenge, UserRepository, type User } from '@tessera/oauth-core';
 import { aUser } from '@tessera/testing';
 import { randomBytes } from 'node:crypto';
 import { basicAuth, INITIAL_ACCESS_TOKEN, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
@@ -129,7 +129,7 @@ describe('refresh tokens', () => {
   async function tokensFor(user: User): Promise<{ access_token: string; refresh_token: string }> {
     const client = (await server.app.get(ClientRepository).findById(web.client_id))!;
     const codeVerifier = randomBytes(32).toString('base64url');
-    const code = await server.app.get(AuthorizationCodeIssuer).issue({
+    const code = await server.services.authorizationCodeIssuer.issue({
       client,
       redirectUri: REDIRECT_URI,
       codeChallenge: s256Challenge(codeVerifier),

@@ -1,20 +1,18 @@
 import { loadAuthServerConfig, type AuthServerConfig } from '@tessera/config';
-import { SystemClock, type Clock } from '@tessera/oauth-core';
-import { createDataSource } from '@tessera/persistence';
-import { ClientSecretHasher, KeyEncryptionKeys } from '@tessera/tokens';
-import type { DataSource } from 'typeorm';
+import type { ServerStorage } from '@tessera/oauth-core';
+import { createDataSource, typeOrmStorage } from '@tessera/persistence';
+import { composeAdministration, type Administration } from '@tessera/server';
 import { CliError, type CliIo } from './cli-io.js';
 
-/** What a command works with: the server's own settings, and its database, migrated. */
+/**
+ * What a command works with: the server's own settings, its database (migrated) as storage ports, and the
+ * services built from them by the same composition function as the server's (same hashers, same key encryption).
+ */
 export interface CliContext {
   tokens: AuthServerConfig['tokens'];
   grants: AuthServerConfig['features']['grants'];
-  dataSource: DataSource;
-  clock: Clock;
-  /** The key-encryption keys of TESSERA_KEY_ENCRYPTION_KEY (and TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY). */
-  encryption: KeyEncryptionKeys;
-  /** Hashes client secrets as the servers do (the pepper derived from the key-encryption key). */
-  secretHasher: ClientSecretHasher;
+  storage: ServerStorage;
+  admin: Administration;
   /** Names of the migrations this run applied. */
   applied: string[];
 }
@@ -26,7 +24,6 @@ export interface CliContext {
  */
 export async function openContext(io: CliIo, env: Record<string, string | undefined> = process.env): Promise<CliContext & { close: () => Promise<void> }> {
   const config = loadAuthServerConfig(env);
-  const encryption = new KeyEncryptionKeys({ current: config.tokens.keyEncryptionKey, previous: config.tokens.previousKeyEncryptionKey });
   const where = describeUrl(config.database.url);
   const dataSource = createDataSource(config.database.url);
   try {
@@ -42,13 +39,12 @@ export async function openContext(io: CliIo, env: Record<string, string | undefi
     throw new CliError(`migrating ${where} failed: ${messageOf(e)}`);
   }
   for (const name of applied) io.err.write(`applied migration ${name}\n`);
+  const storage = typeOrmStorage(dataSource, { maxTokenTtlSeconds: config.tokens.maxAccessTokenTtl });
   return {
     tokens: config.tokens,
     grants: config.features.grants,
-    dataSource,
-    clock: new SystemClock(),
-    encryption,
-    secretHasher: new ClientSecretHasher({ pepper: config.tokens.clientSecretPepper, keys: encryption }),
+    storage,
+    admin: composeAdministration(config, storage),
     applied,
     close: () => dataSource.destroy(),
   };

@@ -24,3 +24,4 @@ export * from './typeorm-sign-in-failure.repository.js';
 export * from './entities/session.entity.js';
 export * from './entities/consent.entity.js';
 export * from './entities/sign-in-failure.entity.js';
+export * from './typeorm.storage.js';

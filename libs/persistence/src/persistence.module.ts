@@ -13,22 +13,31 @@ import {
   SessionRepository,
   ConsentRepository,
   SignInFailureRepository,
+  type ServerStorage,
 } from '@tessera/oauth-core';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source.js';
 import { isDatabaseOutage } from './database-outage.js';
 import { PostgresChangeFeed } from './postgres-change.feed.js';
-import { TypeOrmAccessTokenRepository } from './typeorm-access-token.repository.js';
-import { TypeOrmAuthorizationCodeRepository } from './typeorm-authorization-code.repository.js';
-import { TypeOrmRefreshTokenRepository } from './typeorm-refresh-token.repository.js';
-import { TypeOrmUserRepository } from './typeorm-user.repository.js';
-import { TypeOrmClientRepository } from './typeorm-client.repository.js';
 import { TypeOrmHealthCheck } from './typeorm-health.check.js';
-import { TypeOrmRevocationRepository } from './typeorm-revocation.repository.js';
-import { TypeOrmSigningKeyRepository } from './typeorm-signing-key.repository.js';
-import { TypeOrmSessionRepository } from './typeorm-session.repository.js';
-import { TypeOrmConsentRepository } from './typeorm-consent.repository.js';
-import { TypeOrmSignInFailureRepository } from './typeorm-sign-in-failure.repository.js';
+import { typeOrmStorage } from './typeorm.storage.js';
+
+/** The provider of every storage port at once (`ServerStorage`), what the composition function is given. */
+export const SERVER_STORAGE = Symbol('SERVER_STORAGE');
+
+/** Each port, provided by itself too, from the same storage. */
+const PORTS: [abstract new (...args: never[]) => unknown, keyof ServerStorage][] = [
+  [ClientRepository, 'clients'],
+  [AccessTokenRepository, 'accessTokens'],
+  [RevocationRepository, 'revocations'],
+  [AuthorizationCodeRepository, 'authorizationCodes'],
+  [RefreshTokenRepository, 'refreshTokens'],
+  [UserRepository, 'users'],
+  [SigningKeyRepository, 'signingKeys'],
+  [SessionRepository, 'sessions'],
+  [ConsentRepository, 'consents'],
+  [SignInFailureRepository, 'signInFailures'],
+];
 
 export interface PersistenceOptions {
   /** postgres://user:password@host:port/database */
@@ -65,17 +74,6 @@ export class PersistenceModule {
         }),
       ],
       providers: [
-        { provide: ClientRepository, ...withDataSource((ds) => new TypeOrmClientRepository(ds, options.maxTokenTtlSeconds)) },
-        { provide: AccessTokenRepository, ...withDataSource((ds) => new TypeOrmAccessTokenRepository(ds)) },
-        { provide: RevocationRepository, ...withDataSource((ds) => new TypeOrmRevocationRepository(ds, options.maxTokenTtlSeconds)) },
-        { provide: AuthorizationCodeRepository, ...withDataSource((ds) => new TypeOrmAuthorizationCodeRepository(ds)) },
-        { provide: RefreshTokenRepository, ...withDataSource((ds) => new TypeOrmRefreshTokenRepository(ds, options.maxTokenTtlSeconds)) },
-        { provide: UserRepository, ...withDataSource((ds) => new TypeOrmUserRepository(ds, options.maxTokenTtlSeconds)) },
-        { provide: SigningKeyRepository, ...withDataSource((ds) => new TypeOrmSigningKeyRepository(ds)) },
-        { provide: SessionRepository, ...withDataSource((ds) => new TypeOrmSessionRepository(ds)) },
-        { provide: ConsentRepository, ...withDataSource((ds) => new TypeOrmConsentRepository(ds, options.maxTokenTtlSeconds)) },
-        { provide: SignInFailureRepository, ...withDataSource((ds) => new TypeOrmSignInFailureRepository(ds)) },
-        { provide: HealthCheck, ...withDataSource((ds) => new TypeOrmHealthCheck(ds)) },
         {
           provide: ChangeFeed,
           // Injecting DataSource orders this after the boot-time connection (and its retries). Closed on module destroy.
@@ -85,8 +83,16 @@ export class PersistenceModule {
             return feed;
           }),
         },
+        {
+          provide: SERVER_STORAGE,
+          useFactory: (ds: DataSource, changes: ChangeFeed) => typeOrmStorage(ds, { maxTokenTtlSeconds: options.maxTokenTtlSeconds, changes }),
+          inject: [DataSource, ChangeFeed],
+        },
+        ...PORTS.map(([provide, port]) => ({ provide, useFactory: (storage: ServerStorage) => storage[port], inject: [SERVER_STORAGE] })),
+        { provide: HealthCheck, ...withDataSource((ds) => new TypeOrmHealthCheck(ds)) },
       ],
       exports: [
+        SERVER_STORAGE,
         ClientRepository,
         AccessTokenRepository,
         RevocationRepository,

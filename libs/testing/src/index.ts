@@ -22,3 +22,5 @@ export * from './in-memory-sign-in-failure.repository.js';
 export * from './contracts/session.repository.contract.js';
 export * from './contracts/consent.repository.contract.js';
 export * from './contracts/sign-in-failure.repository.contract.js';
+export * from './in-memory.storage.js';
+export * from './test-doubles.js';

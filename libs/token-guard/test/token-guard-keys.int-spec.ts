@@ -1,8 +1,9 @@
 // Signing-key changes reach a running TokenGuard with no restart: a new algorithm, a rotation while
 // tokens with made-up kids keep arriving, and rotations announced on the revocation feed.
 import { Clock, FixedClock, SystemClock, type SigningAlgorithm } from '@tessera/oauth-core';
-import { createDataSource, PostgresChangeFeed, TypeOrmSigningKeyRepository } from '@tessera/persistence';
-import { decryptPrivateKey, KeySet } from '@tessera/tokens';
+import { createDataSource, typeOrmStorage, PostgresChangeFeed } from '@tessera/persistence';
+import { composeAdministration } from '@tessera/server';
+import { decryptPrivateKey } from '@tessera/tokens';
 import { decodeProtectedHeader, generateKeyPair, importJWK, SignJWT } from 'jose';
 import pg from 'pg';
 import {
@@ -44,7 +45,7 @@ async function rotate(alg: SigningAlgorithm, clock: Clock = new SystemClock()): 
   const db = await createDataSource(server.databaseUrl).initialize();
   const feed = new PostgresChangeFeed({ url: server.databaseUrl });
   await feed.start();
-  const keys = new KeySet(new TypeOrmSigningKeyRepository(db), feed, clock, { algorithm: alg, maxTokenTtlSeconds: 86400, encryption: testKeyEncryption() });
+  const keys = composeAdministration(server.config, typeOrmStorage(db, { changes: feed }), { clock }).keySet(alg);
   try {
     await keys.init();
     await keys.rotate(alg);

@@ -7,9 +7,8 @@ import {
   OAuthError,
   parseClientMetadata,
   type Client,
+  type ClientRepository,
 } from '@tessera/oauth-core';
-import { TypeOrmClientRepository } from '@tessera/persistence';
-import { CryptoRandomSource } from '@tessera/tokens';
 import type { CliContext } from '../cli-context.js';
 import { CliError, printJson, printTable, type CliIo } from '../cli-io.js';
 import { JSON_OPTION, type Command, type OptionValues } from '../command.js';
@@ -28,9 +27,7 @@ const FLAG_OF: Record<string, string> = {
 };
 
 function services(ctx: CliContext) {
-  const clients = new TypeOrmClientRepository(ctx.dataSource, ctx.tokens.maxAccessTokenTtl);
-  const registrar = new ClientRegistrar(clients, ctx.secretHasher, new CryptoRandomSource(), ctx.clock);
-  return { clients, registrar };
+  return { clients: ctx.storage.clients, registrar: ctx.admin.registrar };
 }
 
 /** An OAuthError from the core, said in terms of this command's flags. */
@@ -64,7 +61,7 @@ function withStatus(client: Client): Record<string, unknown> {
   return { ...clientResponse(client, null), disabled_at: client.disabledAt?.toISOString() ?? null };
 }
 
-async function findOrFail(clients: TypeOrmClientRepository, clientId: string): Promise<Client> {
+async function findOrFail(clients: ClientRepository, clientId: string): Promise<Client> {
   const client = await clients.findById(clientId);
   if (!client) throw new CliError(`no client ${clientId} (see \`clients list\`)`);
   return client;

@@ -1,8 +1,7 @@
 // Signing-key rotation, through the same KeySet the auth server signs with, and re-encryption of what is kept
 // under the key-encryption key. Running servers reload their keys when the change feed announces the change.
-import { LocalChangeFeed, SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tessera/oauth-core';
-import { TypeOrmClientRepository, TypeOrmSigningKeyRepository } from '@tessera/persistence';
-import { decryptPrivateKey, encryptPrivateKey, KeyEncryptionKeys, KeySet } from '@tessera/tokens';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tessera/oauth-core';
+import { decryptPrivateKey, encryptPrivateKey, KeyEncryptionKeys } from '@tessera/tokens';
 import { CliError, printJson, printTable } from '../cli-io.js';
 import { JSON_OPTION, type Command } from '../command.js';
 
@@ -21,33 +20,30 @@ const rotate: Command = {
     if (!SIGNING_ALGORITHMS.includes(alg as SigningAlgorithm)) {
       throw new CliError(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}`, 2);
     }
-    const repo = new TypeOrmSigningKeyRepository(ctx.dataSource);
+    const repo = ctx.storage.signingKeys;
+    const { clock, keyEncryption: encryption } = ctx.admin;
 
     // A new key this process cannot encrypt the way the servers decrypt would stop signing; refuse early.
-    const active = (await repo.listPublished(ctx.clock.now())).find((k) => k.status === 'active');
+    const active = (await repo.listPublished(clock.now())).find((k) => k.status === 'active');
     if (active?.privateKey) {
       try {
-        decryptPrivateKey(active.privateKey, active.kid, ctx.encryption);
+        decryptPrivateKey(active.privateKey, active.kid, encryption);
       } catch (e) {
         throw new CliError(`cannot read the active key ${active.kid}: ${(e as Error).message}. Run this with the servers' TESSERA_KEY_ENCRYPTION_KEY.`);
       }
-      if (ctx.encryption.encrypts && !KeyEncryptionKeys.isEnvelope(active.privateKey)) {
+      if (encryption.encrypts && !KeyEncryptionKeys.isEnvelope(active.privateKey)) {
         io.err.write('note: the new key is stored encrypted with TESSERA_KEY_ENCRYPTION_KEY; the servers need the same value\n');
       }
     }
 
-    const keys = new KeySet(repo, new LocalChangeFeed(), ctx.clock, {
-      algorithm: alg as SigningAlgorithm,
-      encryption: ctx.encryption,
-      maxTokenTtlSeconds: ctx.tokens.maxAccessTokenTtl,
-    });
+    const keys = ctx.admin.keySet(alg as SigningAlgorithm);
     try {
       await keys.rotate(alg as SigningAlgorithm, { revokeSigned: values['revoke-tokens'] === true });
     } finally {
       keys.close();
     }
     const newKid = keys.signingKey().kid;
-    const published = (await repo.listPublished(ctx.clock.now())).map((k) => ({
+    const published = (await repo.listPublished(clock.now())).map((k) => ({
       kid: k.kid,
       alg: k.alg,
       status: k.status,
@@ -76,20 +72,20 @@ const reEncrypt: Command = {
   ],
   options: { ...JSON_OPTION },
   async run(ctx, { values }, io) {
-    if (!ctx.encryption.encrypts) throw new CliError('set TESSERA_KEY_ENCRYPTION_KEY: the key to encrypt under', 2);
-    const signingKeys = new TypeOrmSigningKeyRepository(ctx.dataSource);
-    const clients = new TypeOrmClientRepository(ctx.dataSource, ctx.tokens.maxAccessTokenTtl);
+    const { clock, keyEncryption: encryption, secretHasher } = ctx.admin;
+    if (!encryption.encrypts) throw new CliError('set TESSERA_KEY_ENCRYPTION_KEY: the key to encrypt under', 2);
+    const { signingKeys, clients } = ctx.storage;
     const done = { signing_keys: 0, client_secrets: 0, unchanged: 0 };
     const failures: string[] = [];
 
-    for (const key of await signingKeys.listPublished(ctx.clock.now())) {
+    for (const key of await signingKeys.listPublished(clock.now())) {
       if (key.privateKey === null) continue;
-      if (ctx.encryption.isCurrent(key.privateKey)) {
+      if (encryption.isCurrent(key.privateKey)) {
         done.unchanged += 1;
         continue;
       }
       try {
-        const next = encryptPrivateKey(decryptPrivateKey(key.privateKey, key.kid, ctx.encryption), key.kid, ctx.encryption);
+        const next = encryptPrivateKey(decryptPrivateKey(key.privateKey, key.kid, encryption), key.kid, encryption);
         if (await signingKeys.replacePrivateKey(key.kid, key.privateKey, next)) done.signing_keys += 1;
       } catch (e) {
         failures.push(`signing key ${key.kid}: ${(e as Error).message}`);
@@ -97,12 +93,12 @@ const reEncrypt: Command = {
     }
     for (const client of await clients.list()) {
       if (client.secretHash === null) continue;
-      if (!ctx.secretHasher.needsRehash(client.secretHash)) {
+      if (!secretHasher.needsRehash(client.secretHash)) {
         done.unchanged += 1;
         continue;
       }
       try {
-        if (await clients.replaceSecretHash(client.clientId, client.secretHash, ctx.secretHasher.reseal(client.secretHash))) done.client_secrets += 1;
+        if (await clients.replaceSecretHash(client.clientId, client.secretHash, secretHasher.reseal(client.secretHash))) done.client_secrets += 1;
       } catch (e) {
         failures.push(`client ${client.clientId}: ${(e as Error).message}`);
       }
@@ -111,7 +107,7 @@ const reEncrypt: Command = {
     if (values.json) printJson(io, { ...done, failed: failures });
     else {
       io.out.write(
-        `Re-encrypted ${done.signing_keys} signing key(s) and ${done.client_secrets} client-secret hash(es) under key-encryption key ${ctx.encryption.currentId}; ${done.unchanged} already were.\n`,
+        `Re-encrypted ${done.signing_keys} signing key(s) and ${done.client_secrets} client-secret hash(es) under key-encryption key ${encryption.currentId}; ${done.unchanged} already were.\n`,
       );
     }
     if (failures.length > 0) throw new CliError(`could not re-encrypt:\n${failures.map((f) => `  ${f}`).join('\n')}`);

@@ -1,18 +1,14 @@
 // Operator commands on users (the people who sign in). Passwords are hashed with scrypt; a disabled
 // user's tokens stop working at once (issued-before marks for the subject, in the same transaction),
 // and so do their tokens at a client whose consent is revoked.
-import { OAuthError, UserDirectory, type User } from '@tessera/oauth-core';
-import { TypeOrmClientRepository, TypeOrmConsentRepository, TypeOrmUserRepository } from '@tessera/persistence';
-import { ScryptPasswordHasher } from '@tessera/tokens';
+import { OAuthError, type User, type UserDirectory } from '@tessera/oauth-core';
 import type { CliContext } from '../cli-context.js';
 import { CliError, printJson, printTable, type CliIo } from '../cli-io.js';
 import { JSON_OPTION, type Command, type OptionValues } from '../command.js';
 
-function directory({ dataSource, tokens: { maxAccessTokenTtl }, clock }: CliContext): UserDirectory {
-  return new UserDirectory(new TypeOrmUserRepository(dataSource, maxAccessTokenTtl), new ScryptPasswordHasher(), clock, {
-    consents: new TypeOrmConsentRepository(dataSource, maxAccessTokenTtl),
-    clients: new TypeOrmClientRepository(dataSource, maxAccessTokenTtl),
-  });
+/** The servers' UserDirectory: the same password hasher, on the same storage. */
+function directory(ctx: CliContext): UserDirectory {
+  return ctx.admin.users;
 }
 
 function explain(e: unknown): never {

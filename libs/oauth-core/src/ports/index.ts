@@ -15,3 +15,4 @@ export * from './user.repository.js';
 export * from './consent.repository.js';
 export * from './session.repository.js';
 export * from './sign-in-failure.repository.js';
+export * from './server-storage.js';

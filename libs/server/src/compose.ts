@@ -1,0 +1,228 @@
+// The one place where ports meet adapters (in the spirit of fosite's compose.Compose): the auth server's Nest
+// module, the operator CLI and the tests all build the server from here, from a configuration, a storage (every
+// port, from one store) and the few things that differ between production and tests (clock, randomness,
+// password hasher). No framework: a plain function, usable with in-memory ports.
+import type { AuthServerConfig, GrantType } from '@tessera/config';
+import {
+  acceptedAuthMethods,
+  AccessTokenInspector,
+  AccessTokenIssuer,
+  AuthorizationCodeIssuer,
+  AuthorizationEndpoint,
+  authorizationServerMetadata,
+  CachingClientRepository,
+  ClientAuthenticator,
+  ClientRegistrar,
+  IntrospectionEndpoint,
+  RefreshTokenIssuer,
+  RegistrationEndpoint,
+  RevocationEndpoint,
+  RevocationFeedEndpoint,
+  SignIn,
+  SystemClock,
+  TokenEndpoint,
+  UserDirectory,
+  type Clock,
+  type Grant,
+  type PasswordHasher,
+  type RandomSource,
+  type ServerStorage,
+  type SigningAlgorithm,
+} from '@tessera/oauth-core';
+import {
+  ClientSecretHasher,
+  CryptoRandomSource,
+  JwtAccessTokenStrategy,
+  KeyEncryptionKeys,
+  KeySet,
+  OpaqueAccessTokenStrategy,
+  ScryptPasswordHasher,
+} from '@tessera/tokens';
+import { GRANT_FACTORIES, type GrantFactory } from './grant-factories.js';
+
+/** What production takes by default and a test may replace. */
+export interface ComposeOptions {
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Default: node:crypto's CSPRNG. */
+  random?: RandomSource;
+  /** Default: scrypt at 128 MiB (`defaultPasswordHasher()`). */
+  passwordHasher?: PasswordHasher;
+  /** Grant factories by grant_type, replacing the built-in ones; still only the enabled grants are built. */
+  grantFactories?: Partial<Record<GrantType, GrantFactory>>;
+  /** Told about failures in the background (reloading signing keys). */
+  logger?: (message: string, error: unknown) => void;
+}
+
+/** The password hasher of a production server: scrypt, N=2^17, r=8, p=1. */
+export function defaultPasswordHasher(): PasswordHasher {
+  return new ScryptPasswordHasher();
+}
+
+/** What the operator commands need: no cache, no key loading, nothing running. */
+export interface Administration {
+  clock: Clock;
+  random: RandomSource;
+  /** The key-encryption keys of TESSERA_KEY_ENCRYPTION_KEY (and TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY). */
+  keyEncryption: KeyEncryptionKeys;
+  /** Client secrets hashed as the servers hash them. */
+  secretHasher: ClientSecretHasher;
+  /** Registers, rotates, disables clients (on the storage's clients, uncached). */
+  registrar: ClientRegistrar;
+  /** Creates, disables users, sets passwords, revokes consents, with the servers' password hasher. */
+  users: UserDirectory;
+  /** The signing keys as the servers hold them, for `algorithm`; not loaded (call `init` or `rotate`), to be closed. */
+  keySet(algorithm?: SigningAlgorithm): KeySet;
+}
+
+/** A built authorization server: its endpoints and what they share. */
+export interface AuthServer extends Administration {
+  config: AuthServerConfig;
+  passwordHasher: PasswordHasher;
+  /** The clients the protocol reads: cached in memory, invalidated through the change feed. */
+  clients: CachingClientRepository;
+  /** The signing keys, loaded, followed through the change feed. */
+  keys: KeySet;
+  accessTokenIssuer: AccessTokenIssuer;
+  refreshTokenIssuer: RefreshTokenIssuer;
+  /** What the authorization endpoint calls once the user has signed in and consented. */
+  authorizationCodeIssuer: AuthorizationCodeIssuer;
+  /** The enabled grants, in TESSERA_GRANTS order. */
+  grants: Grant[];
+  token: TokenEndpoint;
+  introspection: IntrospectionEndpoint;
+  revocation: RevocationEndpoint;
+  revocationFeed: RevocationFeedEndpoint;
+  /** RFC 7591 registration; null when TESSERA_INITIAL_ACCESS_TOKEN is unset. */
+  registration: RegistrationEndpoint | null;
+  /** The authorization endpoint (and its pages); null when the authorization_code grant is not enabled. */
+  authorization: AuthorizationEndpoint | null;
+  signIn: SignIn;
+  /** RFC 8414 metadata, built at each call: the signing algorithms change when a key is rotated. */
+  metadata(): Record<string, unknown>;
+  /** Stops following the change feed (the storage's own connections are its owner's to close). */
+  close(): void;
+}
+
+/** The key-encryption keys the configuration names. */
+function keyEncryptionKeys(config: AuthServerConfig): KeyEncryptionKeys {
+  return new KeyEncryptionKeys({ current: config.tokens.keyEncryptionKey, previous: config.tokens.previousKeyEncryptionKey });
+}
+
+/**
+ * The operator's view of a server: its settings, its storage, the same hashers and key encryption. Synchronous
+ * and inert, so a command that fails to read a signing key still lists clients.
+ */
+export function composeAdministration(config: AuthServerConfig, storage: ServerStorage, options: ComposeOptions = {}): Administration {
+  const clock = options.clock ?? new SystemClock();
+  const random = options.random ?? new CryptoRandomSource();
+  const passwordHasher = options.passwordHasher ?? defaultPasswordHasher();
+  const keyEncryption = keyEncryptionKeys(config);
+  const secretHasher = new ClientSecretHasher({ pepper: config.tokens.clientSecretPepper, keys: keyEncryption });
+  return {
+    clock,
+    random,
+    keyEncryption,
+    secretHasher,
+    registrar: new ClientRegistrar(storage.clients, secretHasher, random, clock),
+    users: new UserDirectory(storage.users, passwordHasher, clock, { consents: storage.consents, clients: storage.clients }),
+    keySet: (algorithm = config.tokens.signingAlgorithm) =>
+      new KeySet(storage.signingKeys, storage.changes, clock, {
+        algorithm,
+        encryption: keyEncryption,
+        maxTokenTtlSeconds: config.tokens.maxAccessTokenTtl,
+        logger: options.logger,
+      }),
+  };
+}
+
+/**
+ * Builds the authorization server from its configuration and storage: loads (or creates) the signing keys, then
+ * wires every endpoint. Only the enabled grants are built; the supported-grant list comes from them.
+ */
+export async function composeAuthServer(config: AuthServerConfig, storage: ServerStorage, options: ComposeOptions = {}): Promise<AuthServer> {
+  const passwordHasher = options.passwordHasher ?? defaultPasswordHasher();
+  const base = composeAdministration(config, storage, { ...options, passwordHasher });
+  const { clock, random, secretHasher } = base;
+  const issuerUrl = config.issuer.url;
+
+  const clients = new CachingClientRepository(storage.clients, storage.changes, clock);
+  const keys = base.keySet();
+  try {
+    await keys.init();
+  } catch (error) {
+    clients.close();
+    keys.close();
+    throw error;
+  }
+
+  const opaque = new OpaqueAccessTokenStrategy(storage.accessTokens, random, clock);
+  const jwt = new JwtAccessTokenStrategy(keys, storage.revocations, clock, issuerUrl);
+  const accessTokenIssuer = new AccessTokenIssuer([opaque, jwt], random, clock, {
+    issuer: issuerUrl,
+    defaultTtl: config.tokens.accessTokenTtl,
+    resourceFormats: config.tokens.resourceTokenFormats,
+  });
+  const inspector = new AccessTokenInspector([opaque, jwt], storage.revocations, clients);
+  const authenticator = new ClientAuthenticator(clients, secretHasher);
+  const refreshTokenIssuer = new RefreshTokenIssuer(storage.refreshTokens, random, clock, config.tokens.refreshTokenTtl, config.tokens.refreshTokenMaxLifetime);
+  const authorizationCodeIssuer = new AuthorizationCodeIssuer(storage.authorizationCodes, random, clock, config.tokens.authorizationCodeTtl);
+
+  const factories = { ...GRANT_FACTORIES, ...options.grantFactories };
+  const grants = config.features.grants.map((g) =>
+    factories[g]({ issuer: accessTokenIssuer, refreshTokenIssuer, codes: storage.authorizationCodes, refreshTokens: storage.refreshTokens, users: storage.users, clock, config }),
+  );
+  const token = new TokenEndpoint(grants, authenticator);
+  const introspection = new IntrospectionEndpoint(authenticator, inspector, { repo: storage.refreshTokens, users: storage.users, clock });
+  const revocation = new RevocationEndpoint(authenticator, inspector, clock, storage.refreshTokens);
+  // The clients uncached: an open stream is checked again only when its client changed, and must see the change.
+  const revocationFeed = new RevocationFeedEndpoint(authenticator, storage.revocations, storage.clients);
+  // Registration writes through the cache, as every change the protocol makes to a client.
+  const registrar = new ClientRegistrar(clients, secretHasher, random, clock);
+  const registrationSettings = config.features.registration;
+  const registration = registrationSettings
+    ? new RegistrationEndpoint(registrar, { grantTypes: token.grantTypes(), maxAccessTokenTtl: config.tokens.maxAccessTokenTtl }, registrationSettings.initialAccessToken)
+    : null;
+  // The authorization endpoint and its pages exist when the code grant does.
+  const pages = config.features.grants.includes('authorization_code');
+  const authorization = pages ? new AuthorizationEndpoint(clients, storage.consents, authorizationCodeIssuer, clock, issuerUrl) : null;
+  const signIn = new SignIn(base.users, storage.sessions, storage.signInFailures, random, clock, config.signIn);
+
+  return {
+    ...base,
+    registrar,
+    config,
+    passwordHasher,
+    clients,
+    keys,
+    accessTokenIssuer,
+    refreshTokenIssuer,
+    authorizationCodeIssuer,
+    grants,
+    token,
+    introspection,
+    revocation,
+    revocationFeed,
+    registration,
+    authorization,
+    signIn,
+    metadata: () =>
+      authorizationServerMetadata({
+        issuer: issuerUrl,
+        grantTypes: token.grantTypes(),
+        registrationEnabled: registration !== null,
+        scopesSupported: config.features.scopesSupported,
+        signingAlgorithms: keys.algorithms(),
+        authorizationEndpoint: pages,
+        clientAuthMethods: {
+          token: acceptedAuthMethods(token.clientAuth),
+          revocation: acceptedAuthMethods(RevocationEndpoint.clientAuth),
+          introspection: acceptedAuthMethods(IntrospectionEndpoint.clientAuth),
+        },
+      }),
+    close: () => {
+      keys.close();
+      clients.close();
+    },
+  };
+}
