@@ -18,7 +18,7 @@
 //   node bench/run.mjs auth-server          (after `npm run build`)
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -75,6 +75,7 @@ const consume = (queue, toBody) => {
   let last;
   const feed = {
     dry: 0,
+    size: queue.length,
     remaining: () => queue.length,
     next: () => {
       const item = queue.shift();
@@ -142,6 +143,44 @@ async function authServerPoolSize() {
   }
 }
 
+/** The PostgreSQL server's postmaster pid, when it runs on this machine (its data directory's postmaster.pid); else undefined. */
+async function postmasterPid(databaseUrl) {
+  try {
+    const [{ setting }] = await queryOnce(databaseUrl, `SELECT setting FROM pg_settings WHERE name = 'data_directory'`);
+    const pid = Number(readFileSync(resolve(setting, 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
+    cpuSeconds(pid); // readable, so ours
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds of a PostgreSQL server so far: its postmaster's own and its exited children's (cutime, cstime), and
+ * every live child's (backends, WAL writer, checkpointer...). NaN without a local postmaster.
+ */
+function postgresCpuSeconds(postmaster) {
+  if (postmaster === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${postmaster}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const child = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const f = child.slice(child.lastIndexOf(')') + 2).split(' ');
+        if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return ticks / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** One statement on the auth server's database (its own connection, closed after). */
 async function queryOnce(databaseUrl, sql) {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'tessera-bench-runner' });
@@ -158,14 +197,15 @@ async function queryOnce(databaseUrl, sql) {
  * One measurement: autocannon on `spec` for `seconds` at `connections`; the process `pid` (the server, or the
  * baselines) measured for CPU and peak RSS. Resolves to its figures.
  */
-async function hammer(spec, feed, connections, seconds, pid) {
+async function hammer(spec, feed, connections, seconds, pid, postmaster) {
   let instance;
   let stoppedEarly = false;
   let ok = 0;
   let checked = 0;
   const failures = [];
   const kept = [];
-  const reserve = 2 * connections; // requests sent between the stop and its taking effect
+  // Requests sent between the stop and its taking effect (at autocannon's next sample, within 100 ms here).
+  const reserve = 2 * connections + Math.ceil(0.05 * (feed.size ?? 0));
   const requests = [{
     method: 'POST',
     path: spec.path,
@@ -204,13 +244,16 @@ async function hammer(spec, feed, connections, seconds, pid) {
     }
   }, 100);
   const cpuBefore = cpuSeconds(pid);
+  const postgresBefore = postgresCpuSeconds(postmaster);
   let result;
   try {
-    result = await autocannonRun({ url: spec.base, connections, duration: seconds, requests }, (i) => (instance = i));
+    // sampleInt 100: a stop (or the end) takes effect within 100 ms, not at the next whole second.
+    result = await autocannonRun({ url: spec.base, connections, duration: seconds, requests, sampleInt: 100 }, (i) => (instance = i));
   } finally {
     clearInterval(sampler);
   }
   const cpu = cpuSeconds(pid) - cpuBefore;
+  const postgresCpu = postgresCpuSeconds(postmaster) - postgresBefore;
   const peakRss = hwm ? Math.max(sampled, memoryBytes(pid, 'VmHWM')) : sampled;
   if (feed.dry) failures.push(`the token pool ran dry: ${feed.dry} requests reused a token`);
   if (spec.afterCheck && kept.length) {
@@ -229,8 +272,9 @@ async function hammer(spec, feed, connections, seconds, pid) {
     checked,
     failures,
     cpuMsPerRequest: total ? (cpu * 1000) / total : NaN,
+    postgresCpuMsPerRequest: total ? (postgresCpu * 1000) / total : NaN,
     peakRss,
-    stoppedEarly,
+    stoppedEarly: stoppedEarly && result.duration < seconds * 0.98,
   };
 }
 
@@ -241,6 +285,7 @@ export async function authServerBenchmark() {
     const { issuer, iat, env: serverEnv, child: server } = await run.authServer();
     const databaseUrl = serverEnv.DATABASE_URL;
     const pool = await authServerPoolSize();
+    const postmaster = await postmasterPid(databaseUrl);
 
     // The baselines, on the same database (a schema of their own).
     const baselinePort = await freePort();
@@ -300,8 +345,8 @@ export async function authServerBenchmark() {
       if (refreshQueue.length < n) refreshQueue.push(...(await times(n - refreshQueue.length, 8, async () => (await codeFlow(issuer, publicClient, cookie)).refresh_token)));
     };
 
-    // Revocation pools, minted before each round: enough for SECONDS at the fastest rate seen so far (the warm-up's
-    // included), x1.5, plus the reserve; a first guess of 1000/s for the warm-up.
+    // Revocation pools, minted before each round: enough for SECONDS at twice the fastest rate seen so far (the
+    // warm-up's included; rates here vary that much between rounds), plus the reserve; 1000/s, a first guess, for the warm-up.
     const revocationRate = { opaque: 0, jwt: 0 };
     const revocationPools = { opaque: [], jwt: [] };
 
@@ -341,7 +386,7 @@ export async function authServerBenchmark() {
       ...Object.fromEntries(['opaque', 'jwt'].map((format) => [`revocation, ${format === 'jwt' ? 'JWT' : format}`, {
         ...server_, baseline: 'INSERT', path: '/oauth2/revoke', headers: { authorization: basic(cc[format].client_id, cc[format].client_secret) },
         prepare: async (connections, seconds) => {
-          const wanted = Math.min(REVOCATION_POOL_MAX, Math.ceil((revocationRate[format] || 1000) * seconds * 1.5) + 2 * connections);
+          const wanted = Math.min(REVOCATION_POOL_MAX, Math.ceil((revocationRate[format] || 1000) * seconds * 2) + 2 * connections);
           revocationPools[format] = await mint(issuer, cc[format], wanted);
         },
         feed: () => consume(revocationPools[format], (t) => `token=${t}&token_type_hint=access_token`),
@@ -379,7 +424,7 @@ export async function authServerBenchmark() {
     };
     const measure = async (m, seconds) => {
       const spec = specs[m.name];
-      const result = await hammer(spec, spec.feed(), m.connections, seconds, spec.pid);
+      const result = await hammer(spec, spec.feed(), m.connections, seconds, spec.pid, postmaster);
       spec.seen?.(result.rps);
       return result;
     };
@@ -442,6 +487,7 @@ function results({ chosen, specs, levels, pool, backends }) {
       checked: rs.reduce((a, r) => a + r.checked, 0),
       failures,
       cpu: median(rs.map((r) => r.cpuMsPerRequest)),
+      postgresCpu: median(rs.map((r) => r.postgresCpuMsPerRequest)),
       rss: Math.max(...rs.map((r) => r.peakRss)),
       short: rs.filter((r) => r.stoppedEarly).map((r) => r.seconds),
     });
@@ -477,7 +523,7 @@ function results({ chosen, specs, levels, pool, backends }) {
       }
       const ratio = s.ratio === undefined ? '' : `${s.ratio.toFixed(2)}x ${spec.baseline} (${s.ratios.map((r) => r.toFixed(2)).join(', ')})`;
       const problems = `${s.non2xx} / ${s.errors} / ${s.failures.length} of ${s.checked}`;
-      rows.push(`| ${flagged(s) ? '⚠ FLAGGED ' : ''}${name} | ${c} | ${Math.round(s.rps)} | ${ratio} | ${ms(s.p50)} | ${ms(s.p99)} (max ${ms(s.p99max)}) | ${flagged(s) ? `**${problems}**` : problems} | ${s.cpu.toFixed(2)} | ${Math.round(mb(s.rss))} | ${goals.join('; ')} |`);
+      rows.push(`| ${flagged(s) ? '⚠ FLAGGED ' : ''}${name} | ${c} | ${Math.round(s.rps)} | ${ratio} | ${ms(s.p50)} | ${ms(s.p99)} (max ${ms(s.p99max)}) | ${flagged(s) ? `**${problems}**` : problems} | ${s.cpu.toFixed(2)} | ${Number.isNaN(s.postgresCpu) ? 'n/a' : s.postgresCpu.toFixed(2)} | ${Math.round(mb(s.rss))} | ${goals.join('; ')} |`);
     }
   }
   const notes = [];
@@ -501,9 +547,9 @@ Written by \`node bench/run.mjs auth-server\` (part of \`npm run bench\`); overw
 - Machine: ${MACHINE} (${os.cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${os.cpus().length} CPUs seen, Node ${process.version}, embedded PostgreSQL unless DATABASE_URL was set).
 - Settings: ${ROUNDS} rounds of ${SECONDS} s per measurement, after a ${WARMUP_SECONDS} s warm-up each; each round starts at a later place in the list, so a scenario and its baseline share the machine's noisy moments. Medians over the rounds; a ratio is the median of the per-round ratios (listed). Targets are judged at ${CONNECTIONS} connections.
 - Baselines: bare Fastify routes in a process of their own (bench/baseline-server.mjs), with fastify, pg and jose: **INSERT** is one INSERT of a token-sized row (a copy of access_tokens: same columns, keys, index and foreign key) through a prepared statement; **SELECT** is one SELECT by primary key (the SHA-256 of the posted token) among ${CYCLED_TOKENS} rows, cycled; **ES256** is one ES256 signature of a JWT with Tessera's claims and header. Their pg pool has ${pool.size} connections, the auth server's pool size (${pool.source}), so the comparison is fair.${backends !== undefined ? ` Under load at ${Math.max(...levels)} connections the auth server held ${backends} connections on its database (its pool, and its change-feed listener).` : ''}
-- Scenarios: client_credentials (scope \`bench\`, one RFC 8707 resource); introspection by a resource server of that audience, cycling through ${CYCLED_TOKENS} active tokens (or ${CYCLED_TOKENS} unknown ones); revocation by the token's client, each request a different token minted before the round (enough for ${SECONDS} s at the fastest rate seen so far, x1.5); refresh by a public client, each refresh token used once (a pool from code flows, which every answer refills with its rotated token).
+- Scenarios: client_credentials (scope \`bench\`, one RFC 8707 resource); introspection by a resource server of that audience, cycling through ${CYCLED_TOKENS} active tokens (or ${CYCLED_TOKENS} unknown ones); revocation by the token's client, each request a different token minted before the round (enough for ${SECONDS} s at twice the fastest rate seen so far; should a round still use them up, it stops there and says so below); refresh by a public client, each refresh token used once (a pool from code flows, which every answer refills with its rotated token).
 - Checks: every ${SAMPLE_EVERY}th 2xx answer is parsed and checked (a token answer with a well-formed token; introspection \`active: true\` with the right client_id, or \`active: false\` for unknown tokens; revocation's empty 200), and up to ${AFTER_CHECKS} tokens per measurement are introspected afterwards (issued: active; revoked: inactive). A measurement with any non-2xx, error or failed check is flagged.
-- CPU per request: the server's (or the baselines' process's) user + system CPU time over the measurement (from /proc), divided by the requests answered; PostgreSQL's own CPU is not in it. Peak RSS: the process's VmHWM, reset before each measurement (MiB).
+- CPU per request: the server's (or the baselines' process's) user + system CPU time over the measurement (from /proc), divided by the requests answered; PostgreSQL's CPU per request (its postmaster and every backend and helper process, all the run's databases: nothing else uses them during a measurement) is a column of its own (n/a when DATABASE_URL points elsewhere). Peak RSS: the process's VmHWM, reset before each measurement (MiB).
 
 ## Targets (issue 11), at ${CONNECTIONS} connections
 
@@ -513,8 +559,8 @@ ${targets.join('\n')}
 
 ## All measurements
 
-| scenario | connections | req/s | ratio to baseline (per round) | p50 ms | p99 ms | non-2xx / errors / failed checks of checked | CPU ms per request | peak RSS MiB | targets |
-|---|---|---|---|---|---|---|---|---|---|
+| scenario | connections | req/s | ratio to baseline (per round) | p50 ms | p99 ms | non-2xx / errors / failed checks of checked | CPU ms per request | PostgreSQL CPU ms per request | peak RSS MiB | targets |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 ${notes.length ? `\nNotes:\n${notes.join('\n')}\n` : ''}`;
 }
