@@ -281,7 +281,6 @@ async function hammer(spec, feed, connections, seconds, pid, postmaster) {
 export async function authServerBenchmark() {
   const run = new BenchRun();
   try {
-    const started = new Date();
     const { issuer, iat, env: serverEnv, child: server } = await run.authServer();
     const databaseUrl = serverEnv.DATABASE_URL;
     const pool = await authServerPoolSize();
@@ -452,7 +451,7 @@ export async function authServerBenchmark() {
       console.log(`  round ${round}: ${chosen.map((m) => `${key(m)} ${Math.round(m.rounds[round - 1].rps)}/s`).join(', ')}`);
     }
 
-    const report = results({ chosen, specs, levels, pool, backends, started, server, baseline });
+    const report = results({ chosen, specs, levels, pool, backends });
     writeFileSync(RESULTS, report);
     console.log(`\n${report}\n(written to bench/RESULTS.md)`);
     return true;
