@@ -298,6 +298,13 @@ export async function authServerBenchmark() {
       opaque: await register(issuer, iat, { client_name: 'bench opaque', access_token_format: 'opaque', ...common }),
       jwt: await register(issuer, iat, { client_name: 'bench jwt', access_token_format: 'jwt', ...common }),
     };
+    // The revocation scenarios' tokens come from clients of their own: a token's revocation check looks at its
+    // client's revocation marks, so the log these scenarios grow would otherwise slow the other scenarios down
+    // by how many revocations happened to run before them in the round.
+    const revoking = {
+      opaque: await register(issuer, iat, { client_name: 'bench revocation opaque', access_token_format: 'opaque', ...common }),
+      jwt: await register(issuer, iat, { client_name: 'bench revocation jwt', access_token_format: 'jwt', ...common }),
+    };
     const rs = await register(issuer, iat, { client_name: 'bench resource server', scope: '', resource_server_for: [AUDIENCE] });
     const rsAuth = basic(rs.client_id, rs.client_secret);
     const publicClient = await register(issuer, iat, {
@@ -383,10 +390,10 @@ export async function authServerBenchmark() {
       'introspection, unknown token': { ...server_, baseline: 'SELECT', path: '/oauth2/introspect', headers: { authorization: rsAuth },
         feed: () => cycle(unknown, (t) => `token=${t}&token_type_hint=access_token`), check: inactiveCheck },
       ...Object.fromEntries(['opaque', 'jwt'].map((format) => [`revocation, ${format === 'jwt' ? 'JWT' : format}`, {
-        ...server_, baseline: 'INSERT', path: '/oauth2/revoke', headers: { authorization: basic(cc[format].client_id, cc[format].client_secret) },
+        ...server_, baseline: 'INSERT', path: '/oauth2/revoke', headers: { authorization: basic(revoking[format].client_id, revoking[format].client_secret) },
         prepare: async (connections, seconds) => {
           const wanted = Math.min(REVOCATION_POOL_MAX, Math.ceil((revocationRate[format] || 1000) * seconds * 2) + 2 * connections);
-          revocationPools[format] = await mint(issuer, cc[format], wanted);
+          revocationPools[format] = await mint(issuer, revoking[format], wanted);
         },
         feed: () => consume(revocationPools[format], (t) => `token=${t}&token_type_hint=access_token`),
         check: (body) => (body === '' || body === '{}' ? undefined : `revocation answered ${body.slice(0, 100)}`),
@@ -550,7 +557,7 @@ Written by \`node bench/run.mjs auth-server\` (part of \`npm run bench\`); overw
 - Machine: ${MACHINE} (${os.cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${os.cpus().length} CPUs seen, Node ${process.version}, embedded PostgreSQL unless DATABASE_URL was set).
 - Settings: ${ROUNDS} rounds of ${SECONDS} s per measurement, after a ${WARMUP_SECONDS} s warm-up each; each round starts at a later place in the list, so a scenario and its baseline share the machine's noisy moments. Medians over the rounds; a ratio is the median of the per-round ratios (listed). Targets are judged at ${CONNECTIONS} connections.
 - Baselines: bare Fastify routes in a process of their own (bench/baseline-server.mjs), with fastify, pg and jose: **INSERT** is one INSERT of a token-sized row (a copy of access_tokens: same columns, keys, index and foreign key) through a prepared statement; **SELECT** is one SELECT by primary key (the SHA-256 of the posted token) among ${CYCLED_TOKENS} rows, cycled; **ES256** is one ES256 signature of a JWT with Tessera's claims and header. Their pg pool has ${pool.size} connections, the auth server's pool size (${pool.source}), so the comparison is fair.${backends !== undefined ? ` Under load at ${Math.max(...levels)} connections the auth server held ${backends} connections on its database (its pool, and its change-feed listener).` : ''}
-- Scenarios: client_credentials (scope \`bench\`, one RFC 8707 resource); introspection by a resource server of that audience, cycling through ${CYCLED_TOKENS} active tokens (or ${CYCLED_TOKENS} unknown ones); revocation by the token's client, each request a different token minted before the round (enough for ${SECONDS} s at twice the fastest rate seen so far; should a round still use them up, it stops there and says so below); refresh by a public client, each refresh token used once (a pool from code flows, which every answer refills with its rotated token).
+- Scenarios: client_credentials (scope \`bench\`, one RFC 8707 resource); introspection by a resource server of that audience, cycling through ${CYCLED_TOKENS} active tokens (or ${CYCLED_TOKENS} unknown ones); revocation by the token's client (clients of their own, whose revocation log does not weigh on the other scenarios), each request a different token minted before the round (enough for ${SECONDS} s at twice the fastest rate seen so far; should a round still use them up, it stops there and says so below); refresh by a public client, each refresh token used once (a pool from code flows, which every answer refills with its rotated token).
 - Checks: every ${SAMPLE_EVERY}th 2xx answer is parsed and checked (a token answer with a well-formed token; introspection \`active: true\` with the right client_id, or \`active: false\` for unknown tokens; revocation's empty 200), and up to ${AFTER_CHECKS} tokens per measurement are introspected afterwards (issued: active; revoked: inactive). A measurement with any non-2xx, error or failed check is flagged.
 - CPU per request: the server's (or the baselines' process's) user + system CPU time over the measurement (from /proc), divided by the requests answered; PostgreSQL's CPU per request (its postmaster and every backend and helper process, all the run's databases: nothing else uses them during a measurement) is a column of its own (n/a when DATABASE_URL points elsewhere). The CPU ratio is the baseline's CPU per request (its process's and PostgreSQL's) over the scenario's, median of the rounds: the throughput ratio were both bound by those CPUs alone (the load generator's share left out), and far steadier than req/s on this shared machine. Peak RSS: the process's VmHWM, reset before each measurement (MiB).
 
