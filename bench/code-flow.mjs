@@ -25,7 +25,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export const CLI_MAIN = 'dist/apps/cli/apps/cli/src/main.js';
 const USERNAME = 'bench';
 /** Registered, never reached: the authorization response is read from the 302's Location. */
-const REDIRECT_URI = 'http://127.0.0.1:9/cb';
+export const REDIRECT_URI = 'http://127.0.0.1:9/cb';
 /** The RFC 8707 audience every client is registered for: never reached either. */
 const AUDIENCE = 'http://api.bench.test';
 const FORMATS = ['opaque', 'jwt'];
@@ -72,8 +72,19 @@ export function hidden(page, name) {
   return match[1].replace(/&(amp|lt|gt|quot|#39);/g, (_, entity) => ENTITIES[entity]);
 }
 
+/** Creates the benchmark's user with the operator CLI, on the database of a server started with `serverEnv`; resolves to its password. */
+export async function createUser(serverEnv) {
+  const password = randomBytes(18).toString('base64url');
+  await promisify(execFile)(process.execPath, [CLI_MAIN, 'users', 'create', USERNAME, '--password', password], {
+    cwd: ROOT,
+    env: { ...process.env, ...serverEnv },
+    timeout: 60_000,
+  });
+  return password;
+}
+
 /** A fresh browser signs in: GET /login (CSRF cookie and input), then POST /login. Resolves to its jar and both latencies. */
-async function signIn(issuer, password) {
+export async function signIn(issuer, password) {
   const jar = new CookieJar();
   let started = performance.now();
   const page = await call(`${issuer}/login`, { expect: 200 });
@@ -119,7 +130,7 @@ async function redeem(issuer, client, { res }, { state, verifier }) {
 }
 
 /** The first authorization request of `client`: the consent page, allowed and remembered; its code redeemed. */
-async function rememberConsent(issuer, client, jar) {
+export async function rememberConsent(issuer, client, jar) {
   const request = authorizationRequest(client);
   const page = await call(`${issuer}/oauth2/authorize?${request.query}`, { headers: { cookie: jar.header() }, expect: 200 });
   jar.keep(page.res);
@@ -128,7 +139,7 @@ async function rememberConsent(issuer, client, jar) {
 }
 
 /** One code flow with consent remembered: GET /oauth2/authorize (302 with a code), then the token request. */
-async function codeFlow(issuer, client, cookie) {
+export async function codeFlow(issuer, client, cookie) {
   const request = authorizationRequest(client);
   return redeem(issuer, client, await call(`${issuer}/oauth2/authorize?${request.query}`, { headers: { cookie }, expect: 302 }), request);
 }
@@ -163,12 +174,7 @@ export async function codeFlowBenchmark() {
     const { issuer, iat, env: serverEnv } = await run.authServer();
 
     // The user, through the operator CLI (after the server's migrations), and the clients.
-    const password = randomBytes(18).toString('base64url');
-    await promisify(execFile)(process.execPath, [CLI_MAIN, 'users', 'create', USERNAME, '--password', password], {
-      cwd: ROOT,
-      env: { ...process.env, ...serverEnv },
-      timeout: 60_000,
-    });
+    const password = await createUser(serverEnv);
     const confidential = {};
     const publicClients = {};
     for (const format of FORMATS) {

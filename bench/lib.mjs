@@ -2,7 +2,7 @@
 // apps as child processes, RFC 7591 registration and client_credentials tokens, autocannon, statistics,
 // and cleanup of everything a run started, on success, on failure and on Ctrl-C.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -75,17 +75,27 @@ export async function load(url, headers, options) {
 }
 
 /** `load`, also counting the requests answered. */
-export function loadCounted(url, headers, { connections, seconds }) {
+export async function loadCounted(url, headers, { connections, seconds }) {
+  const result = await autocannonRun({ url, connections, duration: seconds, headers });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, requests: result.requests.total };
+}
+
+/**
+ * autocannon with any of its options, stopped first on Ctrl-C like every load here; resolves to its result
+ * whatever the statuses. `started` gets the instance (to stop it early).
+ */
+export function autocannonRun(options, started) {
   return new Promise((res, rej) => {
     if (signalled) return rej(new Error('interrupted'));
-    const instance = autocannon({ url, connections, duration: seconds, headers }, (err, result) => {
+    const instance = autocannon(options, (err, result) => {
       loads.delete(instance);
       if (err) return rej(err);
       if (signalled) return rej(new Error('interrupted'));
-      if (result.non2xx > 0 || result.errors > 0) return rej(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
-      res({ rps: result.requests.average, requests: result.requests.total });
+      res(result);
     });
     loads.add(instance);
+    started?.(instance);
   });
 }
 
@@ -101,6 +111,23 @@ export function cpuSeconds(pid) {
 
 /** USER_HZ: 100 on Linux, whatever the kernel's own tick rate. */
 const CLOCK_TICKS = 100;
+
+/** A process's memory figure from /proc/<pid>/status (VmRSS, or VmHWM: its peak RSS), in bytes. */
+export function memoryBytes(pid, field = 'VmHWM') {
+  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+/** Resets a process's peak RSS (VmHWM) to its current RSS (Linux, our own processes); false where that is refused. */
+export function resetPeakRss(pid) {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** One statement on the server's admin database. A connection lost while idle (PostgreSQL stopping under us) is not a crash. */
 async function adminQuery(adminUrl, sql) {

@@ -1,4 +1,4 @@
-// npm run bench: the five benchmarks, one after the other, on 127.0.0.1 only.
+// npm run bench: the six benchmarks, one after the other, on 127.0.0.1 only.
 //   1. TokenGuard: requests per second through TokenGuard (a JWT, a cached opaque token) against the
 //      same route with no guard, in one run, and the app's CPU time per request, which a shared, noisy
 //      machine disturbs far less. Figures are ratios to the unguarded route measured in the same run.
@@ -10,8 +10,11 @@
 //      instance killed, a LISTEN backend paused, PostgreSQL restarted, a resource server restarted).
 //   5. Sign-in burst (bench/sign-in-burst.mjs): client_credentials latency while bursts of concurrent
 //      sign-ins run, against the same without them, with the bound on password hashes and without it.
-// `node bench/run.mjs tokenguard` (or revocation, code-flow, faults, sign-in-burst) runs one of them.
+//   6. Auth server (bench/auth-server.mjs): issuance, introspection, revocation and refresh against bare Fastify
+//      baselines (one INSERT, one SELECT, one ES256 signature) in the same run; the figures go to bench/RESULTS.md.
+// `node bench/run.mjs tokenguard` (or revocation, code-flow, faults, sign-in-burst, auth-server) runs one of them.
 import { BENCH_MAIN, BenchRun, cpuSeconds, freePort, interrupted, loadCounted, median, register, token, until } from './lib.mjs';
+import { authServerBenchmark } from './auth-server.mjs';
 import { codeFlowBenchmark } from './code-flow.mjs';
 import { faultsBenchmark } from './faults.mjs';
 import { revocationBenchmark } from './revocation.mjs';
@@ -91,6 +94,7 @@ const BENCHMARKS = {
   'code-flow': codeFlowBenchmark,
   faults: faultsBenchmark,
   'sign-in-burst': signInBurstBenchmark,
+  'auth-server': authServerBenchmark,
 };
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!BENCHMARKS[name]) throw new Error(`unknown benchmark ${name}; choose from ${Object.keys(BENCHMARKS).join(', ')}`);
