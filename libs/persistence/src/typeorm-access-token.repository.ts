@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { CHANGE_CHANNEL, changePayload } from './change-notification.js';
 import { translateOutage } from './database-outage.js';
 import { AccessTokenEntity } from './entities/access-token.entity.js';
+import { BatchQueue } from './batch-queue.js';
 import { preparedQuery } from './pg-pool.js';
 import { REVOCATION_LOG_LOCK } from './typeorm-revocation.repository.js';
 
@@ -48,20 +49,25 @@ export class TypeOrmAccessTokenRepository extends AccessTokenRepository {
   }
 
   /**
-   * One statement (one round trip, its own transaction): take the revocation log's lock, mark the token revoked,
-   * append its entry and queue the notification. The lock is taken before the row is touched, and held until the
-   * commit, so entries still commit in seq order (see `appendToLog`). A concurrent second revoke waits for the row
-   * lock, then finds revoked_at set: it returns false and appends nothing.
+   * Revocations are committed in batches (group commit): those that arrive while one batch runs go together in the
+   * next, as one statement in its own transaction (one round trip, one commit, one turn of the log's lock). Each
+   * call answers once its batch has committed. See REVOKE.
    */
+  private readonly revocations = new BatchQueue<{ tokenHash: string; at: Date }, boolean>((batch) => this.revokeBatch(batch));
+
   revoke(tokenHash: string, at: Date): Promise<boolean> {
-    return translateOutage(async () => {
-      const [{ revoked }] = await preparedQuery<{ revoked: number }>(this.dataSource, {
-        name: 'tessera_access_token_revoke',
-        text: REVOKE,
-        values: [tokenHash, at, REVOCATION_LOG_LOCK, CHANGE_CHANNEL, changePayload({ kind: 'revocation' })],
-      });
-      return revoked > 0;
+    return translateOutage(() => this.revocations.push({ tokenHash, at }));
+  }
+
+  /** True for each entry whose token this batch revoked; a hash twice in one batch is revoked by its first entry only. */
+  private async revokeBatch(batch: { tokenHash: string; at: Date }[]): Promise<boolean[]> {
+    const rows = await preparedQuery<{ token_hash: string }>(this.dataSource, {
+      name: 'tessera_access_token_revoke',
+      text: REVOKE,
+      values: [batch.map((r) => r.tokenHash), batch.map((r) => r.at), REVOCATION_LOG_LOCK, CHANGE_CHANNEL, changePayload({ kind: 'revocation' })],
     });
+    const revoked = new Set(rows.map((r) => r.token_hash));
+    return batch.map(({ tokenHash }) => revoked.delete(tokenHash));
   }
 }
 
@@ -98,22 +104,28 @@ const FIND_WITH_LOG = `SELECT ${TOKEN_COLUMNS},
   FROM access_tokens t WHERE t.token_hash = $1`;
 
 /**
- * The lock CTE is volatile, so PostgreSQL runs it once and never inlines it; the UPDATE's condition needs its row,
- * so the lock is held before any token row is locked (no lock-order deadlock) and before the INSERT draws its seq.
- * pg_notify runs once per revoked row (at most one), so an unknown or already revoked token notifies nobody.
+ * A batch of revocations in one statement, in its own transaction: take the revocation log's lock, mark the tokens
+ * revoked (those not revoked yet), append their entries and queue one notification. The lock CTE is volatile, so
+ * PostgreSQL runs it once and never inlines it; the UPDATE's condition needs its row, so the lock is held before any
+ * token row is locked (no lock-order deadlock between batches) and before the INSERT draws a seq, and it is held
+ * until the commit, so entries still commit in seq order (see `appendToLog`). A token revoked concurrently (in
+ * another batch, or by another instance) waits for its row lock, then finds revoked_at set and is left out. With no
+ * token revoked, nothing is notified. A hash twice in the batch updates its row once, with the first entry's time.
  */
 const REVOKE = `WITH log_lock AS (SELECT pg_advisory_xact_lock($3::bigint) AS locked),
+  wanted AS (SELECT DISTINCT ON (h) h, at FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS u(h, at, n) ORDER BY h, n),
   token AS (
-    UPDATE access_tokens SET revoked_at = $2
-    WHERE token_hash = $1 AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM log_lock)
-    RETURNING jti, client_id, audience, expires_at
+    UPDATE access_tokens t SET revoked_at = wanted.at FROM wanted
+    WHERE t.token_hash = wanted.h AND t.revoked_at IS NULL AND EXISTS (SELECT 1 FROM log_lock)
+    RETURNING t.token_hash, t.jti, t.client_id, t.audience, t.expires_at, t.revoked_at
   ),
   entry AS (
     INSERT INTO revocations (kind, jti, client_id, audience, expires_at, revoked_at)
-    SELECT 'token', jti, client_id, audience, expires_at, $2 FROM token
+    SELECT 'token', jti, client_id, audience, expires_at, revoked_at FROM token ORDER BY token_hash
     ON CONFLICT DO NOTHING
-  )
-  SELECT (SELECT count(*) FROM token)::int AS revoked, (SELECT count(*) FROM (SELECT pg_notify($4, $5) FROM token) n)::int AS notified`;
+  ),
+  notified AS (SELECT pg_notify($4, $5) FROM (SELECT 1 FROM token LIMIT 1) any_revoked)
+  SELECT token_hash, (SELECT count(*) FROM notified) AS notified FROM token`;
 
 function toStored(row: TokenRow): StoredAccessToken {
   const claims: AccessTokenClaims = {

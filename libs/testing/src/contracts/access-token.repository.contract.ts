@@ -81,6 +81,17 @@ export function accessTokenRepositoryContract(name: string, makePorts: MakePorts
       expect(results.sort()).toEqual([false, true]);
     });
 
+    it('answers true once per token when several revokes of it run at once, beside another token', async () => {
+      const [hash, otherHash] = [aHash(), aHash()];
+      await accessTokens.insert(hash, someClaims({ clientId }));
+      await accessTokens.insert(otherHash, someClaims({ clientId }));
+      const at = new Date('2026-01-01T00:10:00Z');
+      const results = await Promise.all([hash, hash, hash, otherHash].map((h) => accessTokens.revoke(h, at)));
+      expect(results.slice(0, 3).sort()).toEqual([false, false, true]);
+      expect(results[3]).toBe(true);
+      expect((await revocations.listAfter('0', 10)).map((e) => e.kind)).toEqual(['token', 'token']);
+    });
+
     it('answers false when revoking an unknown token', async () => {
       expect(await accessTokens.revoke(aHash(), new Date('2026-01-01T00:10:00Z'))).toBe(false);
     });
