@@ -88,11 +88,13 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
 
 /**
  * Revocations are appended one transaction at a time (a transaction-scoped
- * advisory lock), so entries commit in `seq` order and a feed reader that has
- * seen seq N has seen every entry below it. Revocations are rare: the lock
- * costs nothing on the token hot path.
+ * advisory lock, taken before the seq is drawn and held until the commit), so
+ * entries commit in `seq` order and a feed reader that has seen seq N has seen
+ * every entry below it. The lock costs nothing on the token hot path; an opaque
+ * token's revocation holds it for one statement and its commit
+ * (TypeOrmAccessTokenRepository.revoke).
  */
-const REVOCATION_LOG_LOCK = 0x7e55e7a;
+export const REVOCATION_LOG_LOCK = 0x7e55e7a;
 
 async function appendToLog(manager: EntityManager, insert: () => Promise<unknown>): Promise<void> {
   if (!manager.queryRunner?.isTransactionActive) throw new Error('revocations are appended inside a transaction');

@@ -16,6 +16,12 @@ export class InMemoryAccessTokenRepository extends AccessTokenRepository {
     const t = this.tokens.get(tokenHash);
     return t ? structuredClone(t) : null;
   }
+  /** With its revocation log: the token, and whether the log revokes it (no log: nothing does). */
+  override async findByHashWithLog(tokenHash: string): Promise<(StoredAccessToken & { revokedByLog: boolean }) | null> {
+    const stored = await this.findByHash(tokenHash);
+    if (!stored) return null;
+    return { ...stored, revokedByLog: (await this.revocations?.isRevoked(stored.claims)) ?? false };
+  }
   async revoke(tokenHash: string, at: Date): Promise<boolean> {
     const t = this.tokens.get(tokenHash);
     if (!t || t.revokedAt) return false;

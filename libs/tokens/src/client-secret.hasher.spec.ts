@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { ClientSecretHasher } from './client-secret.hasher.js';
 import { generateKeyEncryptionKey, KeyEncryptionKeys } from './key-encryption.js';
 
@@ -13,6 +14,22 @@ describe('ClientSecretHasher', () => {
     expect(hasher.verify('s3cret', hash)).toBe(true);
     expect(hasher.verify('s3cret ', hash)).toBe(false);
     expect(hasher.verify('', hash)).toBe(false);
+  });
+
+  it('opens a sealed hash once: later checks of the same client reuse its digest', () => {
+    const keys = new KeyEncryptionKeys({ current: generateKeyEncryptionKey() });
+    const sealed = new ClientSecretHasher({ keys });
+    const hash = sealed.hash('s3cret');
+    const decrypt = jest.spyOn(keys, 'decryptBytes');
+    expect(sealed.verify('s3cret', hash)).toBe(true);
+    expect(sealed.verify('wrong', hash)).toBe(false);
+    expect(sealed.verify('s3cret', hash)).toBe(true);
+    expect(decrypt).toHaveBeenCalledTimes(1);
+    // An altered hash still fails, and is not remembered.
+    const altered = hash.slice(0, -2) + (hash.endsWith('AA') ? 'BB' : 'AA');
+    expect(sealed.verify('s3cret', altered)).toBe(false);
+    expect(sealed.verify('s3cret', altered)).toBe(false);
+    expect(decrypt).toHaveBeenCalledTimes(3);
   });
 
   it('depends on the pepper', () => {

@@ -17,6 +17,11 @@ export abstract class AccessTokenStrategy {
    * unknown, expired). Issued-before marks are checked by the caller.
    */
   abstract verify(token: string): Promise<AccessTokenClaims | null>;
+  /**
+   * Optional: `verify` and the revocation log's check (jti, issued-before and key marks) in one step, where the
+   * strategy can do both at once; null also when the log revokes the token. The inspector then skips its own check.
+   */
+  declare readonly verifyActive?: (token: string) => Promise<AccessTokenClaims | null>;
   /** Revokes a token whose claims `verify` returned. */
   abstract revoke(token: string, claims: AccessTokenClaims, at: Date): Promise<void>;
 }

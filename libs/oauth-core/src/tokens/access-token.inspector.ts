@@ -28,6 +28,14 @@ export class AccessTokenInspector {
   }
 
   async activeClaims(token: string): Promise<AccessTokenClaims | null> {
+    const strategy = this.strategyFor(token);
+    if (strategy?.verifyActive) {
+      // The record and the revocation log in one read (an opaque token: one round trip); the client is cached.
+      const claims = await strategy.verifyActive(token);
+      if (!claims) return null;
+      const client = await this.clients.findById(claims.clientId);
+      return client && !client.disabledAt ? claims : null;
+    }
     const verified = await this.verify(token);
     if (!verified) return null;
     const { claims } = verified;
