@@ -15,6 +15,8 @@ import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('revocations_jti_key', ['jti'], { unique: true })
 @Index('revocations_client_id_idx', ['clientId'])
 @Index('revocations_expires_at_idx', ['expiresAt'])
+@Index('revocations_kid_idx', ['kid'], { where: `kind = 'key'` })
+@Index('revocations_marks_idx', ['clientId', 'issuedBefore'], { where: `kind = 'issued-before'` })
 export class RevocationEntity {
   /**
    * bigserial. node-postgres returns int8 as a string (it may exceed 2^53), and
