@@ -6,6 +6,8 @@ const PREFIX = 'hmac-sha256$';
 const PLAIN_SHAPE = /^hmac-sha256\$([A-Za-z0-9_-]{43})$/;
 const SEALED_SHAPE = /^hmac-sha256\$(enc:v2:.+)$/;
 const DIGEST_BYTES = 32;
+/** Opened digests kept (32 bytes each, and their envelope as the key). */
+const MAX_OPENED = 10_000;
 /** The HMAC key of every version so far; TESSERA_CLIENT_SECRET_PEPPER replaced it where it was set. */
 export const BUILT_IN_PEPPER = 'tessera-client-secret-v1';
 
@@ -31,6 +33,12 @@ export interface ClientSecretHasherOptions {
 export class ClientSecretHasher extends SecretHasher {
   private readonly pepper: string;
   private readonly keys: KeyEncryptionKeys;
+  /**
+   * Digests already opened, by their sealed form: a client authenticates with every token request, and opening
+   * the envelope (AES-GCM) each time cost more than the HMAC. Bounded; a new sealed form (another KEK, a new
+   * secret) is a new key, so nothing here goes stale.
+   */
+  private readonly opened = new Map<string, Buffer>();
 
   constructor(options: ClientSecretHasherOptions | string = {}) {
     super();
@@ -80,12 +88,18 @@ export class ClientSecretHasher extends SecretHasher {
     if (plain) return Buffer.from(plain[1], 'base64url');
     const sealed = SEALED_SHAPE.exec(hash);
     if (!sealed) return null;
+    const known = this.opened.get(sealed[1]);
+    if (known) return known;
+    let digest: Buffer;
     try {
-      const digest = this.keys.decryptBytes('client-secret', sealed[1]);
-      return digest.length === DIGEST_BYTES ? digest : null;
+      digest = this.keys.decryptBytes('client-secret', sealed[1]);
     } catch {
       return null;
     }
+    if (digest.length !== DIGEST_BYTES) return null;
+    if (this.opened.size >= MAX_OPENED) this.opened.clear();
+    this.opened.set(sealed[1], digest);
+    return digest;
   }
 
   private mac(secret: string): Buffer {
