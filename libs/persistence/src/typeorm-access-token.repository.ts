@@ -1,9 +1,9 @@
 import { AccessTokenRepository, type AccessTokenClaims, type StoredAccessToken } from '@tessera/oauth-core';
 import type { DataSource } from 'typeorm';
-import { CHANGE_CHANNEL, changePayload } from './change-notification.js';
-import { translateOutage } from './database-outage.js';
-import { AccessTokenEntity } from './entities/access-token.entity.js';
 import { BatchQueue } from './batch-queue.js';
+import { CHANGE_CHANNEL, changePayload } from './change-notification.js';
+import { isDatabaseOutage, translateOutage } from './database-outage.js';
+import { GroupCommit } from './group-commit.js';
 import { preparedQuery } from './pg-pool.js';
 import { REVOCATION_LOG_LOCK } from './typeorm-revocation.repository.js';
 
@@ -12,21 +12,44 @@ export class TypeOrmAccessTokenRepository extends AccessTokenRepository {
     super();
   }
 
+  /** Concurrent issuances share one multi-row INSERT (one commit): see `GroupCommit`. */
+  private readonly inserts = new GroupCommit<AccessTokenRow>((rows) => this.insertRows(rows), {
+    maxRows: MAX_ROWS_PER_INSERT,
+    maxInFlight: MAX_INSERTS_IN_FLIGHT,
+  });
+
+  /** Resolves once the row is committed, in one statement with the rows of concurrent calls. */
   insert(tokenHash: string, claims: AccessTokenClaims): Promise<void> {
-    return translateOutage(async () => {
-      await this.dataSource.manager.insert(AccessTokenEntity, {
+    return translateOutage(() =>
+      this.inserts.add([
         tokenHash,
-        jti: claims.jti,
-        clientId: claims.clientId,
-        issuer: claims.iss,
-        subject: claims.sub,
-        audience: claims.aud,
-        scopes: claims.scope,
-        grantId: claims.grantId ?? null,
-        issuedAt: fromEpochSeconds(claims.iat),
-        expiresAt: fromEpochSeconds(claims.exp),
-      });
-    });
+        claims.jti,
+        claims.clientId,
+        claims.iss,
+        claims.sub,
+        claims.aud,
+        claims.scope,
+        claims.grantId ?? null,
+        fromEpochSeconds(claims.iat),
+        fromEpochSeconds(claims.exp),
+      ]),
+    );
+  }
+
+  /**
+   * One INSERT ... VALUES (...), (...) on the pool's connection (autocommit: it returns once committed), as a
+   * prepared statement per row count. When it fails for a reason other than an outage (a row whose client was
+   * deleted meanwhile, say) and it carried several rows, each row is tried alone, so only its own caller fails.
+   */
+  private async insertRows(rows: AccessTokenRow[]): Promise<void> {
+    try {
+      await preparedQuery(this.dataSource, { name: `tessera_insert_access_tokens_${rows.length}`, text: insertStatement(rows.length), values: rows.flat() });
+    } catch (error) {
+      if (rows.length === 1 || isDatabaseOutage(error)) throw error;
+      const outcomes = await Promise.allSettled(rows.map((row) => this.insertRows([row])));
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
   }
 
   findByHash(tokenHash: string): Promise<StoredAccessToken | null> {
@@ -141,6 +164,25 @@ function toStored(row: TokenRow): StoredAccessToken {
     format: 'opaque',
   };
   return { claims, revokedAt: row.revoked_at };
+}
+
+/** Rows per INSERT at most (10 parameters each, far below PostgreSQL's 65535). */
+const MAX_ROWS_PER_INSERT = 64;
+/** INSERTs running at once: while they run, new rows queue for the next one. */
+const MAX_INSERTS_IN_FLIGHT = 2;
+
+/** The columns of `insertStatement`, in order. */
+type AccessTokenRow = [string, string, string, string, string, string[], string[], string | null, Date, Date];
+const COLUMNS = ['token_hash', 'jti', 'client_id', 'issuer', 'subject', 'audience', 'scopes', 'grant_id', 'issued_at', 'expires_at'];
+const statements = new Map<number, string>();
+function insertStatement(rowCount: number): string {
+  let text = statements.get(rowCount);
+  if (!text) {
+    const values = Array.from({ length: rowCount }, (_, r) => `(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`);
+    text = `INSERT INTO access_tokens (${COLUMNS.join(', ')}) VALUES ${values.join(', ')}`;
+    statements.set(rowCount, text);
+  }
+  return text;
 }
 
 const fromEpochSeconds = (seconds: number) => new Date(seconds * 1000);

@@ -1,0 +1,67 @@
+import { GroupCommit } from './group-commit.js';
+
+/** A write the test finishes by hand, recording the rows of every call. */
+function manualWrites() {
+  const calls: { rows: number[]; finish: () => void; fail: (e: unknown) => void }[] = [];
+  const write = (rows: number[]) =>
+    new Promise<void>((resolve, reject) => {
+      calls.push({ rows, finish: resolve, fail: reject });
+    });
+  return { calls, write };
+}
+const settled = () => new Promise((r) => setImmediate(r));
+
+describe('GroupCommit', () => {
+  it('writes a lone row at once, alone, with no timer', async () => {
+    const { calls, write } = manualWrites();
+    const commit = new GroupCommit(write, { maxRows: 10, maxInFlight: 1 });
+    const done = commit.add(1);
+    expect(calls.map((c) => c.rows)).toEqual([[1]]);
+    calls[0].finish();
+    await expect(done).resolves.toBeUndefined();
+  });
+
+  it('queues rows while a write runs and sends them in the next one, at most maxRows each; a caller resolves only once its own write has', async () => {
+    const { calls, write } = manualWrites();
+    const commit = new GroupCommit(write, { maxRows: 3, maxInFlight: 1 });
+    const resolved: number[] = [];
+    const adds = [1, 2, 3, 4, 5].map((n) => commit.add(n).then(() => resolved.push(n)));
+    expect(calls.map((c) => c.rows)).toEqual([[1]]);
+    calls[0].finish();
+    await settled();
+    expect(resolved).toEqual([1]);
+    expect(calls.map((c) => c.rows)).toEqual([[1], [2, 3, 4]]);
+    calls[1].finish();
+    await settled();
+    expect(resolved).toEqual([1, 2, 3, 4]);
+    expect(calls.map((c) => c.rows)).toEqual([[1], [2, 3, 4], [5]]);
+    calls[2].finish();
+    await Promise.all(adds);
+    expect(resolved).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('runs up to maxInFlight writes at once', () => {
+    const { calls, write } = manualWrites();
+    const commit = new GroupCommit(write, { maxRows: 10, maxInFlight: 2 });
+    for (const n of [1, 2, 3, 4]) void commit.add(n);
+    expect(calls.map((c) => c.rows)).toEqual([[1], [2]]);
+  });
+
+  it('gives every caller of a failed write its error, and no one else', async () => {
+    const { calls, write } = manualWrites();
+    const commit = new GroupCommit(write, { maxRows: 10, maxInFlight: 1 });
+    const first = commit.add(1);
+    const second = commit.add(2);
+    const third = commit.add(3);
+    calls[0].finish();
+    await first;
+    const failure = new Error('boom');
+    calls[1].fail(failure);
+    await expect(second).rejects.toBe(failure);
+    await expect(third).rejects.toBe(failure);
+    const later = commit.add(4);
+    expect(calls.at(-1)!.rows).toEqual([4]);
+    calls.at(-1)!.finish();
+    await expect(later).resolves.toBeUndefined();
+  });
+});

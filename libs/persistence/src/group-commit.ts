@@ -1,0 +1,43 @@
+/**
+ * Group commit: rows written by concurrent callers share one statement (one multi-row INSERT, one commit).
+ *
+ * `add` queues a row and resolves once the statement that carries it has succeeded, so a caller's row is
+ * committed (durable, with PostgreSQL's default synchronous_commit) before the caller goes on. Nothing waits on
+ * a timer: when fewer than `maxInFlight` writes are running, a write starts at once with whatever is queued
+ * (a lone request goes out alone); otherwise rows queue until a running write finishes, and the next write
+ * takes up to `maxRows` of them. When a write fails, every caller of that batch gets the error.
+ */
+export class GroupCommit<Row> {
+  private queue: { row: Row; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly write: (rows: Row[]) => Promise<void>,
+    private readonly options: { maxRows: number; maxInFlight: number },
+  ) {}
+
+  add(row: Row): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      if (this.inFlight < this.options.maxInFlight) void this.drain();
+    });
+  }
+
+  /** Writes batches until the queue is empty; several drains run at once up to `maxInFlight`. */
+  private async drain(): Promise<void> {
+    this.inFlight++;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.options.maxRows);
+        try {
+          await this.write(batch.map((entry) => entry.row));
+          for (const entry of batch) entry.resolve();
+        } catch (error) {
+          for (const entry of batch) entry.reject(error);
+        }
+      }
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
