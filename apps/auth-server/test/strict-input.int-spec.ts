@@ -2,6 +2,7 @@
 // redirect URIs and displayed client names get a clear 4xx, never a 5xx, and never reach PostgreSQL.
 import { s256Challenge } from '@tessera/oauth-core';
 import { TypeOrmClientRepository } from '@tessera/persistence';
+import { aClient } from '@tessera/testing';
 import { DataSource } from 'typeorm';
 import { expectPage, textOf, UserAgent } from '../../../test/support/user-agent.js';
 import { aPerson, userDirectory } from '../../../test/support/users.js';
@@ -241,24 +242,16 @@ describe('registration (point 13)', () => {
     // A row written by an older version (or straight into the table): the page must not show its controls.
     const clients = new TypeOrmClientRepository(server.app.get(DataSource), server.config.tokens.maxAccessTokenTtl);
     const clientId = `legacy-${Date.now()}`;
-    const now = new Date();
-    await clients.create({
-      clientId,
-      secretHash: null,
-      clientName: 'Evil\u202E\u2066 Bank\u0007\u0085\u2028 Co\u200F',
-      grantTypes: ['authorization_code'],
-      scopes: ['read'],
-      tokenEndpointAuthMethod: 'none',
-      redirectUris: ['http://127.0.0.1:8080/cb'],
-      accessTokenFormat: 'opaque',
-      accessTokenTtl: null,
-      resources: [],
-      resourceServerFor: [],
-      revocationFeedKey: null,
-      disabledAt: null,
-      createdAt: now,
-      updatedAt: now,
-    });
+    await clients.create(
+      aClient({
+        clientId,
+        clientName: 'Evil\u202E\u2066 Bank\u0007\u0085\u2028 Co\u200F',
+        grantTypes: ['authorization_code'],
+        scopes: ['read'],
+        tokenEndpointAuthMethod: 'none',
+        redirectUris: ['http://127.0.0.1:8080/cb'],
+      }),
+    );
     const person = await aPerson(userDirectory(server), 'carol');
     const ua = new UserAgent(server.url);
     expectPage(await ua.open('/login'), 200);

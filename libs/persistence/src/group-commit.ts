@@ -5,19 +5,20 @@
  * committed (durable, with PostgreSQL's default synchronous_commit) before the caller goes on. Nothing waits on
  * a timer: when fewer than `maxInFlight` writes are running, a write starts at once with whatever is queued
  * (a lone request goes out alone); otherwise rows queue until a running write finishes, and the next write
- * takes up to `maxRows` of them. When a write fails, every caller of that batch gets the error.
+ * takes up to `maxRows` of them. When a write fails, every caller of that batch gets the error. A write may
+ * return one result per row, in order (revocation: whether each token was revoked); each caller gets its own.
  */
-export class GroupCommit<Row> {
-  private queue: { row: Row; resolve: () => void; reject: (error: unknown) => void }[] = [];
+export class GroupCommit<Row, Result = void> {
+  private queue: { row: Row; resolve: (result: Result) => void; reject: (error: unknown) => void }[] = [];
   private inFlight = 0;
 
   constructor(
-    private readonly write: (rows: Row[]) => Promise<void>,
+    private readonly write: (rows: Row[]) => Promise<Result[] | void>,
     private readonly options: { maxRows: number; maxInFlight: number },
   ) {}
 
-  add(row: Row): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  add(row: Row): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
       this.queue.push({ row, resolve, reject });
       if (this.inFlight < this.options.maxInFlight) void this.drain();
     });
@@ -30,8 +31,8 @@ export class GroupCommit<Row> {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.maxRows);
         try {
-          await this.write(batch.map((entry) => entry.row));
-          for (const entry of batch) entry.resolve();
+          const results = await this.write(batch.map((entry) => entry.row));
+          batch.forEach((entry, i) => entry.resolve(results ? results[i] : (undefined as Result)));
         } catch (error) {
           for (const entry of batch) entry.reject(error);
         }

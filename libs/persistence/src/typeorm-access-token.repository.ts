@@ -1,6 +1,5 @@
 import { AccessTokenRepository, type AccessTokenClaims, type StoredAccessToken } from '@tessera/oauth-core';
 import type { DataSource } from 'typeorm';
-import { BatchQueue } from './batch-queue.js';
 import { CHANGE_CHANNEL, changePayload } from './change-notification.js';
 import { isDatabaseOutage, translateOutage } from './database-outage.js';
 import { GroupCommit } from './group-commit.js';
@@ -76,10 +75,14 @@ export class TypeOrmAccessTokenRepository extends AccessTokenRepository {
    * next, as one statement in its own transaction (one round trip, one commit, one turn of the log's lock). Each
    * call answers once its batch has committed. See REVOKE.
    */
-  private readonly revocations = new BatchQueue<{ tokenHash: string; at: Date }, boolean>((batch) => this.revokeBatch(batch));
+  private readonly revocations = new GroupCommit<{ tokenHash: string; at: Date }, boolean>((batch) => this.revokeBatch(batch), {
+    maxRows: MAX_REVOCATIONS_PER_BATCH,
+    // One batch at a time: each takes the log's lock until its commit anyway.
+    maxInFlight: 1,
+  });
 
   revoke(tokenHash: string, at: Date): Promise<boolean> {
-    return translateOutage(() => this.revocations.push({ tokenHash, at }));
+    return translateOutage(() => this.revocations.add({ tokenHash, at }));
   }
 
   /** True for each entry whose token this batch revoked; a hash twice in one batch is revoked by its first entry only. */
@@ -168,6 +171,8 @@ function toStored(row: TokenRow): StoredAccessToken {
 
 /** Rows per INSERT at most (10 parameters each, far below PostgreSQL's 65535). */
 const MAX_ROWS_PER_INSERT = 64;
+/** Revocations per statement at most. */
+const MAX_REVOCATIONS_PER_BATCH = 500;
 /** INSERTs running at once: while they run, new rows queue for the next one. */
 const MAX_INSERTS_IN_FLIGHT = 2;
 
