@@ -44,8 +44,16 @@ interface PublishedKey extends VerificationKey {
  */
 export const RETIRED_AT_MEMBER = 'retired_at';
 
+/**
+ * How long a retired key stays published beyond the longest token lifetime: the clock tolerance of verifiers
+ * (TokenGuard's default is 5 s) and the clock differences between instances, with room to spare.
+ */
+export const RETIRED_KEY_SKEW_SECONDS = 60;
+
 interface Loaded {
   signing: SigningKey;
+  /** When the active key was created: a scheduled rotation is due `interval` after it. */
+  signingCreatedAt: Date;
   published: Map<string, PublishedKey>;
 }
 
@@ -102,8 +110,33 @@ export class KeySet {
   async rotate(algorithm: SigningAlgorithm = this.options.algorithm, options: { revokeSigned?: boolean } = {}): Promise<void> {
     const key = await this.generate(algorithm);
     const now = this.clock.now();
-    await this.repo.rotate(key, now, new Date(now.getTime() + this.options.maxTokenTtlSeconds * 1000), options);
+    await this.repo.rotate(key, now, this.publishUntil(now), options);
     await this.reload();
+  }
+
+  /**
+   * Scheduled rotation: when the active key is `intervalSeconds` old, rotates as `rotate` does (same algorithm as
+   * the active key), unless another process sharing the storage is rotating or already has (the repository checks
+   * the newest key's age again in its transaction). Cheap when not due: no database round trip. True when this
+   * call rotated.
+   */
+  async rotateIfDue(intervalSeconds: number): Promise<boolean> {
+    const { signing, signingCreatedAt } = this.current();
+    const now = this.clock.now();
+    const dueAt = new Date(now.getTime() - intervalSeconds * 1000);
+    if (signingCreatedAt > dueAt) return false;
+    const rotated = await this.repo.rotateIfDue(await this.generate(signing.alg), now, this.publishUntil(now), dueAt);
+    // Rotated here or elsewhere: either way the key loaded here is out of date (the change feed also says so).
+    await this.reload();
+    return rotated;
+  }
+
+  /**
+   * Until when a key retired at `now` stays published: the last token it signed expires within the longest
+   * access-token lifetime, and verifiers accept it for their clock tolerance beyond.
+   */
+  private publishUntil(now: Date): Date {
+    return new Date(now.getTime() + (this.options.maxTokenTtlSeconds + RETIRED_KEY_SKEW_SECONDS) * 1000);
   }
 
   /**
@@ -216,7 +249,7 @@ export class KeySet {
             alg: active.alg,
             key: await importKey(JSON.parse(decryptPrivateKey(active.privateKey, active.kid, this.encryption)), active.alg),
           };
-    return { signing, published };
+    return { signing, signingCreatedAt: active.createdAt, published };
   }
 
   private async generate(alg: SigningAlgorithm): Promise<SigningKeyRecord> {
