@@ -141,4 +141,15 @@ it('rotates once across two instances, keeps the old key published while its tok
     expect(kids).toContain(second);
     for (const token of before) expect(await introspect(server, token)).toEqual({ active: false });
   }
+
+  // By now the second key is due too: nobody calls, the instances' own schedulers rotate it, once.
+  await eventually('the schedulers rotate the second key', async () => (await keyRows()).length > 2);
+  const rows = await keyRows();
+  expect(rows.map((r) => r.status)).toEqual(['retired', 'retired', 'active']);
+  expect(rows[1].kid).toBe(second);
+  await eventually('both instances sign with the third key', async () =>
+    [await issue(a, jwtClient), await issue(b, jwtClient)].every((t) => decodeProtectedHeader(t).kid === rows[2].kid),
+  );
+  expect(await Promise.all([a.services.keys.rotateIfDue(60), b.services.keys.rotateIfDue(60)])).toEqual([false, false]);
+  expect(await keyRows()).toHaveLength(3);
 });
