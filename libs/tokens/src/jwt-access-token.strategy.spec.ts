@@ -2,7 +2,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { FixedClock, LocalChangeFeed, SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tessera/oauth-core';
 import { InMemoryRevocationRepository, InMemorySigningKeyRepository, someClaims } from '@tessera/testing';
 import { JwtAccessTokenStrategy } from './jwt-access-token.strategy.js';
-import { KeySet } from './key-set.js';
+import { KeySet, RETIRED_KEY_SKEW_SECONDS } from './key-set.js';
 
 const ISSUER = 'http://localhost:3000';
 
@@ -113,7 +113,10 @@ describe('JwtAccessTokenStrategy', () => {
     expect(await strategy.verify(before)).not.toBeNull();
     expect(await strategy.verify(after)).not.toBeNull();
 
-    clock.advance(3600);
+    // Published for the longest token lifetime (3600 s here) plus the skew; a token claiming to live longer is refused after.
+    clock.advance(3600 + RETIRED_KEY_SKEW_SECONDS - 1);
+    expect(await strategy.verify(before)).not.toBeNull();
+    clock.advance(1);
     expect(await strategy.verify(before)).toBeNull();
   });
 
