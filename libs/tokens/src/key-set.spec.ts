@@ -2,7 +2,7 @@ import { calculateJwkThumbprint } from 'jose';
 import { FixedClock, LocalChangeFeed, SIGNING_ALGORITHMS } from '@tessera/oauth-core';
 import { InMemorySigningKeyRepository } from '@tessera/testing';
 import { generateKeyEncryptionKey, KeyEncryptionKeys } from './key-encryption.js';
-import { KeySet, RETIRED_AT_MEMBER, RETIRED_KEY_SKEW_SECONDS, type KeySetOptions } from './key-set.js';
+import { KeySet, RETIRED_AT_MEMBER, RETIRED_KEY_SKEW_SECONDS, RETIREMENT_GRACE_SECONDS, type KeySetOptions } from './key-set.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
@@ -337,7 +337,8 @@ describe('KeySet', () => {
       await set.rotate();
       const retired = repo.keys.find((k) => k.kid === old)!;
       expect(retired).toMatchObject({ status: 'retired', privateKey: null });
-      const retiredAt = Math.floor(new Date('2026-05-01T10:00:00.700Z').getTime() / 1000);
+      // As of the rotation, plus the grace for what instances that had not heard of it yet signed meanwhile.
+      const retiredAt = Math.floor(new Date('2026-05-01T10:00:00.700Z').getTime() / 1000) + RETIREMENT_GRACE_SECONDS;
       expect(set.jwks().keys.find((k) => k.kid === old)).toMatchObject({ [RETIRED_AT_MEMBER]: retiredAt });
       expect(set.jwks().keys.find((k) => k.kid === set.signingKey().kid)).not.toHaveProperty(RETIRED_AT_MEMBER);
       expect(set.verificationKey(old)?.retiredAt).toBe(retiredAt);

@@ -50,6 +50,16 @@ export const RETIRED_AT_MEMBER = 'retired_at';
  */
 export const RETIRED_KEY_SKEW_SECONDS = 60;
 
+/**
+ * How long after its retirement a retired key's tokens are still taken as the auth server's (the JWKS's
+ * `retired_at` is this much after the rotation). The instances that did not rotate keep signing with the old key
+ * until the change feed has told them (milliseconds, or a second or two while their LISTEN connection is
+ * replaced), and their clocks may run a little ahead of the rotating instance's: a token they signed then is
+ * genuine. The old key's private half is destroyed at the rotation, so this widens nothing for a key that leaked
+ * later; a key that may be compromised is rotated out with `revokeSigned`, which unpublishes it at once.
+ */
+export const RETIREMENT_GRACE_SECONDS = 10;
+
 interface Loaded {
   signing: SigningKey;
   /** When the active key was created: a scheduled rotation is due `interval` after it. */
@@ -237,7 +247,7 @@ export class KeySet {
         key: previous?.key ?? (await importKey(publicJwk, record.alg)),
         publicJwk,
         publishUntil: record.status === 'active' ? null : record.publishUntil,
-        ...(record.status === 'retired' && record.retiredAt && { retiredAt: Math.floor(record.retiredAt.getTime() / 1000) }),
+        ...(record.status === 'retired' && record.retiredAt && { retiredAt: Math.floor(record.retiredAt.getTime() / 1000) + RETIREMENT_GRACE_SECONDS }),
       });
     }
     if (active.privateKey === null) throw new Error(`the active signing key ${active.kid} has no private key`);
