@@ -1,10 +1,11 @@
 // Retired signing keys (issue 10, point 6): a key rotated out loses its private half, in the database, whether it
 // is retired or revoked as compromised; a retired key never signs again, so a token it signed with an `iat` after its
-// retirement is not the auth server's, and neither is one issued in the future.
+// retirement (beyond a grace of seconds for instances that had not heard of it) is not the auth server's, and
+// neither is one issued in the future.
 import { FixedClock } from '@tessera/oauth-core';
 import { createDataSource, typeOrmStorage } from '@tessera/persistence';
 import { composeAdministration } from '@tessera/server';
-import { decryptPrivateKey } from '@tessera/tokens';
+import { decryptPrivateKey, RETIREMENT_GRACE_SECONDS } from '@tessera/tokens';
 import { decodeProtectedHeader, importJWK, SignJWT, type JWK } from 'jose';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
@@ -96,10 +97,12 @@ it("destroys a retired key's private half, and refuses a token it signed after i
   const retired = (await rows()).find((r) => r.kid === stolen.kid)!;
   expect(retired).toMatchObject({ status: 'retired', private_key: null });
 
+  // The JWKS's retired_at allows a few seconds' grace, for what instances that had not heard of the rotation signed.
   const jwks = await (await fetch(`${server.url}/.well-known/jwks.json`)).json();
-  expect(jwks.keys.find((k: JWK) => k.kid === stolen.kid)).toMatchObject({ retired_at: retiredAt });
+  expect(jwks.keys.find((k: JWK) => k.kid === stolen.kid)).toMatchObject({ retired_at: retiredAt + RETIREMENT_GRACE_SECONDS });
   expect(await introspect(await forge(stolen, retiredAt - 1))).toMatchObject({ active: true });
-  expect(await introspect(await forge(stolen, retiredAt + 1))).toEqual({ active: false });
+  expect(await introspect(await forge(stolen, retiredAt + RETIREMENT_GRACE_SECONDS))).toMatchObject({ active: true });
+  expect(await introspect(await forge(stolen, retiredAt + RETIREMENT_GRACE_SECONDS + 1))).toEqual({ active: false });
   expect(await introspect(await forge(stolen, now))).toEqual({ active: false });
 
   // From the future (beyond the server's leeway of none), even under the active key.

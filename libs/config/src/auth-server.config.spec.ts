@@ -131,6 +131,16 @@ describe('loadAuthServerConfig', () => {
     }
   });
 
+  it('rotates the signing key every 90 days by default, never with 0, and never more often than the longest token lifetime', () => {
+    expect(loadAuthServerConfig(base).tokens.keyRotationInterval).toBe(90 * 86400);
+    expect(loadAuthServerConfig({ ...base, TESSERA_KEY_ROTATION_INTERVAL: '0' }).tokens.keyRotationInterval).toBe(0);
+    expect(loadAuthServerConfig({ ...base, TESSERA_KEY_ROTATION_INTERVAL: '600', TESSERA_MAX_ACCESS_TOKEN_TTL: '600', TESSERA_ACCESS_TOKEN_TTL: '600' }).tokens.keyRotationInterval).toBe(600);
+    expect(() => loadAuthServerConfig({ ...base, TESSERA_KEY_ROTATION_INTERVAL: '3600' })).toThrow(
+      /TESSERA_KEY_ROTATION_INTERVAL: must be 0 \(never\) or at least TESSERA_MAX_ACCESS_TOKEN_TTL/,
+    );
+    expect(() => loadAuthServerConfig({ ...base, TESSERA_KEY_ROTATION_INTERVAL: '30d' })).toThrow(/TESSERA_KEY_ROTATION_INTERVAL=.*whole number/);
+  });
+
   it('reads the token formats resources require', () => {
     expect(loadAuthServerConfig(base).tokens.resourceTokenFormats).toEqual({});
     const c = loadAuthServerConfig({ ...base, TESSERA_RESOURCE_TOKEN_FORMATS: '{"https://api.example":"jwt","urn:x:reports":"opaque"}' });

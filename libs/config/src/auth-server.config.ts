@@ -43,6 +43,11 @@ export interface AuthServerConfig {
     refreshTokenTtl: number;
     /** Seconds a refresh-token family lives at most, counted from its first token: rotation never extends a token past it. */
     refreshTokenMaxLifetime: number;
+    /**
+     * TESSERA_KEY_ROTATION_INTERVAL: seconds after which the active signing key is replaced by a new one (one instance
+     * of those sharing the database does it); 0: never (only `keys rotate`).
+     */
+    keyRotationInterval: number;
   };
   revocations: { purgeIntervalSeconds: number; heartbeatSeconds: number };
   signIn: {
@@ -70,6 +75,13 @@ export interface AuthServerConfig {
   };
 }
 
+/**
+ * 90 days: quarterly, as Okta rotates its keys by default. A key that leaked unnoticed stops signing within a
+ * quarter, and rotation runs often enough that a verifier which pinned a key fails early, not during an
+ * emergency rotation; the cost is one more key in the JWKS for a day (the longest token lifetime) per quarter.
+ */
+export const DEFAULT_KEY_ROTATION_INTERVAL = 90 * 86400;
+
 /** Reads and validates the auth server's configuration; throws one ConfigError listing every bad variable. */
 export function loadAuthServerConfig(env: Record<string, string | undefined> = process.env): AuthServerConfig {
   const r = new EnvReader(env);
@@ -86,6 +98,11 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
   const refreshTokenMaxLifetime = r.int('TESSERA_REFRESH_TOKEN_MAX_LIFETIME', 90 * 86400, 60, 10 * 365 * 86400);
   if (refreshTokenTtl > refreshTokenMaxLifetime) r.problems.push('TESSERA_REFRESH_TOKEN_TTL: must not exceed TESSERA_REFRESH_TOKEN_MAX_LIFETIME');
   const initialAccessToken = r.secret('TESSERA_INITIAL_ACCESS_TOKEN', 16);
+  const keyRotationInterval = r.int('TESSERA_KEY_ROTATION_INTERVAL', DEFAULT_KEY_ROTATION_INTERVAL, 0, 10 * 365 * 86400);
+  // A retired key stays published for the longest token lifetime: rotating more often would pile keys up in the JWKS.
+  if (keyRotationInterval > 0 && keyRotationInterval < maxAccessTokenTtl) {
+    r.problems.push('TESSERA_KEY_ROTATION_INTERVAL: must be 0 (never) or at least TESSERA_MAX_ACCESS_TOKEN_TTL');
+  }
   const config: AuthServerConfig = {
     database: { url: databaseUrl },
     http: {
@@ -105,6 +122,7 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
       resourceTokenFormats: resourceTokenFormats(r),
       refreshTokenTtl,
       refreshTokenMaxLifetime,
+      keyRotationInterval,
     },
     revocations: {
       purgeIntervalSeconds: r.int('TESSERA_REVOCATION_PURGE_INTERVAL', 60, 1, 86400),

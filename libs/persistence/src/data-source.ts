@@ -14,6 +14,7 @@ import { RefreshTokenFamilyLifetime1767600000000 } from './migrations/1767600000
 import { RetiredKeysPrivateHalf1767700000000 } from './migrations/1767700000000-retired-keys-private-half.migration.js';
 import { ResourceServers1767800000000 } from './migrations/1767800000000-resource-servers.migration.js';
 import { RevocationIndexes1768000000000 } from './migrations/1768000000000-revocation-indexes.migration.js';
+import { PurgeIndexes1768300000000 } from './migrations/1768300000000-purge-indexes.migration.js';
 import { SigningKeyRevocations1767400000000 } from './migrations/1767400000000-signing-key-revocations.migration.js';
 import { SignIn1767500000000 } from './migrations/1767500000000-sign-in.migration.js';
 import { Users1767398400000 } from './migrations/1767398400000-users.migration.js';
@@ -40,6 +41,7 @@ export const migrations = [
   RetiredKeysPrivateHalf1767700000000,
   ResourceServers1767800000000,
   RevocationIndexes1768000000000,
+  PurgeIndexes1768300000000,
 ];
 
 /** A request must fail fast, not hang, when PostgreSQL is down or stuck. */

@@ -18,6 +18,7 @@ import {
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source.js';
 import { isDatabaseOutage } from './database-outage.js';
+import { ExpiredRowPurger } from './expired-row.purger.js';
 import { PostgresChangeFeed } from './postgres-change.feed.js';
 import { TypeOrmHealthCheck } from './typeorm-health.check.js';
 import { typeOrmStorage } from './typeorm.storage.js';
@@ -90,6 +91,7 @@ export class PersistenceModule {
         },
         ...PORTS.map(([provide, port]) => ({ provide, useFactory: (storage: ServerStorage) => storage[port], inject: [SERVER_STORAGE] })),
         { provide: HealthCheck, ...withDataSource((ds) => new TypeOrmHealthCheck(ds)) },
+        { provide: ExpiredRowPurger, ...withDataSource((ds) => new ExpiredRowPurger(ds)) },
       ],
       exports: [
         SERVER_STORAGE,
@@ -105,6 +107,7 @@ export class PersistenceModule {
         SignInFailureRepository,
         ChangeFeed,
         HealthCheck,
+        ExpiredRowPurger,
       ],
     };
   }

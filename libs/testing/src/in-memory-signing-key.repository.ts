@@ -26,6 +26,11 @@ export class InMemorySigningKeyRepository extends SigningKeyRepository {
     }
     this.keys.push(structuredClone({ ...key, status: 'active' as const }));
   }
+  async rotateIfDue(key: SigningKeyRecord, at: Date, publishUntil: Date, dueAt: Date): Promise<boolean> {
+    if (this.keys.some((k) => k.createdAt > dueAt)) return false;
+    await this.rotate(key, at, publishUntil);
+    return true;
+  }
   async replacePrivateKey(kid: string, expected: string, next: string): Promise<boolean> {
     const key = this.keys.find((k) => k.kid === kid && k.privateKey === expected);
     if (!key) return false;

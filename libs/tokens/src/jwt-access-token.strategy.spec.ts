@@ -2,7 +2,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { FixedClock, LocalChangeFeed, SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tessera/oauth-core';
 import { InMemoryRevocationRepository, InMemorySigningKeyRepository, someClaims } from '@tessera/testing';
 import { JwtAccessTokenStrategy } from './jwt-access-token.strategy.js';
-import { KeySet } from './key-set.js';
+import { KeySet, RETIRED_KEY_SKEW_SECONDS, RETIREMENT_GRACE_SECONDS } from './key-set.js';
 
 const ISSUER = 'http://localhost:3000';
 
@@ -113,8 +113,33 @@ describe('JwtAccessTokenStrategy', () => {
     expect(await strategy.verify(before)).not.toBeNull();
     expect(await strategy.verify(after)).not.toBeNull();
 
-    clock.advance(3600);
+    // Published for the longest token lifetime (3600 s here) plus the skew; a token claiming to live longer is refused after.
+    clock.advance(3600 + RETIRED_KEY_SKEW_SECONDS - 1);
+    expect(await strategy.verify(before)).not.toBeNull();
+    clock.advance(1);
     expect(await strategy.verify(before)).toBeNull();
+  });
+
+  it('accepts what another instance signed with the old key before it heard of the rotation, for a grace of seconds only', async () => {
+    // Another instance on the same keys, which has not heard of the rotation yet (no change event reaches it).
+    const lagging = new KeySet(keyRepo, new LocalChangeFeed(), clock, { algorithm: 'ES256', maxTokenTtlSeconds: 3600 });
+    await lagging.init();
+    const laggingStrategy = new JwtAccessTokenStrategy(lagging, revocations, clock, ISSUER);
+    try {
+      await keySet.rotate();
+      const rotatedAt = clock.nowSeconds();
+      const now = () => someClaims({ iat: clock.nowSeconds(), exp: clock.nowSeconds() + 600, format: 'jwt' });
+      // Five seconds on (a LISTEN connection being replaced, clocks a little apart), it still signs with the old key.
+      clock.advance(5);
+      expect(await strategy.verify(await laggingStrategy.issue(now()))).not.toBeNull();
+      clock.advance(RETIREMENT_GRACE_SECONDS - 5);
+      expect(await strategy.verify(await laggingStrategy.issue(now()))).not.toBeNull();
+      clock.advance(1);
+      expect(await strategy.verify(await laggingStrategy.issue(now()))).toBeNull();
+      expect(keySet.jwks().keys.find((k) => k.kid === lagging.signingKey().kid)).toMatchObject({ retired_at: rotatedAt + RETIREMENT_GRACE_SECONDS });
+    } finally {
+      lagging.close();
+    }
   });
 
   it('revokes by jti until the token expires', async () => {

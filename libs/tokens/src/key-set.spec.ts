@@ -2,7 +2,7 @@ import { calculateJwkThumbprint } from 'jose';
 import { FixedClock, LocalChangeFeed, SIGNING_ALGORITHMS } from '@tessera/oauth-core';
 import { InMemorySigningKeyRepository } from '@tessera/testing';
 import { generateKeyEncryptionKey, KeyEncryptionKeys } from './key-encryption.js';
-import { KeySet, RETIRED_AT_MEMBER, type KeySetOptions } from './key-set.js';
+import { KeySet, RETIRED_AT_MEMBER, RETIRED_KEY_SKEW_SECONDS, RETIREMENT_GRACE_SECONDS, type KeySetOptions } from './key-set.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
@@ -107,7 +107,7 @@ describe('KeySet', () => {
     expect(() => keySet().signingKey()).toThrow(/^KeySet used before init\(\)$/);
   });
 
-  it('keeps a retired key published until publishUntil, then drops it', async () => {
+  it('keeps a retired key published until publishUntil (the longest token lifetime plus a skew), then drops it', async () => {
     const set = keySet();
     await set.init();
     const oldKid = set.signingKey().kid;
@@ -118,13 +118,13 @@ describe('KeySet', () => {
     expect(newKid).not.toBe(oldKid);
     expect(set.signingKey().alg).toBe('EdDSA');
     expect(repo.keys.map((k) => [k.kid, k.status, k.retiredAt, k.publishUntil])).toEqual([
-      [oldKid, 'retired', new Date('2026-01-01T00:01:00Z'), new Date('2026-01-01T01:01:00Z')],
+      [oldKid, 'retired', new Date('2026-01-01T00:01:00Z'), new Date('2026-01-01T01:02:00Z')],
       [newKid, 'active', null, null],
     ]);
     expect(set.jwks().keys.map((k) => k.kid)).toEqual([oldKid, newKid]);
     expect(set.algorithms()).toEqual(['ES256', 'EdDSA']);
 
-    clock.advance(3599);
+    clock.advance(3599 + RETIRED_KEY_SKEW_SECONDS);
     expect(set.verificationKey(oldKid)?.alg).toBe('ES256');
 
     clock.advance(1);
@@ -135,6 +135,29 @@ describe('KeySet', () => {
     const restarted = keySet();
     await restarted.init();
     expect(restarted.jwks().keys.map((k) => k.kid)).toEqual([newKid]);
+  });
+
+  it('rotates on schedule once the active key is the interval old, keeping its algorithm, and once for two sets on one store', async () => {
+    const first = keySet({ algorithm: 'EdDSA' });
+    const second = keySet();
+    await first.init();
+    await second.init();
+    const oldKid = first.signingKey().kid;
+    clock.advance(599);
+    expect(await first.rotateIfDue(600)).toBe(false);
+    expect(repo.keys).toHaveLength(1);
+
+    clock.advance(1);
+    const outcomes = await Promise.all([first.rotateIfDue(600), second.rotateIfDue(600), first.rotateIfDue(600)]);
+    expect(outcomes.filter(Boolean)).toHaveLength(1);
+    expect(repo.keys.map((k) => [k.alg, k.status, k.publishUntil])).toEqual([
+      ['EdDSA', 'retired', new Date(clock.now().getTime() + (3600 + RETIRED_KEY_SKEW_SECONDS) * 1000)],
+      ['EdDSA', 'active', null],
+    ]);
+    expect(first.signingKey().kid).not.toBe(oldKid);
+    expect(second.signingKey().kid).toBe(first.signingKey().kid);
+    expect(first.jwks().keys.map((k) => k.kid)).toEqual([oldKid, first.signingKey().kid]);
+    expect(await second.rotateIfDue(600)).toBe(false);
   });
 
   it.each(['signing-keys', 'all'] as const)('reloads on a %s change event', async (kind) => {
@@ -314,7 +337,8 @@ describe('KeySet', () => {
       await set.rotate();
       const retired = repo.keys.find((k) => k.kid === old)!;
       expect(retired).toMatchObject({ status: 'retired', privateKey: null });
-      const retiredAt = Math.floor(new Date('2026-05-01T10:00:00.700Z').getTime() / 1000);
+      // As of the rotation, plus the grace for what instances that had not heard of it yet signed meanwhile.
+      const retiredAt = Math.floor(new Date('2026-05-01T10:00:00.700Z').getTime() / 1000) + RETIREMENT_GRACE_SECONDS;
       expect(set.jwks().keys.find((k) => k.kid === old)).toMatchObject({ [RETIRED_AT_MEMBER]: retiredAt });
       expect(set.jwks().keys.find((k) => k.kid === set.signingKey().kid)).not.toHaveProperty(RETIRED_AT_MEMBER);
       expect(set.verificationKey(old)?.retiredAt).toBe(retiredAt);

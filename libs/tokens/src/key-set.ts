@@ -44,8 +44,26 @@ interface PublishedKey extends VerificationKey {
  */
 export const RETIRED_AT_MEMBER = 'retired_at';
 
+/**
+ * How long a retired key stays published beyond the longest token lifetime: the clock tolerance of verifiers
+ * (TokenGuard's default is 5 s) and the clock differences between instances, with room to spare.
+ */
+export const RETIRED_KEY_SKEW_SECONDS = 60;
+
+/**
+ * How long after its retirement a retired key's tokens are still taken as the auth server's (the JWKS's
+ * `retired_at` is this much after the rotation). The instances that did not rotate keep signing with the old key
+ * until the change feed has told them (milliseconds, or a second or two while their LISTEN connection is
+ * replaced), and their clocks may run a little ahead of the rotating instance's: a token they signed then is
+ * genuine. The old key's private half is destroyed at the rotation, so this widens nothing for a key that leaked
+ * later; a key that may be compromised is rotated out with `revokeSigned`, which unpublishes it at once.
+ */
+export const RETIREMENT_GRACE_SECONDS = 10;
+
 interface Loaded {
   signing: SigningKey;
+  /** When the active key was created: a scheduled rotation is due `interval` after it. */
+  signingCreatedAt: Date;
   published: Map<string, PublishedKey>;
 }
 
@@ -102,8 +120,33 @@ export class KeySet {
   async rotate(algorithm: SigningAlgorithm = this.options.algorithm, options: { revokeSigned?: boolean } = {}): Promise<void> {
     const key = await this.generate(algorithm);
     const now = this.clock.now();
-    await this.repo.rotate(key, now, new Date(now.getTime() + this.options.maxTokenTtlSeconds * 1000), options);
+    await this.repo.rotate(key, now, this.publishUntil(now), options);
     await this.reload();
+  }
+
+  /**
+   * Scheduled rotation: when the active key is `intervalSeconds` old, rotates as `rotate` does (same algorithm as
+   * the active key), unless another process sharing the storage is rotating or already has (the repository checks
+   * the newest key's age again in its transaction). Cheap when not due: no database round trip. True when this
+   * call rotated.
+   */
+  async rotateIfDue(intervalSeconds: number): Promise<boolean> {
+    const { signing, signingCreatedAt } = this.current();
+    const now = this.clock.now();
+    const dueAt = new Date(now.getTime() - intervalSeconds * 1000);
+    if (signingCreatedAt > dueAt) return false;
+    const rotated = await this.repo.rotateIfDue(await this.generate(signing.alg), now, this.publishUntil(now), dueAt);
+    // Rotated here or elsewhere: either way the key loaded here is out of date (the change feed also says so).
+    await this.reload();
+    return rotated;
+  }
+
+  /**
+   * Until when a key retired at `now` stays published: the last token it signed expires within the longest
+   * access-token lifetime, and verifiers accept it for their clock tolerance beyond.
+   */
+  private publishUntil(now: Date): Date {
+    return new Date(now.getTime() + (this.options.maxTokenTtlSeconds + RETIRED_KEY_SKEW_SECONDS) * 1000);
   }
 
   /**
@@ -204,7 +247,7 @@ export class KeySet {
         key: previous?.key ?? (await importKey(publicJwk, record.alg)),
         publicJwk,
         publishUntil: record.status === 'active' ? null : record.publishUntil,
-        ...(record.status === 'retired' && record.retiredAt && { retiredAt: Math.floor(record.retiredAt.getTime() / 1000) }),
+        ...(record.status === 'retired' && record.retiredAt && { retiredAt: Math.floor(record.retiredAt.getTime() / 1000) + RETIREMENT_GRACE_SECONDS }),
       });
     }
     if (active.privateKey === null) throw new Error(`the active signing key ${active.kid} has no private key`);
@@ -216,7 +259,7 @@ export class KeySet {
             alg: active.alg,
             key: await importKey(JSON.parse(decryptPrivateKey(active.privateKey, active.kid, this.encryption)), active.alg),
           };
-    return { signing, published };
+    return { signing, signingCreatedAt: active.createdAt, published };
   }
 
   private async generate(alg: SigningAlgorithm): Promise<SigningKeyRecord> {

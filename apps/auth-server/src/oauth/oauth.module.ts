@@ -21,6 +21,7 @@ import { AuthorizeController } from '../interaction/authorize.controller.js';
 import { BrowserCookies } from '../interaction/browser.js';
 import { PAGES_CONFIG, type PagesConfig } from '../interaction/interaction.tokens.js';
 import { SignInController } from '../interaction/sign-in.controller.js';
+import { KeyRotationScheduler } from '../maintenance/key-rotation.scheduler.js';
 import { Purger } from '../maintenance/purger.js';
 import { RevocationFeedController } from '../revocations/revocation-feed.controller.js';
 import { RevocationStreams } from '../revocations/revocation-streams.js';
@@ -82,6 +83,7 @@ export class OAuthModule {
         ...(pages ? pageProviders(config) : []),
         RevocationStreams,
         Purger,
+        KeyRotationScheduler,
         OAuthLifecycle,
       ],
     };

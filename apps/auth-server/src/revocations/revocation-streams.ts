@@ -129,7 +129,7 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
       }
       // Entries it is not shown still move its cursor, or the next heartbeat would look like a gap.
       const last = entries.at(-1);
-      if (last && last.seq !== shownUpTo) res.write(`id: ${last.seq}\nevent: cursor\ndata: ${JSON.stringify({ seq: last.seq })}\n\n`);
+      if (last && last.seq !== shownUpTo) res.write(cursorEvent(last.seq));
     };
     this.open.set(res, reader);
     let follower: { stop: () => void; cursor: () => string } | undefined;
@@ -138,7 +138,8 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
       follower?.stop();
     });
     try {
-      follower = await followRevocations(this.revocations, this.broadcaster, after, write);
+      // Entries purged at the end of the log: a `cursor` event moves the reader past them.
+      follower = await followRevocations(this.revocations, this.broadcaster, after, write, (seq) => res.write(cursorEvent(seq)));
       if (res.destroyed) return follower.stop();
       res.write(`event: caught-up\ndata: ${JSON.stringify({ seq: follower.cursor() })}\n\n`);
       // A follower that reconnects may have missed a key change.
@@ -163,6 +164,11 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
  */
 function heartbeatEvent(latest: string, ageMs: number): string {
   return `event: heartbeat\ndata: ${JSON.stringify({ latest_seq: latest, age_ms: Math.max(0, ageMs) })}\n\n`;
+}
+
+/** Moves the reader's cursor (its Last-Event-ID too) to `seq`, past entries it is not shown or that were purged. */
+function cursorEvent(seq: string): string {
+  return `id: ${seq}\nevent: cursor\ndata: ${JSON.stringify({ seq })}\n\n`;
 }
 
 /** The kids the JWKS now publishes. No `id:` line, so the follower's Last-Event-ID stays on its last revocation. */

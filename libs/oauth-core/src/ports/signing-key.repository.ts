@@ -29,6 +29,12 @@ export abstract class SigningKeyRepository {
    * revocation of every token it signed is appended to the revocation log, kept until `publishUntil`.
    */
   abstract rotate(key: SigningKeyRecord, at: Date, publishUntil: Date, options?: { revokeSigned?: boolean }): Promise<void>;
+  /**
+   * Scheduled rotation, once across every process sharing the storage: what `rotate` does, but only when no other
+   * process is rotating at this moment (it skips rather than waits) and the newest key was created at or before
+   * `dueAt` (checked in the same transaction, so a rotation another process just committed is seen). True when rotated.
+   */
+  abstract rotateIfDue(key: SigningKeyRecord, at: Date, publishUntil: Date, dueAt: Date): Promise<boolean>;
   /** Stores `next` as the key's private key (re-encrypted) only while it is still `expected`. True when replaced. */
   abstract replacePrivateKey(kid: string, expected: string, next: string): Promise<boolean>;
 }

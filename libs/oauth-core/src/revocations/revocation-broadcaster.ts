@@ -53,6 +53,11 @@ export class RevocationBroadcaster {
     this.readListeners.clear();
   }
 
+  /** The last seq read so far (at start, the log's latest): every entry up to it had committed when it was read. */
+  lastRead(): string {
+    return this.lastSeq;
+  }
+
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -114,12 +119,17 @@ export class RevocationBroadcaster {
  * Follows the log from `after`: the entries already committed (in pages),
  * then every new one as the broadcaster reads it, each exactly once, in seq
  * order. Resolves once caught up; `deliver` keeps being called until `stop`.
+ *
+ * Entries purged at the end of the log (expired) leave the catch-up short of what the broadcaster has read, and
+ * so of the `latest_seq` its heartbeats carry: `skipTo` is then called, before any later entry, with the seq the
+ * cursor moves to, so the reader's cursor moves past them too and a heartbeat never looks like a gap.
  */
 export async function followRevocations(
   revocations: RevocationRepository,
   broadcaster: RevocationBroadcaster,
   after: string,
   deliver: (entries: RevocationEntry[]) => void,
+  skipTo: (seq: string) => void = () => undefined,
 ): Promise<{ stop: () => void; cursor: () => string }> {
   let cursor = BigInt(after);
   let caughtUp = false;
@@ -132,8 +142,12 @@ export async function followRevocations(
   };
   // Subscribe first, so nothing committed during the catch-up is missed.
   const stop = broadcaster.subscribe((entries) => (caughtUp ? send(entries) : buffered.push(...entries)));
+  // What the broadcaster had read before the last page was: every entry up to it had committed before that page's
+  // query, so one the page did not return is gone (purged), not late.
+  let known = 0n;
   try {
     for (;;) {
+      known = BigInt(broadcaster.lastRead());
       const page = await revocations.listAfter(String(cursor), PAGE);
       send(page);
       if (page.length < PAGE) break;
@@ -143,6 +157,10 @@ export async function followRevocations(
     throw error;
   }
   caughtUp = true;
+  if (known > cursor) {
+    cursor = known;
+    skipTo(String(cursor));
+  }
   send(buffered);
   return { stop, cursor: () => String(cursor) };
 }

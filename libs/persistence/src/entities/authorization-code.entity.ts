@@ -1,8 +1,9 @@
-import { Column, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { ClientEntity } from './client.entity.js';
 
 /** An authorization code (RFC 6749 §4.1) with its PKCE challenge (RFC 7636), kept by hash. */
 @Entity({ name: 'authorization_codes' })
+@Index('authorization_codes_expires_at_idx', ['expiresAt'])
 export class AuthorizationCodeEntity {
   @PrimaryColumn({ name: 'code_hash', type: 'varchar', length: 64 })
   codeHash: string;

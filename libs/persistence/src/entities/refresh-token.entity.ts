@@ -4,6 +4,7 @@ import { ClientEntity } from './client.entity.js';
 /** A refresh token, kept by hash; rotation replaces it within its family. */
 @Entity({ name: 'refresh_tokens' })
 @Index('refresh_tokens_family_id_idx', ['familyId'])
+@Index('refresh_tokens_expires_at_idx', ['expiresAt'])
 export class RefreshTokenEntity {
   @PrimaryColumn({ name: 'token_hash', type: 'varchar', length: 64 })
   tokenHash: string;

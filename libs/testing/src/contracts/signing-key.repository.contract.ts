@@ -102,6 +102,22 @@ export function signingKeyRepositoryContract(name: string, makePorts: MakePorts<
       expect((await keys.listPublished(new Date('2026-02-15T00:00:00Z'))).filter((k) => k.status === 'active')).toHaveLength(1);
     });
 
+    it('rotates on schedule only when the newest key was created by the due instant, once among concurrent callers', async () => {
+      const first = aKey(); // created 2026-01-01T00:0n
+      await keys.insertFirst(first);
+      const at = new Date('2026-02-01T00:00:00Z');
+      const publishUntil = new Date('2026-02-02T00:00:00Z');
+      expect(await keys.rotateIfDue(aKey(), at, publishUntil, new Date(first.createdAt.getTime() - 1))).toBe(false);
+      expect(await keys.listPublished(at)).toEqual([first]);
+
+      const candidates = [aKey({ createdAt: at }), aKey({ createdAt: at }), aKey({ createdAt: at })];
+      const rotated = await Promise.all(candidates.map((k) => keys.rotateIfDue(k, at, publishUntil, first.createdAt)));
+      expect(rotated.filter(Boolean)).toHaveLength(1);
+      const winner = candidates[rotated.indexOf(true)];
+      const retired: SigningKeyRecord = { ...first, status: 'retired', retiredAt: at, publishUntil, privateKey: null };
+      expect(byKid(await keys.listPublished(at))).toEqual(byKid([retired, winner]));
+    });
+
     it('replaces a private key (re-encrypted) only while it is still the expected one', async () => {
       const key = aKey();
       await keys.insertFirst(key);
