@@ -200,7 +200,7 @@ function rateLimits(r: EnvReader): AuthServerConfig['rateLimits'] {
   const limit = (name: string, fallback: number) => r.int(`TESSERA_RATE_LIMIT_${name}`, fallback, 0, 100_000_000);
   const limits = {
     windowSeconds: r.int('TESSERA_RATE_LIMIT_WINDOW', 60, 1, 86400),
-    flushIntervalMs: Math.round(r.seconds('TESSERA_RATE_LIMIT_FLUSH_INTERVAL', 0.05, 0.001, 60) * 1000),
+    flushIntervalMs: Math.round(r.seconds('TESSERA_RATE_LIMIT_FLUSH_INTERVAL', 0.05, 0.001, 3600) * 1000),
     perClient: {
       token: limit('TOKEN_PER_CLIENT', 6000),
       introspection: limit('INTROSPECTION_PER_CLIENT', 60_000),

@@ -35,6 +35,7 @@ export class RateLimiter {
   /** Hits admitted here since the last flush began. */
   private pending = new Map<string, number>();
   private inFlight: Promise<void> | null = null;
+  private purging: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | undefined;
   private failing = false;
 
@@ -72,8 +73,12 @@ export class RateLimiter {
     return { allowed: true };
   }
 
-  /** Adds the pending hits to the shared counts and takes back the totals; resolves once done (never rejects). */
+  /**
+   * Adds the pending hits to the shared counts and takes back the totals, once the purge of older windows (if one
+   * runs) is done; resolves once done, and never rejects.
+   */
   async flush(): Promise<void> {
+    await this.purging;
     while (this.inFlight) await this.inFlight;
     this.roll(this.clock.now().getTime());
     if (this.pending.size === 0) return;
@@ -115,9 +120,10 @@ export class RateLimiter {
     this.sending = new Map();
     this.pending = new Map();
     if (!first) {
-      this.store.purgeBefore(new Date(start)).catch(() => {
-        // Retried at the next window's start, by this instance or another.
-      });
+      this.purging = this.store.purgeBefore(new Date(start)).then(
+        () => undefined,
+        () => undefined, // retried at the next window's start, by this instance or another
+      );
     }
   }
 }
