@@ -2,7 +2,7 @@ import { InMemoryRateLimitRepository } from '@tessera/testing';
 import { OAuthError } from '../errors/oauth-error.js';
 import { FixedClock } from '../ports/clock.port.js';
 import { RateLimitRepository } from '../ports/rate-limit.repository.js';
-import { RateLimiter, RequestRateLimits } from './rate-limiter.js';
+import { addressKey, RateLimiter, RequestRateLimits } from './rate-limiter.js';
 
 /** A stopped clock `seconds` into a 60-second window. */
 const clockAt = (seconds: number) => new FixedClock(new Date(Date.parse('2027-01-01T00:00:00Z') + seconds * 1000));
@@ -135,5 +135,25 @@ describe('RequestRateLimits', () => {
       rl.checkClient('token', 'c1');
       rl.checkAddress('token', '192.0.2.1');
     }
+  });
+});
+
+describe('addressKey', () => {
+  it('counts IPv4 as it is, IPv4-mapped IPv6 as IPv4, and IPv6 by its /64', () => {
+    expect(addressKey('192.0.2.7')).toBe('192.0.2.7');
+    expect(addressKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(addressKey('2001:db8:aa:bb:1:2:3:4')).toBe('2001:db8:aa:bb::/64');
+    expect(addressKey('2001:DB8:00aa:bb::9')).toBe('2001:db8:aa:bb::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+  });
+
+  it('makes addresses of one /64 share a budget', () => {
+    const rl = new RequestRateLimits(new RateLimiter(new InMemoryRateLimitRepository(), clockAt(30), options), { perClient: {}, perAddress: { token: 2 } });
+    rl.checkAddress('token', '2001:db8:1:2::a');
+    rl.checkAddress('token', '2001:db8:1:2::b');
+    expect(() => rl.checkAddress('token', '2001:db8:1:2:ffff::c')).toThrow('too many requests from this address');
+    rl.checkAddress('token', '2001:db8:1:3::a');
   });
 });

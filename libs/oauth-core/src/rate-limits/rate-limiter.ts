@@ -146,9 +146,9 @@ export class RequestRateLimits {
     private readonly limits: RateLimits,
   ) {}
 
-  /** Counts a request from `address`; call before anything else is done with it. */
+  /** Counts a request from `address` (by `addressKey`); call before anything else is done with it. */
   checkAddress(endpoint: RateLimitedEndpoint, address: string): void {
-    this.check(this.limits.perAddress[endpoint], `${endpoint}:address:${address}`, 'address');
+    this.check(this.limits.perAddress[endpoint], `${endpoint}:address:${addressKey(address)}`, 'address');
   }
 
   /** Counts a request of a client that authenticated (never one that only named its client_id). */
@@ -161,4 +161,24 @@ export class RequestRateLimits {
     const decision = this.limiter.hit(key, limit);
     if (!decision.allowed) throw OAuthError.tooManyRequests(whose, decision.retryAfterSeconds);
   }
+}
+
+/**
+ * What a per-address limit counts by: an IPv4 address as it is (also when written IPv4-mapped, `::ffff:a.b.c.d`),
+ * an IPv6 address by its /64, since one host or home usually gets a whole /64 and can change addresses within it
+ * at will.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1];
+  if (!address.includes(':')) return address;
+  const ip = address.split('%')[0].toLowerCase();
+  const [head, tail] = ip.split('::');
+  const first = head ? head.split(':') : [];
+  const last = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? first : [...first, ...Array(Math.max(0, 8 - first.length - last.length)).fill('0'), ...last];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16).toString(16) : g))
+    .join(':')}::/64`;
 }
