@@ -24,7 +24,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { codeFlow, createUser, REDIRECT_URI, rememberConsent, signIn } from './code-flow.mjs';
-import { autocannonRun, basic, BenchRun, cpuSeconds, freePort, interrupted, median, memoryBytes, register, resetPeakRss, ROOT, until } from './lib.mjs';
+import { AUTH_MAIN, autocannonRun, basic, BenchRun, cpuSeconds, freePort, interrupted, median, memoryBytes, register, resetPeakRss, ROOT, until } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -58,6 +58,12 @@ const RATIO_TARGETS = {
   'client_credentials, JWT': 0.9,
 };
 const P99_TARGET_MS = 25;
+/** The rate limits of the 'rate limits on' instance: on, every limit at its highest (never reached here). */
+const HIGH_RATE_LIMITS = Object.fromEntries([
+  ['TESSERA_RATE_LIMITS', '1'],
+  ...['TOKEN', 'INTROSPECTION', 'REVOCATION'].flatMap((e) => [`PER_CLIENT`, `PER_ADDRESS`].map((w) => [`TESSERA_RATE_LIMIT_${e}_${w}`, '100000000'])),
+  ['TESSERA_RATE_LIMIT_REGISTRATION_PER_ADDRESS', '100000000'],
+]);
 const RSS_TARGET_MB = 300;
 
 const enc = encodeURIComponent;
@@ -292,6 +298,13 @@ export async function authServerBenchmark() {
     const baseline = run.spawn('baseline', 'bench/baseline-server.mjs', [JSON.stringify({ databaseUrl, port: baselinePort, poolSize: pool.size, issuer, audience: AUDIENCE })]);
     await until(async () => (await fetch(`${baselineBase}/ready`)).ok, 'baseline server');
 
+    // The rate limiter's cost (issue 12): a second instance on the same database with the limits on, high enough
+    // never to trip; 'client_credentials, opaque, rate limits on' is measured against the first (limits off).
+    const limitedPort = await freePort();
+    const limitedBase = `http://127.0.0.1:${limitedPort}`;
+    const limited = run.spawn('auth-limited', AUTH_MAIN, [], { ...serverEnv, TESSERA_AUTH_PORT: String(limitedPort), ...HIGH_RATE_LIMITS });
+    await until(async () => (await fetch(`${limitedBase}/health/ready`)).ok, 'auth server with rate limits', 60_000);
+
     // Clients: client_credentials ones per format, a resource server for AUDIENCE, a public code-flow client.
     const common = { scope: 'bench', resources: [AUDIENCE] };
     const cc = {
@@ -380,6 +393,9 @@ export async function authServerBenchmark() {
         check: activeCheck('baseline-client') },
       ES256: { ...baseline_, path: '/sign', headers: { authorization: basic(cc.jwt.client_id, cc.jwt.client_secret) }, feed: () => fixed(ccBody), check: issuedCheck(JWS_SHAPE) },
       'client_credentials, opaque': { ...server_, baseline: 'INSERT', path: '/oauth2/token', headers: { authorization: basic(cc.opaque.client_id, cc.opaque.client_secret) },
+        feed: () => fixed(ccBody), check: issuedCheck(OPAQUE_SHAPE), keep: (body) => JSON.parse(body).access_token, afterCheck: expectActive(true) },
+      'client_credentials, opaque, rate limits on': { ...server_, base: limitedBase, pid: limited.pid, baseline: 'client_credentials, opaque', path: '/oauth2/token',
+        headers: { authorization: basic(cc.opaque.client_id, cc.opaque.client_secret) },
         feed: () => fixed(ccBody), check: issuedCheck(OPAQUE_SHAPE), keep: (body) => JSON.parse(body).access_token, afterCheck: expectActive(true) },
       'client_credentials, JWT': { ...server_, baseline: 'ES256', path: '/oauth2/token', headers: { authorization: basic(cc.jwt.client_id, cc.jwt.client_secret) },
         feed: () => fixed(ccBody), check: issuedCheck(JWS_SHAPE), keep: (body) => JSON.parse(body).access_token, afterCheck: expectActive(true) },

@@ -228,6 +228,8 @@ export class BenchRun {
       TESSERA_ISSUER: issuer,
       TESSERA_INITIAL_ACCESS_TOKEN: iat,
       TESSERA_KEY_ENCRYPTION_KEY: BENCH_KEY_ENCRYPTION_KEY,
+      // Rate limits off: one bench client sends far more than a real one may; auth-server.mjs measures the limiter's cost.
+      TESSERA_RATE_LIMITS: '0',
       ...env,
     };
     const child = this.spawn('auth', AUTH_MAIN, [], serverEnv);

@@ -158,6 +158,27 @@ describe('loadAuthServerConfig', () => {
     }
   });
 
+  it('reads the rate limits: on by default, each limit per window, 0 for none, TESSERA_RATE_LIMITS=0 for all off', () => {
+    expect(loadAuthServerConfig(base).rateLimits).toEqual({
+      windowSeconds: 60,
+      flushIntervalMs: 50,
+      perClient: { token: 6000, introspection: 60_000, revocation: 6000 },
+      perAddress: { token: 30_000, introspection: 120_000, revocation: 30_000, registration: 600 },
+    });
+    const c = loadAuthServerConfig({
+      ...base,
+      TESSERA_RATE_LIMIT_WINDOW: '10',
+      TESSERA_RATE_LIMIT_FLUSH_INTERVAL: '0.02',
+      TESSERA_RATE_LIMIT_TOKEN_PER_CLIENT: '0',
+      TESSERA_RATE_LIMIT_REGISTRATION_PER_ADDRESS: '5',
+    }).rateLimits!;
+    expect(c).toMatchObject({ windowSeconds: 10, flushIntervalMs: 20, perClient: { token: 0 }, perAddress: { registration: 5 } });
+    expect(loadAuthServerConfig({ ...base, TESSERA_RATE_LIMITS: '0' }).rateLimits).toBeNull();
+    expect(() => loadAuthServerConfig({ ...base, TESSERA_RATE_LIMITS: 'off', TESSERA_RATE_LIMIT_WINDOW: '0', TESSERA_RATE_LIMIT_INTROSPECTION_PER_CLIENT: '-1' })).toThrow(
+      /TESSERA_RATE_LIMITS="off": must be one of 0, 1\n.*TESSERA_RATE_LIMIT_WINDOW="0".*\n.*TESSERA_RATE_LIMIT_INTROSPECTION_PER_CLIENT="-1"/,
+    );
+  });
+
   it('refuses an issuer with a query', () => {
     expect(() => loadAuthServerConfig({ ...base, TESSERA_ISSUER: 'https://as.example/?x=1' })).toThrow(/TESSERA_ISSUER/);
   });

@@ -50,6 +50,18 @@ export interface AuthServerConfig {
     keyRotationInterval: number;
   };
   revocations: { purgeIntervalSeconds: number; heartbeatSeconds: number };
+  /**
+   * Requests allowed per fixed window on the token, introspection, revocation and registration endpoints, per
+   * authenticated client and per address (0: no limit), shared by every instance through PostgreSQL. Null when
+   * TESSERA_RATE_LIMITS=0.
+   */
+  rateLimits: {
+    windowSeconds: number;
+    /** How often an instance adds its counts to the shared ones (the bound on how stale its view of the others is). */
+    flushIntervalMs: number;
+    perClient: { token: number; introspection: number; revocation: number };
+    perAddress: { token: number; introspection: number; revocation: number; registration: number };
+  } | null;
   signIn: {
     /** Seconds a sign-in session lasts. */
     sessionTtl: number;
@@ -128,6 +140,7 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
       purgeIntervalSeconds: r.int('TESSERA_REVOCATION_PURGE_INTERVAL', 60, 1, 86400),
       heartbeatSeconds: r.seconds('TESSERA_REVOCATION_FEED_HEARTBEAT', 5, 0.1, 300),
     },
+    rateLimits: rateLimits(r),
     signIn: {
       sessionTtl: r.int('TESSERA_SESSION_TTL', 8 * 3600, 60, 30 * 86400),
       maxFailuresPerAccount: r.int('TESSERA_SIGN_IN_MAX_FAILURES_PER_ACCOUNT', 10, 1, 10_000),
@@ -192,6 +205,33 @@ function hashBounds(r: EnvReader, env: Record<string, string | undefined>): { ma
   const fallback = defaultConcurrentHashes(availableParallelism(), pool);
   const maxConcurrentHashes = r.int('TESSERA_SIGN_IN_MAX_CONCURRENT_HASHES', fallback, 1, 256);
   return { maxConcurrentHashes, maxQueuedHashes: r.int('TESSERA_SIGN_IN_MAX_QUEUED_HASHES', maxConcurrentHashes, 0, 10_000) };
+}
+
+/**
+ * TESSERA_RATE_LIMIT_*: requests per window. The defaults are far above what one well-behaved client or address
+ * sends (a client caches its tokens; a resource server caches introspection results), and still stop a runaway
+ * loop or a secret-guessing flood. Behind a proxy, set TESSERA_TRUST_PROXY, or every request counts against the
+ * proxy's address.
+ */
+function rateLimits(r: EnvReader): AuthServerConfig['rateLimits'] {
+  const enabled = r.oneOf('TESSERA_RATE_LIMITS', ['0', '1'], '1') === '1';
+  const limit = (name: string, fallback: number) => r.int(`TESSERA_RATE_LIMIT_${name}`, fallback, 0, 100_000_000);
+  const limits = {
+    windowSeconds: r.int('TESSERA_RATE_LIMIT_WINDOW', 60, 1, 86400),
+    flushIntervalMs: Math.round(r.seconds('TESSERA_RATE_LIMIT_FLUSH_INTERVAL', 0.05, 0.001, 3600) * 1000),
+    perClient: {
+      token: limit('TOKEN_PER_CLIENT', 6000),
+      introspection: limit('INTROSPECTION_PER_CLIENT', 60_000),
+      revocation: limit('REVOCATION_PER_CLIENT', 6000),
+    },
+    perAddress: {
+      token: limit('TOKEN_PER_ADDRESS', 30_000),
+      introspection: limit('INTROSPECTION_PER_ADDRESS', 120_000),
+      revocation: limit('REVOCATION_PER_ADDRESS', 30_000),
+      registration: limit('REGISTRATION_PER_ADDRESS', 600),
+    },
+  };
+  return enabled ? limits : null;
 }
 
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];

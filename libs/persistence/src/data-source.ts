@@ -13,6 +13,7 @@ import { InitialSchema1767225600000 } from './migrations/1767225600000-initial-s
 import { RefreshTokenFamilyLifetime1767600000000 } from './migrations/1767600000000-refresh-token-family-lifetime.migration.js';
 import { RetiredKeysPrivateHalf1767700000000 } from './migrations/1767700000000-retired-keys-private-half.migration.js';
 import { ResourceServers1767800000000 } from './migrations/1767800000000-resource-servers.migration.js';
+import { RateLimitCounts1768100000000 } from './migrations/1768100000000-rate-limit-counts.migration.js';
 import { RevocationIndexes1768000000000 } from './migrations/1768000000000-revocation-indexes.migration.js';
 import { PurgeIndexes1768300000000 } from './migrations/1768300000000-purge-indexes.migration.js';
 import { SigningKeyRevocations1767400000000 } from './migrations/1767400000000-signing-key-revocations.migration.js';
@@ -41,6 +42,7 @@ export const migrations = [
   RetiredKeysPrivateHalf1767700000000,
   ResourceServers1767800000000,
   RevocationIndexes1768000000000,
+  RateLimitCounts1768100000000,
   PurgeIndexes1768300000000,
 ];
 

@@ -26,3 +26,4 @@ export * from './entities/consent.entity.js';
 export * from './entities/sign-in-failure.entity.js';
 export * from './typeorm.storage.js';
 export * from './expired-row.purger.js';
+export * from './typeorm-rate-limit.repository.js';

@@ -8,6 +8,7 @@ const TABLES = [
   'authorization_codes',
   'clients',
   'consents',
+  'rate_limit_counts',
   'refresh_tokens',
   'revocations',
   'sessions',
@@ -52,6 +53,11 @@ describe('migrations', () => {
     await dataSource.runMigrations();
     expect(await tables()).toEqual(TABLES);
     expect(await dataSource.showMigrations()).toBe(false);
+  });
+
+  it('keep the rate-limit counts in an unlogged table (no WAL per flush)', async () => {
+    const [row] = await dataSource.query<{ relpersistence: string }[]>(`SELECT relpersistence FROM pg_class WHERE relname = 'rate_limit_counts'`);
+    expect(row).toEqual({ relpersistence: 'u' });
   });
 
   it('backfill the start of each refresh-token family with its earliest issued_at', async () => {

@@ -6,6 +6,7 @@ import {
   sessionRepositoryContract,
   consentRepositoryContract,
   signInFailureRepositoryContract,
+  rateLimitRepositoryContract,
   clientRepositoryContract,
   aClient,
   createTestDatabase,
@@ -24,6 +25,7 @@ import { TypeOrmRefreshTokenRepository } from './typeorm-refresh-token.repositor
 import { TypeOrmUserRepository } from './typeorm-user.repository.js';
 import { TypeOrmSessionRepository } from './typeorm-session.repository.js';
 import { TypeOrmConsentRepository } from './typeorm-consent.repository.js';
+import { TypeOrmRateLimitRepository } from './typeorm-rate-limit.repository.js';
 import { TypeOrmSignInFailureRepository } from './typeorm-sign-in-failure.repository.js';
 import { recordIssuedBefore, TypeOrmRevocationRepository } from './typeorm-revocation.repository.js';
 import { TypeOrmSigningKeyRepository } from './typeorm-signing-key.repository.js';
@@ -42,7 +44,7 @@ afterAll(async () => {
 });
 
 async function typeOrmPorts(): Promise<ContractPorts> {
-  await dataSource.query('TRUNCATE clients, access_tokens, refresh_tokens, authorization_codes, signing_keys, revocations, users, sessions, consents, sign_in_failures');
+  await dataSource.query('TRUNCATE clients, access_tokens, refresh_tokens, authorization_codes, signing_keys, revocations, users, sessions, consents, sign_in_failures, rate_limit_counts');
   return {
     clients: new TypeOrmClientRepository(dataSource),
     accessTokens: new TypeOrmAccessTokenRepository(dataSource),
@@ -54,6 +56,7 @@ async function typeOrmPorts(): Promise<ContractPorts> {
     sessions: new TypeOrmSessionRepository(dataSource),
     consents: new TypeOrmConsentRepository(dataSource),
     signInFailures: new TypeOrmSignInFailureRepository(dataSource),
+    rateLimits: new TypeOrmRateLimitRepository(dataSource),
     markIssuedBefore: (mark) =>
       dataSource.transaction((m) => recordIssuedBefore(m, { expiresAt: new Date('2027-01-01T00:00:00Z'), revokedAt: mark.issuedBefore, ...mark })),
   };
@@ -91,3 +94,4 @@ describe('TypeORM revocation rows (what the revocation feed will read)', () => {
     expect(BigInt(rows[1].seq)).toBeGreaterThan(BigInt(rows[0].seq));
   });
 });
+rateLimitRepositoryContract('TypeORM', typeOrmPorts);

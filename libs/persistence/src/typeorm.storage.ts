@@ -4,6 +4,7 @@ import { TypeOrmAccessTokenRepository } from './typeorm-access-token.repository.
 import { TypeOrmAuthorizationCodeRepository } from './typeorm-authorization-code.repository.js';
 import { TypeOrmClientRepository } from './typeorm-client.repository.js';
 import { TypeOrmConsentRepository } from './typeorm-consent.repository.js';
+import { TypeOrmRateLimitRepository } from './typeorm-rate-limit.repository.js';
 import { TypeOrmRefreshTokenRepository } from './typeorm-refresh-token.repository.js';
 import { TypeOrmRevocationRepository } from './typeorm-revocation.repository.js';
 import { TypeOrmSessionRepository } from './typeorm-session.repository.js';
@@ -36,6 +37,7 @@ export function typeOrmStorage(dataSource: DataSource, options: TypeOrmStorageOp
     sessions: new TypeOrmSessionRepository(dataSource),
     consents: new TypeOrmConsentRepository(dataSource, ttl),
     signInFailures: new TypeOrmSignInFailureRepository(dataSource),
+    rateLimits: new TypeOrmRateLimitRepository(dataSource),
     changes: options.changes ?? new LocalChangeFeed(),
   };
 }

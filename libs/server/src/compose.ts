@@ -15,7 +15,9 @@ import {
   ClientRegistrar,
   IntrospectionEndpoint,
   RefreshTokenIssuer,
+  RateLimiter,
   RegistrationEndpoint,
+  RequestRateLimits,
   RevocationEndpoint,
   RevocationFeedEndpoint,
   SignIn,
@@ -98,6 +100,10 @@ export interface AuthServer extends Administration {
   /** The authorization endpoint (and its pages); null when the authorization_code grant is not enabled. */
   authorization: AuthorizationEndpoint | null;
   signIn: SignIn;
+  /** The rate limits of the token, introspection, revocation and registration endpoints; null when off. */
+  rateLimits: RequestRateLimits | null;
+  /** What counts the requests of `rateLimits`, shared through the storage; null when off. */
+  rateLimiter: RateLimiter | null;
   /** RFC 8414 metadata, built at each call: the signing algorithms change when a key is rotated. */
   metadata(): Record<string, unknown>;
   /** Stops following the change feed (the storage's own connections are its owner's to close). */
@@ -165,6 +171,13 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
   });
   const inspector = new AccessTokenInspector([opaque, jwt], storage.revocations, clients);
   const authenticator = new ClientAuthenticator(clients, secretHasher);
+  const rateLimiter = config.rateLimits
+    ? new RateLimiter(storage.rateLimits, clock, { ...config.rateLimits, logger: options.logger }).start()
+    : null;
+  const rateLimits = rateLimiter && config.rateLimits ? new RequestRateLimits(rateLimiter, config.rateLimits) : null;
+  // Each limited endpoint's own authenticator counts the requests of the clients that authenticated there.
+  const limitedAuthenticator = (endpoint: 'token' | 'introspection' | 'revocation') =>
+    rateLimits ? new ClientAuthenticator(clients, secretHasher, (client) => rateLimits.checkClient(endpoint, client.clientId)) : authenticator;
   const refreshTokenIssuer = new RefreshTokenIssuer(storage.refreshTokens, random, clock, config.tokens.refreshTokenTtl, config.tokens.refreshTokenMaxLifetime);
   const authorizationCodeIssuer = new AuthorizationCodeIssuer(storage.authorizationCodes, random, clock, config.tokens.authorizationCodeTtl);
 
@@ -172,9 +185,9 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
   const grants = config.features.grants.map((g) =>
     factories[g]({ issuer: accessTokenIssuer, refreshTokenIssuer, codes: storage.authorizationCodes, refreshTokens: storage.refreshTokens, users: storage.users, clock, config }),
   );
-  const token = new TokenEndpoint(grants, authenticator);
-  const introspection = new IntrospectionEndpoint(authenticator, inspector, { repo: storage.refreshTokens, users: storage.users, clock });
-  const revocation = new RevocationEndpoint(authenticator, inspector, clock, storage.refreshTokens);
+  const token = new TokenEndpoint(grants, limitedAuthenticator('token'));
+  const introspection = new IntrospectionEndpoint(limitedAuthenticator('introspection'), inspector, { repo: storage.refreshTokens, users: storage.users, clock });
+  const revocation = new RevocationEndpoint(limitedAuthenticator('revocation'), inspector, clock, storage.refreshTokens);
   // The clients uncached: an open stream is checked again only when its client changed, and must see the change.
   const revocationFeed = new RevocationFeedEndpoint(authenticator, storage.revocations, storage.clients);
   // Registration writes through the cache, as every change the protocol makes to a client.
@@ -206,6 +219,8 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
     registration,
     authorization,
     signIn,
+    rateLimits,
+    rateLimiter,
     metadata: () =>
       authorizationServerMetadata({
         issuer: issuerUrl,
@@ -221,6 +236,7 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
         },
       }),
     close: () => {
+      rateLimiter?.close();
       keys.close();
       clients.close();
     },

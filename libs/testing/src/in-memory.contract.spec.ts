@@ -19,6 +19,8 @@ import { InMemorySigningKeyRepository } from './in-memory-signing-key.repository
 import { InMemorySessionRepository } from './in-memory-session.repository.js';
 import { InMemoryConsentRepository } from './in-memory-consent.repository.js';
 import { InMemorySignInFailureRepository } from './in-memory-sign-in-failure.repository.js';
+import { InMemoryRateLimitRepository } from './in-memory-rate-limit.repository.js';
+import { rateLimitRepositoryContract } from './contracts/rate-limit.repository.contract.js';
 
 async function inMemoryPorts(): Promise<ContractPorts> {
   const revocations = new InMemoryRevocationRepository();
@@ -29,6 +31,7 @@ async function inMemoryPorts(): Promise<ContractPorts> {
     sessions: new InMemorySessionRepository(users),
     consents: new InMemoryConsentRepository(revocations, refreshTokens),
     signInFailures: new InMemorySignInFailureRepository(),
+    rateLimits: new InMemoryRateLimitRepository(),
     authorizationCodes: new InMemoryAuthorizationCodeRepository(),
     refreshTokens,
     clients: new InMemoryClientRepository(revocations),
@@ -49,3 +52,4 @@ refreshTokenRepositoryContract('in-memory', inMemoryPorts);
 sessionRepositoryContract('in-memory', inMemoryPorts);
 consentRepositoryContract('in-memory', inMemoryPorts);
 signInFailureRepositoryContract('in-memory', inMemoryPorts);
+rateLimitRepositoryContract('in-memory', inMemoryPorts);

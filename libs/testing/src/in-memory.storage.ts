@@ -3,6 +3,7 @@ import { InMemoryAccessTokenRepository } from './in-memory-access-token.reposito
 import { InMemoryAuthorizationCodeRepository } from './in-memory-authorization-code.repository.js';
 import { InMemoryClientRepository } from './in-memory-client.repository.js';
 import { InMemoryConsentRepository } from './in-memory-consent.repository.js';
+import { InMemoryRateLimitRepository } from './in-memory-rate-limit.repository.js';
 import { InMemoryRefreshTokenRepository } from './in-memory-refresh-token.repository.js';
 import { InMemoryRevocationRepository } from './in-memory-revocation.repository.js';
 import { InMemorySessionRepository } from './in-memory-session.repository.js';
@@ -26,6 +27,7 @@ export function inMemoryStorage(): ServerStorage & { changes: LocalChangeFeed } 
     sessions: new InMemorySessionRepository(users),
     consents: new InMemoryConsentRepository(revocations, refreshTokens),
     signInFailures: new InMemorySignInFailureRepository(),
+    rateLimits: new InMemoryRateLimitRepository(),
     changes: new LocalChangeFeed(),
   };
 }

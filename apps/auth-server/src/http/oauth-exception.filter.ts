@@ -25,6 +25,8 @@ export class OAuthExceptionFilter implements ExceptionFilter {
       reply.header('WWW-Authenticate', `Bearer realm="${this.realm}", error="invalid_token", error_description="${error.description.replace(/["\\]/g, '')}"`);
     } else if (error.code === 'temporarily_unavailable') {
       reply.header('Retry-After', '5');
+    } else if (error.retryAfterSeconds !== undefined) {
+      reply.header('Retry-After', String(error.retryAfterSeconds));
     }
     const cause = error.cause ?? exception;
     if (error.code === 'server_error') {

@@ -49,3 +49,34 @@ describe('ClientAuthenticator: moving secret hashes under the key-encryption key
     expect(sealed.verify('s3cret', stored)).toBe(false);
   });
 });
+
+describe('ClientAuthenticator: the per-client rate limit', () => {
+  const hasher = new ClientSecretHasher();
+  let clients: InMemoryClientRepository;
+  let confidential: Client;
+  let publicClient: Client;
+  let limited: string[];
+  let authenticator: ClientAuthenticator;
+
+  beforeEach(async () => {
+    clients = new InMemoryClientRepository();
+    confidential = aClient({ secretHash: hasher.hash('s3cret') });
+    publicClient = aClient({ secretHash: null, tokenEndpointAuthMethod: 'none' });
+    await clients.create(confidential);
+    await clients.create(publicClient);
+    limited = [];
+    authenticator = new ClientAuthenticator(clients, hasher, (client) => {
+      limited.push(client.clientId);
+      if (limited.length > 1) throw OAuthError.tooManyRequests('client', 7);
+    });
+  });
+
+  it('counts a client only once its secret verified, and its refusal stands', async () => {
+    await expect(authenticator.authenticate(basic(confidential.clientId, 'guess'), none)).rejects.toMatchObject({ code: 'invalid_client' });
+    await expect(authenticator.authenticate(undefined, FormParams.from({ client_id: publicClient.clientId }))).resolves.toMatchObject({ clientId: publicClient.clientId });
+    expect(limited).toEqual([]);
+    await authenticator.authenticate(basic(confidential.clientId, 's3cret'), none);
+    expect(limited).toEqual([confidential.clientId]);
+    await expect(authenticator.authenticate(basic(confidential.clientId, 's3cret'), none)).rejects.toMatchObject({ code: 'too_many_requests', status: 429, retryAfterSeconds: 7 });
+  });
+});

@@ -84,9 +84,14 @@ export class ClientAuthenticator {
   /** Verified against when the client is unknown, so that case costs the same time. */
   private readonly decoyHash: string;
 
+  /**
+   * `limitClient`, when given, is called once a client proved its identity with its secret (never for a request
+   * that only names a client_id, which anyone can do), and may refuse the request (too_many_requests).
+   */
   constructor(
     private readonly clients: ClientRepository,
     private readonly hasher: SecretHasher,
+    private readonly limitClient?: (client: Client) => void,
   ) {
     this.decoyHash = hasher.hash('tessera-decoy-secret');
   }
@@ -111,6 +116,7 @@ export class ClientAuthenticator {
     if (!methodOk) {
       throw OAuthError.invalidClient(`client must authenticate with ${client.tokenEndpointAuthMethod}`, scheme);
     }
+    if (presented.clientSecret !== null) this.limitClient?.(client);
     return client;
   }
 

@@ -19,7 +19,8 @@ export type OAuthErrorCode =
   | 'access_denied'
   | 'unsupported_response_type'
   | 'server_error'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'too_many_requests';
 
 /** HTTP status of each code. Exhaustive: a new code does not compile until it has one. */
 export const OAUTH_ERROR_STATUS: Record<OAuthErrorCode, number> = {
@@ -39,17 +40,21 @@ export const OAUTH_ERROR_STATUS: Record<OAuthErrorCode, number> = {
   unsupported_response_type: 400,
   server_error: 500,
   temporarily_unavailable: 503,
+  too_many_requests: 429,
 };
 
 export interface OAuthErrorOptions {
   cause?: unknown;
   /** For invalid_client: the HTTP authentication scheme the client tried (`Basic`), echoed in WWW-Authenticate. */
   authScheme?: string;
+  /** For too_many_requests: seconds until the caller may try again, sent as Retry-After. */
+  retryAfterSeconds?: number;
 }
 
 export class OAuthError extends Error {
   readonly status: number;
   readonly authScheme?: string;
+  readonly retryAfterSeconds?: number;
 
   constructor(
     readonly code: OAuthErrorCode,
@@ -60,6 +65,7 @@ export class OAuthError extends Error {
     this.name = 'OAuthError';
     this.status = OAUTH_ERROR_STATUS[code];
     this.authScheme = options.authScheme;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   static invalidRequest(description: string, cause?: unknown) {
@@ -100,6 +106,10 @@ export class OAuthError extends Error {
   }
   static temporarilyUnavailable(cause?: unknown) {
     return new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable, try again later', { cause });
+  }
+  /** The caller used up its rate limit (`whose`: "client" or "address"); it may try again in `retryAfterSeconds`. */
+  static tooManyRequests(whose: string, retryAfterSeconds: number) {
+    return new OAuthError('too_many_requests', `too many requests from this ${whose}, try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
   }
   static serverError(cause?: unknown) {
     return new OAuthError('server_error', 'an unexpected error occurred', { cause });

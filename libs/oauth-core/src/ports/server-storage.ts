@@ -3,6 +3,7 @@ import type { AuthorizationCodeRepository } from './authorization-code.repositor
 import type { ChangeFeed } from './change-feed.port.js';
 import type { ClientRepository } from './client.repository.js';
 import type { ConsentRepository } from './consent.repository.js';
+import type { RateLimitRepository } from './rate-limit.repository.js';
 import type { RefreshTokenRepository } from './refresh-token.repository.js';
 import type { RevocationRepository } from './revocation.repository.js';
 import type { SessionRepository } from './session.repository.js';
@@ -25,6 +26,8 @@ export interface ServerStorage {
   sessions: SessionRepository;
   consents: ConsentRepository;
   signInFailures: SignInFailureRepository;
+  /** Request counts of the rate limits, shared by every instance. */
+  rateLimits: RateLimitRepository;
   /** What other instances (and the CLI) changed: clients, signing keys. */
   changes: ChangeFeed;
 }

@@ -3,6 +3,7 @@ import type {
   AuthorizationCodeRepository,
   ClientRepository,
   ConsentRepository,
+  RateLimitRepository,
   RefreshTokenRepository,
   RevocationRepository,
   SessionRepository,
@@ -36,6 +37,7 @@ export interface ContractPorts {
   sessions: SessionRepository;
   consents: ConsentRepository;
   signInFailures: SignInFailureRepository;
+  rateLimits: RateLimitRepository;
   /** Seeds a mark no port writes yet (a later issue revokes by subject or grant), so `isRevoked` can be checked against it. */
   markIssuedBefore(mark: IssuedBeforeMark): Promise<void>;
 }

@@ -1,0 +1,184 @@
+// Rate limits shared by every instance, without a database round trip per request.
+//
+// Each instance decides from memory: the count of every instance as of its last flush of the key, plus the hits
+// it admitted since. Every `flushIntervalMs` it adds its new hits to the shared counts in one statement, which
+// returns each key's total (everyone's hits), the next decisions' base. Requests never wait for the store, and
+// when it is unreachable the limiter keeps deciding from what it knows (the hits stay pending for the next flush):
+// it never fails a request.
+//
+// The price is a bounded overshoot. An instance does not see another's hits on a key until it flushes that key
+// itself: at most one flush interval plus one round trip after it first admits the key in a window. Across N
+// instances a key gets at most `limit` plus what the other N-1 instances admit for it in that time, and never more
+// than N x `limit` in one window. Windows are fixed (aligned to multiples of the window length), so a caller can
+// also fit up to 2 x `limit` around a window boundary.
+import { OAuthError } from '../errors/oauth-error.js';
+import type { Clock } from '../ports/clock.port.js';
+import type { RateLimitRepository } from '../ports/rate-limit.repository.js';
+
+export type RateLimitDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+export interface RateLimiterOptions {
+  windowSeconds: number;
+  /** How often this instance adds its hits to the shared counts (and learns the others'). */
+  flushIntervalMs: number;
+  /** Told when the store fails (first failure of a run) and when it works again (error undefined). */
+  logger?: (message: string, error: unknown) => void;
+}
+
+export class RateLimiter {
+  private readonly windowMs: number;
+  private windowStart = Number.NEGATIVE_INFINITY;
+  /** Every instance's hits per key in this window, as the store last returned them. */
+  private shared = new Map<string, number>();
+  /** Hits of the flush under way. */
+  private sending = new Map<string, number>();
+  /** Hits admitted here since the last flush began. */
+  private pending = new Map<string, number>();
+  private inFlight: Promise<void> | null = null;
+  private purging: Promise<void> = Promise.resolve();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly store: RateLimitRepository,
+    private readonly clock: Clock,
+    private readonly options: RateLimiterOptions,
+  ) {
+    this.windowMs = options.windowSeconds * 1000;
+  }
+
+  /** Flushes every `flushIntervalMs` until `close()`. */
+  start(): this {
+    this.timer ??= setInterval(() => {
+      if (!this.inFlight) void this.flush();
+    }, this.options.flushIntervalMs);
+    this.timer.unref?.();
+    return this;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Counts one request under `key` if it is within `limit` in the current window; otherwise counts nothing. */
+  hit(key: string, limit: number): RateLimitDecision {
+    const now = this.clock.now().getTime();
+    this.roll(now);
+    const used = (this.shared.get(key) ?? 0) + (this.sending.get(key) ?? 0) + (this.pending.get(key) ?? 0);
+    if (used >= limit) {
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((this.windowStart + this.windowMs - now) / 1000)) };
+    }
+    this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+    return { allowed: true };
+  }
+
+  /**
+   * Adds the pending hits to the shared counts and takes back the totals, once the purge of older windows (if one
+   * runs) is done; resolves once done, and never rejects.
+   */
+  async flush(): Promise<void> {
+    await this.purging;
+    while (this.inFlight) await this.inFlight;
+    this.roll(this.clock.now().getTime());
+    if (this.pending.size === 0) return;
+    this.inFlight = this.send();
+    try {
+      await this.inFlight;
+    } finally {
+      this.inFlight = null;
+    }
+  }
+
+  private async send(): Promise<void> {
+    const windowStart = this.windowStart;
+    const batch = this.pending;
+    this.pending = new Map();
+    this.sending = batch;
+    try {
+      const totals = await this.store.add(new Date(windowStart), batch);
+      if (this.windowStart === windowStart) for (const [key, count] of totals) this.shared.set(key, count);
+      if (this.failing) this.options.logger?.('rate-limit counts are shared again', undefined);
+      this.failing = false;
+    } catch (error) {
+      // Fail open: keep deciding from this instance's counts, and send these hits with the next flush.
+      if (this.windowStart === windowStart) for (const [key, n] of batch) this.pending.set(key, (this.pending.get(key) ?? 0) + n);
+      if (!this.failing) this.options.logger?.('rate-limit counts could not be shared; limiting from this instance’s counts meanwhile', error);
+      this.failing = true;
+    } finally {
+      if (this.windowStart === windowStart) this.sending = new Map();
+    }
+  }
+
+  /** Starts a new window when the clock has passed the current one, and deletes the older windows' counts. */
+  private roll(now: number): void {
+    const start = Math.floor(now / this.windowMs) * this.windowMs;
+    if (start <= this.windowStart) return;
+    const first = this.windowStart === Number.NEGATIVE_INFINITY;
+    this.windowStart = start;
+    this.shared = new Map();
+    this.sending = new Map();
+    this.pending = new Map();
+    if (!first) {
+      this.purging = this.store.purgeBefore(new Date(start)).then(
+        () => undefined,
+        () => undefined, // retried at the next window's start, by this instance or another
+      );
+    }
+  }
+}
+
+/** The endpoint groups that have limits of their own. */
+export type RateLimitedEndpoint = 'token' | 'introspection' | 'revocation' | 'registration';
+
+/** Requests allowed per window, per endpoint group; 0 or absent: no limit. */
+export interface RateLimits {
+  /** Per authenticated client (a client that proved its identity with its secret). */
+  perClient: Partial<Record<RateLimitedEndpoint, number>>;
+  /** Per client address (every request, authenticated or not). */
+  perAddress: Partial<Record<RateLimitedEndpoint, number>>;
+}
+
+/** The limits of each endpoint group, per client and per address; throws too_many_requests past one. */
+export class RequestRateLimits {
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly limits: RateLimits,
+  ) {}
+
+  /** Counts a request from `address` (by `addressKey`); call before anything else is done with it. */
+  checkAddress(endpoint: RateLimitedEndpoint, address: string): void {
+    this.check(this.limits.perAddress[endpoint], `${endpoint}:address:${addressKey(address)}`, 'address');
+  }
+
+  /** Counts a request of a client that authenticated (never one that only named its client_id). */
+  checkClient(endpoint: RateLimitedEndpoint, clientId: string): void {
+    this.check(this.limits.perClient[endpoint], `${endpoint}:client:${clientId}`, 'client');
+  }
+
+  private check(limit: number | undefined, key: string, whose: string): void {
+    if (!limit) return;
+    const decision = this.limiter.hit(key, limit);
+    if (!decision.allowed) throw OAuthError.tooManyRequests(whose, decision.retryAfterSeconds);
+  }
+}
+
+/**
+ * What a per-address limit counts by: an IPv4 address as it is (also when written IPv4-mapped, `::ffff:a.b.c.d`),
+ * an IPv6 address by its /64, since one host or home usually gets a whole /64 and can change addresses within it
+ * at will.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1];
+  if (!address.includes(':')) return address;
+  const ip = address.split('%')[0].toLowerCase();
+  const [head, tail] = ip.split('::');
+  const first = head ? head.split(':') : [];
+  const last = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? first : [...first, ...Array(Math.max(0, 8 - first.length - last.length)).fill('0'), ...last];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16).toString(16) : g))
+    .join(':')}::/64`;
+}
