@@ -96,9 +96,10 @@ function parseLabels(text: string, fail: (why: string) => never): Record<string,
 }
 
 function parseValue(raw: string, fail: (why: string) => never): number {
-  if (raw === '+Inf') return Infinity;
-  if (raw === '-Inf') return -Infinity;
-  if (raw === 'NaN') return NaN;
+  // As Prometheus reads them (Go's strconv.ParseFloat): Inf and NaN in any case (prom-client writes `Nan`).
+  if (/^\+?inf(inity)?$/i.test(raw)) return Infinity;
+  if (/^-inf(inity)?$/i.test(raw)) return -Infinity;
+  if (/^nan$/i.test(raw)) return NaN;
   if (!/^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(raw)) fail('bad value');
   return Number(raw);
 }
