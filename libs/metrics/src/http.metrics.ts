@@ -5,7 +5,7 @@ import { METRIC_PREFIX } from './metrics-registry.js';
 
 /** Request latency in seconds: from under a millisecond (a cached introspection) to the 10 s request timeout. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const STATUS_CLASSES = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'];
 /** The route label of a request no route matched (404s): never its path, which the caller chooses. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
