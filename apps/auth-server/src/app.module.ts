@@ -6,6 +6,7 @@ import type { ComposeOptions } from '@tessera/server';
 import { HealthController } from './health/health.controller.js';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter.js';
 import { StoppingGuard } from './http/stopping.js';
+import { AuthServerMetricsModule } from './metrics/metrics.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 
 @Module({})
@@ -17,6 +18,7 @@ export class AppModule {
       imports: [
         PersistenceModule.forRoot({ url: config.database.url, maxTokenTtlSeconds: config.tokens.maxAccessTokenTtl }),
         OAuthModule.forRoot(config, options),
+        AuthServerMetricsModule.forRoot(config),
       ],
       controllers: [HealthController],
       providers: [

@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
+import type { Registry } from 'prom-client';
 import type { ResourceServerConfig } from '@tessera/config';
+import { createMetricsRegistry, METRIC_PREFIX, MetricsModule } from '@tessera/metrics';
 import { isDatabaseOutage } from '@tessera/persistence';
 import { TokenGuardModule, type TokenGuardOptions } from '@tessera/token-guard';
 import { dataSourceOptions } from './database/data-source.js';
@@ -15,6 +17,7 @@ import { NotesModule } from './notes/notes.module.js';
 @Module({})
 export class ResourceServerModule {
   static forRoot(config: ResourceServerConfig): DynamicModule {
+    const registry = createMetricsRegistry();
     return {
       module: ResourceServerModule,
       imports: [
@@ -27,7 +30,8 @@ export class ResourceServerModule {
             toRetry: isDatabaseOutage, // a failing migration is not retried
           }),
         }),
-        tokenGuard(config),
+        MetricsModule.forRoot(config.metrics, { registry }),
+        tokenGuard(config, registry),
         NotesModule,
       ],
       controllers: [HealthController],
@@ -43,7 +47,7 @@ export class ResourceServerModule {
  * current ones at each introspection, and starts following the revocation feed
  * (which authenticates with them) once there are some.
  */
-function tokenGuard(config: ResourceServerConfig): DynamicModule {
+function tokenGuard(config: ResourceServerConfig, registry: Registry): DynamicModule {
   const selfRegistering = config.introspection.credentials === null && config.introspection.initialAccessToken !== null;
   const feed = config.revocationFeed;
   return TokenGuardModule.forRootAsync({
@@ -56,6 +60,7 @@ function tokenGuard(config: ResourceServerConfig): DynamicModule {
       introspection: selfRegistering ? () => credentials.get() ?? undefined : (credentials.get() ?? undefined),
       // On: left to TokenGuard (it follows when the metadata advertises a feed); off: never.
       revocationFeed: { enabled: feed.enabled ? undefined : false, maxStalenessSeconds: feed.maxStalenessSeconds, onStale: feed.onStale },
+      metrics: { registry, prefix: `${METRIC_PREFIX}tokenguard_` },
     }),
   });
 }

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { ConfigError, EnvReader } from './env-reader.js';
+import { metricsConfig, type MetricsConfig } from './metrics.config.js';
 
 export const SUPPORTED_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
 export type GrantType = (typeof SUPPORTED_GRANTS)[number];
@@ -20,6 +21,8 @@ export interface AuthServerConfig {
     trustedProxies: string[];
   };
   issuer: { url: string };
+  /** GET /metrics (Prometheus): on `port` of its own bound to `host` (TESSERA_AUTH_METRICS_PORT), or on the app's port (null). */
+  metrics: MetricsConfig;
   tokens: {
     accessTokenTtl: number;
     maxAccessTokenTtl: number;
@@ -124,6 +127,7 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
       trustedProxies: trustedProxies(r),
     },
     issuer: { url: issuer.replace(/\/$/, '') },
+    metrics: metricsConfig(r, 'TESSERA_AUTH_METRICS_PORT', port),
     tokens: {
       accessTokenTtl,
       maxAccessTokenTtl,

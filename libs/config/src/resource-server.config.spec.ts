@@ -18,6 +18,7 @@ describe('loadResourceServerConfig', () => {
     expect(loadResourceServerConfig(base)).toEqual({
       database: { url: 'postgres://u:p@127.0.0.1:5432/notes' },
       http: { host: '127.0.0.1', port: 3001 },
+      metrics: { port: null, host: '127.0.0.1' },
       issuer: { url: 'http://localhost:3000' },
       authorizationServer: { url: null },
       resource: { url: 'http://localhost:3001' },

@@ -1,9 +1,12 @@
 import { ConfigError, EnvReader } from './env-reader.js';
+import { metricsConfig, type MetricsConfig } from './metrics.config.js';
 
 export interface ResourceServerConfig {
   /** Its own database (notes, and the credentials it registered): never the auth server's. */
   database: { url: string };
   http: { host: string; port: number };
+  /** GET /metrics (Prometheus): on `port` of its own bound to `host` (TESSERA_RESOURCE_METRICS_PORT), or on the app's port (null). */
+  metrics: MetricsConfig;
   /** The authorization server whose tokens it accepts (`iss`), also the base of its endpoints. */
   issuer: { url: string };
   /**
@@ -71,6 +74,7 @@ export function loadResourceServerConfig(env: Record<string, string | undefined>
   const config: ResourceServerConfig = {
     database: { url: databaseUrl! },
     http: { host: r.string('TESSERA_HOST') ?? '127.0.0.1', port },
+    metrics: metricsConfig(r, 'TESSERA_RESOURCE_METRICS_PORT', port),
     issuer: { url: issuer.replace(/\/$/, '') },
     authorizationServer: { url: authorizationServer?.replace(/\/$/, '') ?? null },
     resource: { url: resource },

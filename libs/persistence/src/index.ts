@@ -27,3 +27,4 @@ export * from './entities/sign-in-failure.entity.js';
 export * from './typeorm.storage.js';
 export * from './expired-row.purger.js';
 export * from './typeorm-rate-limit.repository.js';
+export * from './pg-pool.js';

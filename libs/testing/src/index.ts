@@ -26,3 +26,4 @@ export * from './contracts/sign-in-failure.repository.contract.js';
 export * from './contracts/rate-limit.repository.contract.js';
 export * from './in-memory.storage.js';
 export * from './test-doubles.js';
+export * from './prometheus-text.js';

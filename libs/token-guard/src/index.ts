@@ -6,3 +6,4 @@ export { RequireScopes } from './require-scopes.decorator.js';
 export { VerifiedToken } from './verified-token.decorator.js';
 export type { VerifiedAccessToken } from './verified-access-token.js';
 export { TokenGuardStatus, type RevocationFeedStatus } from './token-guard.status.js';
+export type { MetricsRegistry, TokenGuardMetricsOptions, TokenGuardMetricsSnapshot, TokenGuardRejection } from './token-guard.metrics.js';

@@ -95,6 +95,11 @@ export class RevocationFeedFollower {
     return this.following() && (!this.caughtUp || this.now() - this.lastHeard > this.options.maxStalenessMs);
   }
 
+  /** Seconds since the feed last proved current (an entry, a catch-up, a heartbeat); undefined while not following or not caught up. */
+  lagSeconds(): number | undefined {
+    return this.following() && this.caughtUp ? Math.max(0, this.now() - this.lastHeard) / 1000 : undefined;
+  }
+
   status(): { following: boolean; caughtUp: boolean; stale: boolean; lastSeq: string } {
     return { following: this.following(), caughtUp: this.caughtUp, stale: this.stale(), lastSeq: this.cursor };
   }

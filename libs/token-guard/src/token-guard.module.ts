@@ -9,7 +9,8 @@ import type { FeedRevocation } from '@tessera/oauth-core';
 import { RevocationFeedFollower } from './revocation-feed.follower.js';
 import { RevocationList } from './revocation.list.js';
 import { TokenCache } from './token.cache.js';
-import { REVOCATION_FOLLOWER, TokenGuardStatus } from './token-guard.status.js';
+import { TokenGuardCounts } from './token-guard.metrics.js';
+import { REVOCATION_FOLLOWER, TOKEN_GUARD_COUNTS, TokenGuardStatus } from './token-guard.status.js';
 import {
   resolveTokenGuardOptions,
   TOKEN_GUARD_OPTIONS,
@@ -55,10 +56,11 @@ export class TokenGuardModule {
         { provide: RUNTIME, useFactory: (settings: TokenGuardSettings) => createTokenGuardRuntime(settings), inject: [TOKEN_GUARD_SETTINGS] },
         { provide: AccessTokenAuthenticator, useFactory: (rt: TokenGuardRuntime) => rt.authenticator, inject: [RUNTIME] },
         { provide: REVOCATION_FOLLOWER, useFactory: (rt: TokenGuardRuntime) => rt.follower, inject: [RUNTIME] },
+        { provide: TOKEN_GUARD_COUNTS, useFactory: (rt: TokenGuardRuntime) => rt.counts, inject: [RUNTIME] },
         TokenGuardStatus,
         TokenGuard,
       ],
-      exports: [TOKEN_GUARD_SETTINGS, AccessTokenAuthenticator, TokenGuard, TokenGuardStatus],
+      exports: [TOKEN_GUARD_SETTINGS, TOKEN_GUARD_COUNTS, AccessTokenAuthenticator, TokenGuard, TokenGuardStatus],
     };
   }
 }
@@ -69,6 +71,8 @@ export interface TokenGuardRuntime {
   authenticator: AccessTokenAuthenticator;
   /** Null when the revocation feed is off. */
   follower: RevocationFeedFollower | null;
+  /** What the guard counts; registered in `settings.metrics.registry` when that is set. */
+  counts: TokenGuardCounts;
 }
 
 /** Wires the verification pieces of one module instance. */
@@ -118,5 +122,7 @@ export function createTokenGuardRuntime(settings: TokenGuardSettings, now: () =>
     for (const entry of entries) list.add(entry);
     authenticator.forget((r) => list.matches(entries, r));
   }
-  return { authenticator, follower };
+  const counts = new TokenGuardCounts(follower);
+  if (settings.metrics) counts.register(settings.metrics);
+  return { authenticator, follower, counts };
 }

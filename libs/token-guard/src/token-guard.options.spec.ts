@@ -13,6 +13,7 @@ describe('resolveTokenGuardOptions', () => {
       jwksRefetchMinIntervalSeconds: 1,
       authorizationServerUrl: 'https://as.example',
       revocationFeed: null, // no introspection credentials: nothing to authenticate to the feed with
+      metrics: null,
     });
   });
 

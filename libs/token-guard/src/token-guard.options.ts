@@ -1,3 +1,5 @@
+import type { TokenGuardMetricsOptions } from './token-guard.metrics.js';
+
 export interface IntrospectionCredentials {
   clientId: string;
   clientSecret: string;
@@ -36,6 +38,12 @@ export interface TokenGuardOptions {
   authorizationServerUrl?: string;
   /** Following the auth server's revocation feed, so a revocation reaches this server within a second. */
   revocationFeed?: RevocationFeedOptions;
+  /**
+   * Prometheus metrics (accepted/rejected requests, cache hits and misses, revocation-feed lag) registered in a
+   * prom-client `Registry` the app owns: `{ registry }`. prom-client is not a dependency of TokenGuard. The same
+   * counts are always available from `TokenGuardStatus.metrics()`.
+   */
+  metrics?: TokenGuardMetricsOptions;
 }
 
 export interface RevocationFeedOptions {
@@ -61,6 +69,7 @@ export interface TokenGuardSettings {
   authorizationServerUrl: string;
   /** Null when the feed is off. */
   revocationFeed: { maxStalenessSeconds: number; onStale: 'fail-closed' | 'introspect' } | null;
+  metrics: TokenGuardMetricsOptions | null;
 }
 
 export const TOKEN_GUARD_OPTIONS = Symbol('TOKEN_GUARD_OPTIONS');
@@ -87,6 +96,7 @@ export function resolveTokenGuardOptions(options: TokenGuardOptions): TokenGuard
       options.revocationFeed?.enabled === false || options.introspection === undefined
         ? null
         : { maxStalenessSeconds: options.revocationFeed?.maxStalenessSeconds ?? 15, onStale: options.revocationFeed?.onStale ?? 'fail-closed' },
+    metrics: options.metrics ?? null,
   };
   const problems: string[] = [];
   if (typeof settings.issuer !== 'string' || !URL.canParse(settings.issuer)) problems.push('issuer must be an absolute URL');
@@ -118,6 +128,9 @@ export function resolveTokenGuardOptions(options: TokenGuardOptions): TokenGuard
   }
   if (!Number.isInteger(settings.introspectionCache.maxEntries) || settings.introspectionCache.maxEntries < 1) {
     problems.push('introspectionCache.maxEntries must be a whole number, 1 or more');
+  }
+  if (settings.metrics && typeof (settings.metrics.registry as { registerMetric?: unknown } | undefined)?.registerMetric !== 'function') {
+    problems.push('metrics.registry must be a prom-client Registry');
   }
   if (problems.length > 0) throw new Error(`TokenGuardModule: invalid options: ${problems.join('; ')}`);
   return settings;

@@ -1,7 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { RevocationFeedFollower } from './revocation-feed.follower.js';
+import type { TokenGuardCounts, TokenGuardMetricsSnapshot } from './token-guard.metrics.js';
 
 export const REVOCATION_FOLLOWER = Symbol('REVOCATION_FOLLOWER');
+export const TOKEN_GUARD_COUNTS = Symbol('TOKEN_GUARD_COUNTS');
 
 /** How TokenGuard follows the auth server's revocation feed. */
 export interface RevocationFeedStatus {
@@ -18,7 +20,10 @@ export interface RevocationFeedStatus {
 /** What a resource server's readiness check asks TokenGuard. Also starts and stops the revocation feed with the app. */
 @Injectable()
 export class TokenGuardStatus implements OnApplicationBootstrap, OnModuleDestroy {
-  constructor(@Inject(REVOCATION_FOLLOWER) private readonly follower: RevocationFeedFollower | null) {}
+  constructor(
+    @Inject(REVOCATION_FOLLOWER) private readonly follower: RevocationFeedFollower | null,
+    @Inject(TOKEN_GUARD_COUNTS) private readonly counts: TokenGuardCounts,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.follower?.start();
@@ -30,6 +35,11 @@ export class TokenGuardStatus implements OnApplicationBootstrap, OnModuleDestroy
 
   revocationFeed(): RevocationFeedStatus {
     return this.follower?.status() ?? { following: false, caughtUp: false, stale: false, lastSeq: '0' };
+  }
+
+  /** What TokenGuard counted since start (what the `metrics` option exposes to Prometheus). */
+  metrics(): TokenGuardMetricsSnapshot {
+    return this.counts.snapshot();
   }
 
   /** True when revocations are not followed, or the feed has caught up and is fresh. */

@@ -11,7 +11,9 @@ import { OAuthError } from '@tessera/oauth-core';
 import { AccessTokenAuthenticator } from './access-token.authenticator.js';
 import { bearerCredentialsAsSent, extractBearerToken } from './bearer-token.extractor.js';
 import { REQUIRED_SCOPES } from './require-scopes.decorator.js';
+import type { TokenGuardCounts, TokenGuardRejection } from './token-guard.metrics.js';
 import { TOKEN_GUARD_SETTINGS, type TokenGuardSettings } from './token-guard.options.js';
+import { TOKEN_GUARD_COUNTS } from './token-guard.status.js';
 import { VERIFIED_TOKEN } from './verified-token.decorator.js';
 import type { VerifiedAccessToken } from './verified-access-token.js';
 import { bearerChallenge } from './www-authenticate.header.js';
@@ -37,6 +39,7 @@ export class TokenGuard implements CanActivate {
     @Inject(TOKEN_GUARD_SETTINGS) private readonly settings: TokenGuardSettings,
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(TOKEN_GUARD_COUNTS) private readonly counts: TokenGuardCounts,
   ) {}
 
   /** Synchronous for a token verified before (most requests); a promise when it must be verified now. */
@@ -53,14 +56,19 @@ export class TokenGuard implements CanActivate {
       // Most requests carry a token verified before: found by its hash, it needs none of the checks again.
       const asSent = authorization !== undefined && !url.includes('access_token') ? bearerCredentialsAsSent(authorization) : undefined;
       const seen = asSent === undefined ? undefined : this.authenticator.known(asSent);
-      if (seen) return this.accept(request, seen, required);
+      if (seen) {
+        this.counts.cacheHits++;
+        return this.accept(request, seen, required);
+      }
 
       const token = extractBearerToken({ authorization, url }, this.settings.allowQueryToken);
       if (token === undefined) {
         // §3.1: a request without authentication information gets a challenge, and a body, without an error code.
         this.setHeaders(response, { 'WWW-Authenticate': bearerChallenge({ realm: this.settings.realm }) });
+        this.counts.rejected.missing_token++;
         throw new HttpException({}, 401);
       }
+      this.counts.cacheMisses++;
       return this.authenticator
         .authenticate(token)
         .then((verified) => this.accept(request, verified, required))
@@ -77,6 +85,8 @@ export class TokenGuard implements CanActivate {
     const missing = required.filter((scope) => !verified.scopes.includes(scope));
     if (missing.length > 0) throw new OAuthError('insufficient_scope', `the token lacks the required scope: ${missing.join(' ')}`);
     request[VERIFIED_TOKEN] = verified;
+    if (verified.format === 'jwt') this.counts.acceptedJwt++;
+    else this.counts.acceptedOpaque++;
     return true;
   }
 
@@ -96,6 +106,7 @@ export class TokenGuard implements CanActivate {
   private refusal(error: OAuthError, response: unknown, required: string[]): HttpException {
     const { realm } = this.settings;
     const body = { error: error.code, error_description: error.description };
+    if (error.code in this.counts.rejected) this.counts.rejected[error.code as TokenGuardRejection]++;
     switch (error.code) {
       case 'invalid_request':
       case 'invalid_token':
