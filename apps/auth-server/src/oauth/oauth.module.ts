@@ -22,6 +22,7 @@ import { BrowserCookies } from '../interaction/browser.js';
 import { PAGES_CONFIG, type PagesConfig } from '../interaction/interaction.tokens.js';
 import { SignInController } from '../interaction/sign-in.controller.js';
 import { Purger } from '../maintenance/purger.js';
+import { OpenApiController } from '../openapi/openapi.controller.js';
 import { RevocationFeedController } from '../revocations/revocation-feed.controller.js';
 import { RevocationStreams } from '../revocations/revocation-streams.js';
 import { DiscoveryController } from './discovery.controller.js';
@@ -59,6 +60,7 @@ export class OAuthModule {
         RevocationController,
         DiscoveryController,
         RevocationFeedController,
+        OpenApiController,
         ...(registration ? [RegistrationController] : []),
         ...(pages ? [AuthorizeController, SignInController, AssetsController] : []),
       ],
