@@ -31,7 +31,7 @@ const ERROR_EXAMPLES: Record<OAuthErrorCode, string> = {
 export function oauthErrorContent(codes: readonly OAuthErrorCode[]): Record<string, MediaType> {
   return {
     'application/json': {
-      schema: { ...schemaRef('OAuthError'), properties: { error: { enum: [...codes] } } },
+      schema: { ...schemaRef('OAuthError'), type: 'object', properties: { error: { enum: [...codes] } } },
       examples: Object.fromEntries(codes.map((code) => [code, { value: { error: code, error_description: ERROR_EXAMPLES[code] } }])),
     },
   };
@@ -74,11 +74,14 @@ export function page(description: string, headers: Record<string, Ref> = {}): Re
   };
 }
 
-/** The error pages every page route shares. */
+/**
+ * The error pages every page route shares. A body refused before it reaches the page (too large, or a
+ * media type with no parser) is answered by the server's one error writer, as JSON, like any endpoint's.
+ */
 export function pageErrors(o: { body?: boolean } = {}): Record<string, Response | Ref> {
   return {
     '400': page('The request cannot be completed: an error page (never a redirect to an unverified address).'),
-    ...(o.body ? { '413': page('The form is too large.'), '415': page('The body is not a form.') } : {}),
+    ...(o.body ? { '413': responseRef('PayloadTooLarge'), '415': responseRef('UnsupportedMediaType') } : {}),
     '500': page('Something went wrong: an error page; the cause is logged, never shown.'),
     '503': page('The database is unavailable or the server is stopping: an error page.', { 'Retry-After': headerRef('RetryAfter') }),
   };

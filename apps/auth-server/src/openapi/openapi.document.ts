@@ -514,7 +514,7 @@ export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
       tags: ['Operations'],
       summary: 'This description (OpenAPI 3.1)',
       security: [],
-      responses: { '200': { description: 'The document.', content: { 'application/json': { schema: { type: 'object', required: ['openapi', 'paths'] } } } }, ...oauthErrors({}) },
+      responses: { '200': { description: 'The document.', content: { 'application/json': { schema: { type: 'object', required: ['openapi', 'paths'], properties: { openapi: { const: '3.1.0' }, paths: { type: 'object' } } } } } }, ...oauthErrors({}) },
     },
   };
   paths[OPENAPI_PATHS.docs] = {
