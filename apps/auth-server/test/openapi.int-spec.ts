@@ -321,6 +321,8 @@ describe('the endpoints answer as documented', () => {
   it('revocation: revoked, unknown, and each error', async () => {
     const token = await tokenFor(confidential);
     expect((await call('post', '/oauth2/revoke', { form: { token, token_type_hint: 'access_token' }, headers: basic(confidential) })).res.status).toBe(200);
+    const webTokens = (await call('post', '/oauth2/token', { form: { grant_type: 'authorization_code', ...(await codeFor(web.client_id)) }, headers: basic(web) })).body;
+    expect((await call('post', '/oauth2/revoke', { form: { token: webTokens.refresh_token }, headers: basic(web) })).res.status).toBe(200);
     expect((await call('post', '/oauth2/revoke', { form: { token: 'unknown' }, headers: basic(confidential) })).res.status).toBe(200);
     expect((await call('post', '/oauth2/revoke', { form: { token: 'unknown', client_id: spa.client_id } })).res.status).toBe(200);
     expect((await call('post', '/oauth2/revoke', { form: {}, headers: basic(confidential) })).body.error).toBe('invalid_request');
@@ -359,7 +361,16 @@ describe('the endpoints answer as documented', () => {
     const metadata = await call('get', '/.well-known/oauth-authorization-server');
     expect(metadata.body.registration_endpoint).toBe(`${server.url}/oauth2/register`);
     const jwks = await call('get', '/.well-known/jwks.json');
-    expect(jwks.body.keys.length).toBeGreaterThan(0);
+    expect(jwks.body.keys.map((k: { kty: string }) => k.kty)).toEqual(['EC']);
+    // Keys of every algorithm, a retired one among them; revoking what a key signed puts a `kid` entry on the feed.
+    await server.services.keys.rotate('EdDSA');
+    await server.services.keys.rotate('RS256');
+    const rotated = await call('get', '/.well-known/jwks.json');
+    expect(rotated.body.keys.map((k: { kty: string }) => k.kty).sort()).toEqual(['EC', 'OKP', 'RSA']);
+    expect(rotated.body.keys.filter((k: object) => 'retired_at' in k)).toHaveLength(2);
+    await server.services.keys.rotate('ES256', { revokeSigned: true });
+    const feed = await call('get', '/oauth2/revocations', { headers: basic(rs) });
+    expect(feed.body.revocations).toContainEqual(expect.objectContaining({ type: 'kid' }));
     expect((await call('get', '/health/live')).body).toEqual({ status: 'ok' });
     expect((await call('get', '/health/ready')).body).toEqual({ status: 'ok', checks: { database: 'up' } });
     expect((await call('get', '/assets/tessera.css')).res.status).toBe(200);
@@ -369,8 +380,9 @@ describe('the endpoints answer as documented', () => {
 
   it('the revocation feed: a JSON page, the event stream, and each error', async () => {
     await call('post', '/oauth2/revoke', { form: { token: await tokenFor(confidential) }, headers: basic(confidential) });
-    const page = await call('get', '/oauth2/revocations', { query: 'after=0&limit=10', headers: basic(rs) });
-    expect(page.body.revocations.length).toBeGreaterThan(0);
+    const page = await call('get', '/oauth2/revocations', { query: 'after=0&limit=1000', headers: basic(rs) });
+    // Each kind of entry: a token (jti), a grant (issued_before), a key (kid).
+    expect(new Set(page.body.revocations.map((e: { type: string }) => e.type))).toEqual(new Set(['jti', 'issued_before', 'kid']));
 
     const controller = new AbortController();
     const stream = await fetch(`${server.url}/oauth2/revocations?after=0`, { headers: { ...basic(rs), accept: 'text/event-stream' }, signal: controller.signal });
