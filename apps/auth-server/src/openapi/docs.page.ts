@@ -76,7 +76,9 @@ function schemaBlock(doc: OpenApiDocument, schema: JsonSchema): SafeHtml {
     })}`;
   }
   if (schema.properties && !schema.$ref) return html`${paragraphs(schema.description)}${propertiesTable(schema)}`;
-  return html`<p>${typeOf(schema)}</p>`;
+  // A shared schema narrowed here (an error body whose `error` is one of this response's codes).
+  const narrowed = Object.entries(schema.$ref ? (schema.properties ?? {}) : {});
+  return html`<p>${typeOf(schema)}${narrowed.map(([name, p], i) => html`${i === 0 ? ', with ' : ', '}<code>${name}</code>: ${typeOf(p)}`)}</p>`;
 }
 
 function json(value: unknown): SafeHtml {

@@ -27,12 +27,12 @@ const ERROR_EXAMPLES: Record<OAuthErrorCode, string> = {
   temporarily_unavailable: 'the service is temporarily unavailable, try again later',
 };
 
-/** An RFC 6749 §5.2 body whose `error` is one of `codes`, with an example of each. */
-export function oauthErrorContent(codes: readonly OAuthErrorCode[]): Record<string, MediaType> {
+/** An RFC 6749 §5.2 body whose `error` is one of `codes`, with an example of each (`descriptions` overrides theirs). */
+export function oauthErrorContent(codes: readonly OAuthErrorCode[], descriptions: Partial<Record<OAuthErrorCode, string>> = {}): Record<string, MediaType> {
   return {
     'application/json': {
       schema: { ...schemaRef('OAuthError'), type: 'object', properties: { error: { enum: [...codes] } } },
-      examples: Object.fromEntries(codes.map((code) => [code, { value: { error: code, error_description: ERROR_EXAMPLES[code] } }])),
+      examples: Object.fromEntries(codes.map((code) => [code, { value: { error: code, error_description: descriptions[code] ?? ERROR_EXAMPLES[code] } }])),
     },
   };
 }
@@ -41,8 +41,13 @@ export function oauthErrorContent(codes: readonly OAuthErrorCode[]): Record<stri
 const NO_STORE_HEADERS = { 'Cache-Control': headerRef('CacheControlNoStore'), Pragma: headerRef('PragmaNoCache') };
 
 /** A JSON error response of this endpoint: the status's codes, and the headers every error carries. */
-export function oauthError(description: string, codes: readonly OAuthErrorCode[], headers: Record<string, Ref> = {}): Response {
-  return { description, headers: { ...NO_STORE_HEADERS, ...headers }, content: oauthErrorContent(codes) };
+export function oauthError(
+  description: string,
+  codes: readonly OAuthErrorCode[],
+  headers: Record<string, Ref> = {},
+  examples: Partial<Record<OAuthErrorCode, string>> = {},
+): Response {
+  return { description, headers: { ...NO_STORE_HEADERS, ...headers }, content: oauthErrorContent(codes, examples) };
 }
 
 /** The error responses of a JSON endpoint: 400 (and 403) with its own codes, plus the shared ones. */
@@ -137,8 +142,8 @@ const RESPONSES: Record<string, Response> = {
     'WWW-Authenticate': headerRef('WWWAuthenticateBasic'),
   }),
   InvalidToken: oauthError('The bearer token is missing or wrong (RFC 6750 §3.1).', ['invalid_token'], { 'WWW-Authenticate': headerRef('WWWAuthenticateBearer') }),
-  PayloadTooLarge: oauthError('The body is larger than TESSERA_BODY_LIMIT.', ['invalid_request']),
-  UnsupportedMediaType: oauthError('The body has a media type the server cannot parse.', ['invalid_request']),
+  PayloadTooLarge: oauthError('The body is larger than TESSERA_BODY_LIMIT.', ['invalid_request'], {}, { invalid_request: 'the request body is too large' }),
+  UnsupportedMediaType: oauthError('The body has a media type the server cannot parse.', ['invalid_request'], {}, { invalid_request: 'unsupported content type' }),
   ServerError: oauthError('An unexpected error; its cause is logged, never sent.', ['server_error']),
   TemporarilyUnavailable: oauthError('PostgreSQL is unavailable, or this instance is stopping (retry, on a new connection).', ['temporarily_unavailable'], {
     'Retry-After': headerRef('RetryAfter'),
