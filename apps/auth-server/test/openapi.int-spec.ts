@@ -9,7 +9,7 @@ import type { ValidateFunction } from 'ajv';
 import { ClientRepository, s256Challenge } from '@tessera/oauth-core';
 import { GRANT_PARAMETERS } from '../src/openapi/openapi.document.js';
 import { TESSERA_VERSION } from '../src/openapi/openapi.controller.js';
-import { HTTP_METHODS, type Header, type HttpMethod, type OpenApiDocument, type Operation, type Ref, type Response as DocResponse } from '../src/openapi/openapi.types.js';
+import { HTTP_METHODS, type Header, type HttpMethod, type OpenApiDocument, type Operation, type Parameter, type Ref, type Response as DocResponse } from '../src/openapi/openapi.types.js';
 import { aPerson, userDirectory, type Person } from '../../../test/support/users.js';
 import { basicAuth, INITIAL_ACCESS_TOKEN, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
 
@@ -120,7 +120,28 @@ async function call(
   }
   const res = await fetch(`${server.url}${path}${o.query ? `?${o.query}` : ''}`, { method: method.toUpperCase(), headers, body, redirect: 'manual' });
   const text = await res.text();
-  return { res, body: checkAnswer(path, method, res, text) };
+  const answer = checkAnswer(path, method, res, text);
+  // What the server accepted is what the document says it takes.
+  if (res.status < 400) checkAccepted(path, method, o);
+  return { res, body: answer };
+}
+
+/** A request the server accepted: its body validates against the documented request body, its query has the required parameters. */
+function checkAccepted(path: string, method: HttpMethod, o: { query?: string; form?: Record<string, string | string[]>; json?: unknown }): void {
+  const op = operation(path, method);
+  const where = `${method.toUpperCase()} ${path} accepted a request`;
+  if (op.requestBody) {
+    const type = o.form ? 'application/x-www-form-urlencoded' : 'application/json';
+    if (!op.requestBody.content[type]) throw new Error(`${where} with an undocumented ${type} body`);
+    // In a form every value is a string; `resource` may repeat (documented as an array, exploded).
+    const value = o.form ? Object.fromEntries(Object.entries(o.form).map(([k, v]) => [k, k === 'resource' ? [v].flat() : v])) : o.json;
+    expectValid(`#/paths/${escapePointer(path)}/${method}/requestBody/content/${escapePointer(type)}/schema`, value, `${where}: its body`);
+  }
+  const query = new URLSearchParams(o.query ?? '');
+  for (const ref of op.parameters ?? []) {
+    const p = resolve<Parameter>(ref);
+    if (p.in === 'query' && p.required && !query.has(p.name)) throw new Error(`${where} without the required query parameter ${p.name}`);
+  }
 }
 
 // Fastify's HEAD route for each GET, and @fastify/cors's preflight route, are not operations of their own.
@@ -375,7 +396,11 @@ describe('the endpoints answer as documented', () => {
     expect((await call('get', '/health/ready')).body).toEqual({ status: 'ok', checks: { database: 'up' } });
     expect((await call('get', '/assets/tessera.css')).res.status).toBe(200);
     expect((await call('get', '/docs/docs.css')).res.status).toBe(200);
-    expect((await call('get', '/openapi.json')).body.openapi).toBe('3.1.0');
+    const described = await call('get', '/openapi.json', { headers: { origin: 'https://tools.example' } });
+    expect(described.body.openapi).toBe('3.1.0');
+    // API tools on another origin may load the document (no credentials); the page stays same-origin.
+    expect(described.res.headers.get('access-control-allow-origin')).toBe('*');
+    expect((await call('get', '/docs', { headers: { origin: 'https://tools.example' } })).res.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('the revocation feed: a JSON page, the event stream, and each error', async () => {
