@@ -186,6 +186,11 @@ describe('the document', () => {
       expect(Object.keys(op.responses).length).toBeGreaterThan(0);
       for (const status of Object.keys(op.responses)) expect(status).toMatch(/^[1-5][0-9]{2}$/);
       for (const requirement of op.security ?? []) for (const scheme of Object.keys(requirement)) expect(doc.components.securitySchemes).toHaveProperty(scheme);
+      for (const tag of op.tags) expect(doc.tags.map((t) => t.name)).toContain(tag);
+      // Each `{name}` of the path is a required path parameter, and there are no others.
+      const declared = [...(doc.paths[path].parameters ?? []), ...(op.parameters ?? [])].map((p) => resolve<Parameter>(p)).filter((p) => p.in === 'path');
+      expect([r, declared.map((p) => p.name).sort()]).toEqual([r, [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort()]);
+      for (const p of declared) expect([r, p.name, p.required]).toEqual([r, p.name, true]);
       return op.operationId;
     });
     expect(new Set(ids).size).toBe(ids.length);

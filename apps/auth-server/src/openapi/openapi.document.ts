@@ -74,8 +74,9 @@ function resourceParameter(description = 'RFC 8707: the audience wanted; repeat 
 function formClientAuth(methods: TokenEndpointAuthMethod[]): Record<string, JsonSchema> {
   const inForm = methods.includes('client_secret_post') || methods.includes('none');
   if (!inForm) return {};
+  const ways = [methods.includes('client_secret_post') && 'client_secret_post', methods.includes('none') && '`none` (a public client)'].filter(Boolean).join(' or ');
   return {
-    client_id: { type: 'string', description: 'client_secret_post or `none`: the client. With HTTP Basic, may be repeated here if it is the same.' },
+    client_id: { type: 'string', description: `${ways}: the client. With HTTP Basic, may be repeated here if it is the same.` },
     ...(methods.includes('client_secret_post')
       ? { client_secret: { type: 'string', description: 'client_secret_post: the secret (never together with HTTP Basic).', writeOnly: true } }
       : {}),
@@ -325,7 +326,6 @@ export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
       parameters: [
         { name: 'after', in: 'query', description: 'The cursor: entries after this seq. Default 0.', schema: { type: 'string', pattern: '^[0-9]{1,19}$' } },
         { name: 'limit', in: 'query', description: 'JSON pages only: at most this many entries. Default 1000.', schema: { type: 'string', pattern: '^[0-9]+$', examples: ['100'] } },
-        { name: 'Accept', in: 'header', description: '`text/event-stream` for the stream.', schema: { type: 'string' } },
         { name: 'Last-Event-ID', in: 'header', description: 'Server-Sent Events: where a reconnecting stream resumes.', schema: { type: 'string', pattern: '^[0-9]{1,19}$' } },
       ],
       responses: {
@@ -363,7 +363,9 @@ export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
         ],
         responses: {
           '200': page('The consent page (the user is signed in and has not yet consented to this).'),
-          '302': redirect('Back to the redirect_uri: `code`, `state`, `iss`, or `error`, `error_description`, `state`, `iss`.'),
+          '302': redirect(
+            'Back to the redirect_uri, with `code`, `state` and `iss`; or with `error` (`invalid_request`, `unauthorized_client`, `access_denied`, `unsupported_response_type`, `invalid_scope`, `invalid_target`, `server_error` or `temporarily_unavailable`), `error_description`, `state` and `iss`.',
+          ),
           '303': redirect('To the sign-in page (`/login?return_to=…`), which returns here.'),
           ...pageErrors(),
         },
