@@ -324,8 +324,8 @@ export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
         'Every revocation, in commit order, for resource servers that verify tokens locally (TokenGuard follows it). Only a resource server (a client with `resource_server_for`) may read it, with HTTP Basic, and it sees only the entries of its audiences, with pseudonyms (HMAC-SHA256 under `pseudonym_key`) instead of client ids, subjects and grant ids.\n\nWithout `Accept: text/event-stream`: one JSON page after the cursor `after`. With it: Server-Sent Events, resuming after `Last-Event-ID` (or `after`): `pseudonym-key` first, then `revocation` (with `id`: the seq), `cursor` (moves the cursor past entries not shown), `caught-up`, `heartbeat` (`latest_seq`, `age_ms`) and `keys` (the published key ids changed: refetch the JWKS).',
       security: [{ client_secret_basic: [] }],
       parameters: [
-        { name: 'after', in: 'query', description: 'The cursor: entries after this seq. Default 0.', schema: { type: 'string', pattern: '^[0-9]{1,19}$' } },
-        { name: 'limit', in: 'query', description: 'JSON pages only: at most this many entries. Default 1000.', schema: { type: 'string', pattern: '^[0-9]+$', examples: ['100'] } },
+        { name: 'after', in: 'query', description: 'The cursor: entries after this seq (a PostgreSQL bigint, in digits). Default 0.', schema: { type: 'string', pattern: '^[0-9]{1,19}$' } },
+        { name: 'limit', in: 'query', description: 'JSON pages only: at most this many entries.', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 1000 } },
         { name: 'Last-Event-ID', in: 'header', description: 'Server-Sent Events: where a reconnecting stream resumes.', schema: { type: 'string', pattern: '^[0-9]{1,19}$' } },
       ],
       responses: {
