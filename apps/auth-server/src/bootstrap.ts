@@ -4,6 +4,7 @@ import type { AuthServerConfig } from '@tessera/config';
 import { ENDPOINT_PATHS, parseForm } from '@tessera/oauth-core';
 import { AppModule } from './app.module.js';
 import { StoppableFastifyAdapter } from './http/stopping.js';
+import { OPENAPI_PATHS } from './openapi/openapi.document.js';
 
 export function fastifyAdapter(config: AuthServerConfig): FastifyAdapter {
   // Requests arriving while the app stops get an OAuth error, not Fastify's own 503 (see StoppableFastifyAdapter).
@@ -21,14 +22,16 @@ export function fastifyAdapter(config: AuthServerConfig): FastifyAdapter {
  * What a single-page app (a public client) calls from its own origin: the
  * metadata, the keys, the token and revocation endpoints. No cookie or other
  * ambient credential rides on them (the client authenticates in the request),
- * so any origin may call them (CORS, without credentials). Introspection,
- * registration, the revocation feed and the sign-in pages stay same-origin.
+ * so any origin may call them (CORS, without credentials). So may the OpenAPI
+ * document (public, for API tools elsewhere). Introspection, registration, the
+ * revocation feed, the sign-in pages and /docs stay same-origin.
  */
 const CROSS_ORIGIN_PATHS = new Set<string>([
   '/.well-known/oauth-authorization-server',
   ENDPOINT_PATHS.jwks,
   ENDPOINT_PATHS.token,
   ENDPOINT_PATHS.revocation,
+  OPENAPI_PATHS.document,
 ]);
 const CROSS_ORIGIN = { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'], exposedHeaders: ['www-authenticate'], maxAge: 600 };
 

@@ -28,6 +28,8 @@ export interface RunningAuthServer {
   databaseUrl: string;
   /** Present with `{ proxy: true }`: sits between the server and PostgreSQL, to cut the database off. */
   proxy?: TcpProxy;
+  /** Every route the app registered with Fastify (method and path, `:param` style), in registration order. */
+  routes: { method: string; url: string }[];
   stop(): Promise<void>;
 }
 
@@ -68,7 +70,12 @@ export async function startAuthServer(
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot(config, { clock: options.clock, passwordHasher: options.passwordHasher ?? new FastPasswordHasher() })],
   }).compile();
-  const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter(config), { logger: ['error', 'warn'] }));
+  const adapter = fastifyAdapter(config);
+  const routes: { method: string; url: string }[] = [];
+  adapter.getInstance().addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(adapter, { logger: ['error', 'warn'] }));
   await app.listen(port, '127.0.0.1');
   return {
     app,
@@ -77,6 +84,7 @@ export async function startAuthServer(
     services: app.get<AuthServer>(AUTH_SERVER),
     databaseUrl: db.url,
     proxy,
+    routes,
     async stop() {
       await app.close();
       await proxy?.stop();

@@ -23,6 +23,7 @@ import { PAGES_CONFIG, type PagesConfig } from '../interaction/interaction.token
 import { SignInController } from '../interaction/sign-in.controller.js';
 import { KeyRotationScheduler } from '../maintenance/key-rotation.scheduler.js';
 import { Purger } from '../maintenance/purger.js';
+import { OpenApiController } from '../openapi/openapi.controller.js';
 import { RevocationFeedController } from '../revocations/revocation-feed.controller.js';
 import { RevocationStreams } from '../revocations/revocation-streams.js';
 import { DiscoveryController } from './discovery.controller.js';
@@ -60,6 +61,7 @@ export class OAuthModule {
         RevocationController,
         DiscoveryController,
         RevocationFeedController,
+        OpenApiController,
         ...(registration ? [RegistrationController] : []),
         ...(pages ? [AuthorizeController, SignInController, AssetsController] : []),
       ],
