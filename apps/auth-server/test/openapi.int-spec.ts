@@ -18,6 +18,13 @@ const REDIRECT_URI = 'https://app.example/cb';
 const API = 'https://api.example';
 
 let server: RunningAuthServer;
+const LIMIT = 40;
+const LIMITS = {
+  TESSERA_RATE_LIMIT_TOKEN_PER_CLIENT: String(LIMIT),
+  TESSERA_RATE_LIMIT_INTROSPECTION_PER_CLIENT: String(LIMIT),
+  TESSERA_RATE_LIMIT_REVOCATION_PER_CLIENT: String(LIMIT),
+  TESSERA_RATE_LIMIT_REGISTRATION_PER_ADDRESS: String(LIMIT),
+};
 let doc: OpenApiDocument;
 let ajv: Ajv2020;
 const validators = new Map<string, ValidateFunction>();
@@ -25,7 +32,8 @@ const validators = new Map<string, ValidateFunction>();
 const exercised = new Set<string>();
 
 beforeAll(async () => {
-  server = await startAuthServer({ proxy: true });
+  // Per-client and registration limits low enough for the last test to reach; nothing before it comes near.
+  server = await startAuthServer({ proxy: true, env: { ...LIMITS } });
   const res = await fetch(`${server.url}/openapi.json`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
@@ -399,6 +407,7 @@ describe('the endpoints answer as documented', () => {
     expect(feed.body.revocations).toContainEqual(expect.objectContaining({ type: 'kid' }));
     expect((await call('get', '/health/live')).body).toEqual({ status: 'ok' });
     expect((await call('get', '/health/ready')).body).toEqual({ status: 'ok', checks: { database: 'up' } });
+    expect((await call('get', '/metrics')).body).toContain('# TYPE tessera_token_requests_total counter');
     expect((await call('get', '/assets/tessera.css')).res.status).toBe(200);
     expect((await call('get', '/docs/docs.css')).res.status).toBe(200);
     const described = await call('get', '/openapi.json', { headers: { origin: 'https://tools.example' } });
@@ -525,6 +534,24 @@ describe('the endpoints answer as documented', () => {
       await server.proxy!.start();
     }
   });
+
+  // Last, so that the budgets it spends are spent for no other test (the 503 test above registers too).
+  it('over a rate limit: 429 too_many_requests with Retry-After on the token, introspection, revocation and registration endpoints', async () => {
+    const busy = await registerClient(server.url, { client_name: 'busy job', scope: 'read' });
+    const overLimit = async (method: HttpMethod, path: string, o: Parameters<typeof call>[2]) => {
+      for (let i = 0; i <= LIMIT + 1; i++) {
+        const { res, body } = await call(method, path, o);
+        if (res.status === 429) return body;
+      }
+      throw new Error(`${path}: no 429 after ${LIMIT + 2} requests`);
+    };
+    const token = await tokenFor(busy);
+    for (const [path, form] of [['/oauth2/token', { grant_type: 'client_credentials' }], ['/oauth2/introspect', { token }], ['/oauth2/revoke', { token: 'tsr_at_unknown' }]] as const) {
+      expect(await overLimit('post', path, { form, headers: basic(busy) })).toEqual({ error: 'too_many_requests', error_description: expect.stringMatching(/^too many requests from this client/) });
+    }
+    const registration = await overLimit('post', '/oauth2/register', { json: { client_name: 'one more' }, headers: { authorization: `Bearer ${INITIAL_ACCESS_TOKEN}` } });
+    expect(registration).toEqual({ error: 'too_many_requests', error_description: expect.stringMatching(/^too many requests from this address/) });
+  });
 });
 
 describe('the /docs page', () => {
@@ -556,7 +583,7 @@ describe('coverage of the documented responses', () => {
    */
   const STOPPING_ONLY = 'answers 503 only while the server stops';
   const NOT_PROVOKED: Record<string, string> = Object.fromEntries(
-    ['authorizationServerMetadata', 'jwks', 'live', 'openApiDocument', 'docsPage', 'docsStylesheet', 'pagesStylesheet'].map((id) => [`${id} 503`, STOPPING_ONLY]),
+    ['authorizationServerMetadata', 'jwks', 'live', 'metrics', 'openApiDocument', 'docsPage', 'docsStylesheet', 'pagesStylesheet'].map((id) => [`${id} 503`, STOPPING_ONLY]),
   );
 
   it('every documented status (and each 4xx error code) of every operation was provoked above, except those listed', () => {

@@ -25,6 +25,7 @@ const ERROR_EXAMPLES: Record<OAuthErrorCode, string> = {
   unsupported_response_type: 'response_type "token" is not supported; use "code"',
   server_error: 'an unexpected error occurred',
   temporarily_unavailable: 'the service is temporarily unavailable, try again later',
+  too_many_requests: 'too many requests from this client, try again in 42 s',
 };
 
 /** An RFC 6749 §5.2 body whose `error` is one of `codes`, with an example of each (`descriptions` overrides theirs). */
@@ -58,6 +59,8 @@ export function oauthErrors(o: {
   forbidden?: readonly OAuthErrorCode[];
   /** POST endpoints also refuse a body that is too large (413) or of a media type with no parser (415). */
   body?: boolean;
+  /** A rate-limited endpoint (TESSERA_RATE_LIMIT_*) answers 429 too_many_requests over a limit. */
+  rateLimited?: boolean;
 }): Record<string, Response | Ref> {
   return {
     ...(o.badRequest ? { '400': oauthError('The request is malformed or not allowed (RFC 6749 §5.2).', o.badRequest) } : {}),
@@ -65,6 +68,7 @@ export function oauthErrors(o: {
     ...(o.unauthorized === 'bearer' ? { '401': responseRef('InvalidToken') } : {}),
     ...(o.forbidden ? { '403': oauthError('The caller is authenticated but may not do this.', o.forbidden) } : {}),
     ...(o.body ? { '413': responseRef('PayloadTooLarge'), '415': responseRef('UnsupportedMediaType') } : {}),
+    ...(o.rateLimited ? { '429': responseRef('TooManyRequests') } : {}),
     '500': responseRef('ServerError'),
     '503': responseRef('TemporarilyUnavailable'),
   };
@@ -144,6 +148,11 @@ const RESPONSES: Record<string, Response> = {
   InvalidToken: oauthError('The bearer token is missing or wrong (RFC 6750 §3.1).', ['invalid_token'], { 'WWW-Authenticate': headerRef('WWWAuthenticateBearer') }),
   PayloadTooLarge: oauthError('The body is larger than TESSERA_BODY_LIMIT.', ['invalid_request'], {}, { invalid_request: 'the request body is too large' }),
   UnsupportedMediaType: oauthError('The body has a media type the server cannot parse.', ['invalid_request'], {}, { invalid_request: 'unsupported content type' }),
+  TooManyRequests: oauthError(
+    'Over a rate limit of this endpoint, per authenticated client or per address, shared by every instance (`TESSERA_RATE_LIMIT_*`).',
+    ['too_many_requests'],
+    { 'Retry-After': headerRef('RetryAfter') },
+  ),
   ServerError: oauthError('An unexpected error; its cause is logged, never sent.', ['server_error']),
   TemporarilyUnavailable: oauthError('PostgreSQL is unavailable, or this instance is stopping (retry, on a new connection).', ['temporarily_unavailable'], {
     'Retry-After': headerRef('RetryAfter'),

@@ -25,6 +25,8 @@ export function describeAuthServer(server: AuthServer, sessionCookie = 'tessera_
       revocation: acceptedAuthMethods(RevocationEndpoint.clientAuth),
     },
     sessionCookie,
+    rateLimited: server.rateLimits !== null,
+    metrics: server.config.metrics.port === null,
   });
 }
 

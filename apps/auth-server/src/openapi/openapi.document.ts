@@ -33,6 +33,10 @@ export interface OpenApiOptions {
   clientAuthMethods: { token: TokenEndpointAuthMethod[]; introspection: TokenEndpointAuthMethod[]; revocation: TokenEndpointAuthMethod[] };
   /** The sign-in session cookie's name (`__Host-` prefixed over https). */
   sessionCookie: string;
+  /** Rate limits are on (TESSERA_RATE_LIMITS): the token, introspection, revocation and registration endpoints answer 429. */
+  rateLimited: boolean;
+  /** GET /metrics is served on this port (null: TESSERA_AUTH_METRICS_PORT puts it on a port of its own). */
+  metrics: boolean;
 }
 
 /** The form parameters of each grant at the token endpoint, besides grant_type and client authentication. */
@@ -155,6 +159,7 @@ export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
           badRequest: ['invalid_request', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'invalid_target'],
           unauthorized: 'basic',
           body: true,
+          rateLimited: o.rateLimited,
         }),
       },
     },
@@ -202,7 +207,7 @@ export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
             },
           },
         },
-        ...oauthErrors({ badRequest: ['invalid_request'], unauthorized: 'basic', body: true }),
+        ...oauthErrors({ badRequest: ['invalid_request'], unauthorized: 'basic', body: true, rateLimited: o.rateLimited }),
       },
     },
   };
@@ -232,7 +237,7 @@ export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
       },
       responses: {
         '200': { description: 'Revoked, or nothing to revoke (no body).', headers: noStore },
-        ...oauthErrors({ badRequest: ['invalid_request'], unauthorized: 'basic', body: true }),
+        ...oauthErrors({ badRequest: ['invalid_request'], unauthorized: 'basic', body: true, rateLimited: o.rateLimited }),
       },
     },
   };
@@ -272,7 +277,7 @@ export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
               },
             },
           },
-          ...oauthErrors({ badRequest: ['invalid_request', 'invalid_client_metadata', 'invalid_redirect_uri'], unauthorized: 'bearer', body: true }),
+          ...oauthErrors({ badRequest: ['invalid_request', 'invalid_client_metadata', 'invalid_redirect_uri'], unauthorized: 'bearer', body: true, rateLimited: o.rateLimited }),
         },
       },
     };
@@ -509,6 +514,23 @@ export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
       },
     },
   };
+
+  if (o.metrics) {
+    paths['/metrics'] = {
+      get: {
+        operationId: 'metrics',
+        tags: ['Operations'],
+        summary: 'Prometheus metrics',
+        description:
+          'Prometheus text exposition (prom-client): tokens by grant, format and outcome, request latency by route, introspection and revocation outcomes, database outages and pool use, process metrics. No label carries a client, user or token. On a port of its own instead when TESSERA_AUTH_METRICS_PORT is set.',
+        security: [],
+        responses: {
+          '200': { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string', contentMediaType: 'text/plain' } } } },
+          ...oauthErrors({}),
+        },
+      },
+    };
+  }
 
   paths[OPENAPI_PATHS.document] = {
     get: {
