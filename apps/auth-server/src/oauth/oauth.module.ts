@@ -4,6 +4,7 @@ import { Inject, Injectable, Module, type DynamicModule, type OnModuleDestroy, t
 import type { AuthServerConfig } from '@tessera/config';
 import {
   AuthorizationEndpoint,
+  ClientConfigurationEndpoint,
   Clock,
   IntrospectionEndpoint,
   RegistrationEndpoint,
@@ -24,6 +25,7 @@ import { SignInController } from '../interaction/sign-in.controller.js';
 import { Purger } from '../maintenance/purger.js';
 import { RevocationFeedController } from '../revocations/revocation-feed.controller.js';
 import { RevocationStreams } from '../revocations/revocation-streams.js';
+import { ClientConfigurationController } from './client-configuration.controller.js';
 import { DiscoveryController } from './discovery.controller.js';
 import { IntrospectionController } from './introspection.controller.js';
 import { AUTH_SERVER, AUTH_SERVER_CONFIG, CACHED_CLIENTS, DISCOVERY_METADATA } from './oauth.tokens.js';
@@ -59,7 +61,7 @@ export class OAuthModule {
         RevocationController,
         DiscoveryController,
         RevocationFeedController,
-        ...(registration ? [RegistrationController] : []),
+        ...(registration ? [RegistrationController, ClientConfigurationController] : []),
         ...(pages ? [AuthorizeController, SignInController, AssetsController] : []),
       ],
       providers: [
@@ -78,7 +80,7 @@ export class OAuthModule {
         part(RevocationFeedEndpoint, (s) => s.revocationFeed),
         part(DISCOVERY_METADATA, (s) => s.metadata),
         part(SignIn, (s) => s.signIn),
-        ...(registration ? [part(RegistrationEndpoint, (s) => s.registration)] : []),
+        ...(registration ? [part(RegistrationEndpoint, (s) => s.registration), part(ClientConfigurationEndpoint, (s) => s.clientConfiguration)] : []),
         ...(pages ? pageProviders(config) : []),
         RevocationStreams,
         Purger,
