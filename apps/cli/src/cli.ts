@@ -79,9 +79,14 @@ function positionalsLast(command: Command, rest: string[], options: Options): st
       positionals.push(arg);
       continue;
     }
-    flags.push(arg);
-    // A string option's value is the next argument (unless given as --name=value), whatever it starts with.
-    if (known.type === 'string' && !arg.includes('=') && i + 1 < rest.length) flags.push(rest[++i]);
+    // A string option's value is the next argument (unless given as --name=value), whatever it starts with:
+    // joined to it, as parseArgs refuses a separate value that starts with '-'.
+    if (known.type === 'string' && !arg.includes('=') && i + 1 < rest.length) {
+      const value = rest[++i];
+      flags.push(...(arg.startsWith('--') ? [`${arg}=${value}`] : [`${arg}${value}`]));
+    } else {
+      flags.push(arg);
+    }
   }
   return [...flags, '--', ...positionals];
 }
