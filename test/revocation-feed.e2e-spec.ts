@@ -223,7 +223,7 @@ describe.each(['opaque', 'jwt'] as const)('with %s access tokens', (format) => {
     expect(deleted.status).toBe(204);
 
     const everywhere = () => Promise.all([rs1, rs2].flatMap((rs) => tokens.map((t) => listNotes(rs, t))));
-    const { value } = await waitFor('both refuse both tokens', everywhere, (all) => all.every((r) => r.status !== 200), 1000);
+    const { value } = await waitFor('both refuse both tokens', everywhere, (all) => all.every((r) => r.status !== 200), 5000);
     expect(value).toEqual([revoked, revoked, revoked, revoked]);
     await expect(token()).rejects.toThrow();
     expect(await listNotes(rs1, bystander)).toEqual(accepted);
