@@ -116,14 +116,14 @@ describe('operator CLI: managing clients, keys and users', () => {
     expect(await cli('clients', 'update', id, '--name', 'x')).toMatchObject({ code: 1, stderr: `error: client ${id} was deleted\n` });
     expect(await cli('clients', 'rotate-secret', id)).toMatchObject({ code: 1, stderr: `error: client ${id} was deleted\n` });
     expect(await cli('clients', 'show', 'no-such-client')).toMatchObject({ code: 1, stderr: 'error: no client no-such-client (see `clients list`)\n' });
-  }, 120_000);
+  }, 240_000);
 
   it('gives a client that stops being public a new secret, printed once', async () => {
     const spa = await json('clients', 'create', '--name', 'spa', '--scope', 'read', '--redirect-uri', 'http://127.0.0.1:8080/cb', '--auth-method', 'none');
     const confidential = await json('clients', 'update', spa.client_id, '--auth-method', 'client_secret_basic');
     expect(confidential).toMatchObject({ token_endpoint_auth_method: 'client_secret_basic', client_secret: expect.stringMatching(/^tsr_cs_/) });
     expect(await json('clients', 'show', spa.client_id)).not.toHaveProperty('client_secret');
-  }, 60_000);
+  }, 180_000);
 
   it("takes a client id that starts with '-', as it is or after --", async () => {
     const id = '-dashFirst_0123456789ab';
@@ -143,7 +143,7 @@ describe('operator CLI: managing clients, keys and users', () => {
     expect(await json('clients', 'show', '--', helpLike)).toMatchObject({ client_id: helpLike });
     expect(await cli('clients', 'show', '-h')).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npm run cli -- clients show <client_id>') });
     expect(await cli('clients', 'show', id, 'extra')).toMatchObject({ code: 2, stderr: expect.stringContaining('unexpected argument "extra"') });
-  }, 60_000);
+  }, 180_000);
 
   it('lists the signing keys, never a private key', async () => {
     expect(await cli('keys', 'list')).toMatchObject({ code: 0, stdout: 'KID  ALG  STATUS  CREATED  PUBLISHED_UNTIL  PRIVATE_KEY\n' });
@@ -157,7 +157,7 @@ describe('operator CLI: managing clients, keys and users', () => {
     const table = await cli('keys', 'list');
     expect(table.stdout).toMatch(new RegExp(`^${second.active_kid}\\s+EdDSA\\s+active\\s`, 'm'));
     expect(table.stdout).not.toMatch(/"d"|PRIVATE KEY/);
-  }, 60_000);
+  }, 180_000);
 
   it('lists users, and enables a disabled one', async () => {
     const erin = await json('users', 'create', 'erin', '--password', 'correct horse');
@@ -169,7 +169,7 @@ describe('operator CLI: managing clients, keys and users', () => {
     expect(await cli('users', 'enable', 'nobody')).toMatchObject({ code: 1, stderr: 'error: no user nobody\n' });
     const table = await cli('users', 'list');
     expect(table.stdout).toMatch(new RegExp(`^erin\\s+${erin.id}\\s+active\\s`, 'm'));
-  }, 60_000);
+  }, 180_000);
 
   describe('a reader that goes away (| head -1)', () => {
     beforeAll(async () => {
@@ -190,6 +190,6 @@ describe('operator CLI: managing clients, keys and users', () => {
       const result = await run(['bash', '-o', 'pipefail', '-c', `${command} | head -1`]);
       expect(result).toEqual({ code: 0, stdout: expect.stringMatching(/^(CLIENT_ID\s+NAME\s+STATUS|\[)/), stderr: '' });
       expect(result.stdout.split('\n')).toHaveLength(2);
-    }, 60_000);
+    }, 180_000);
   });
 });
