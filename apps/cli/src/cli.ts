@@ -63,7 +63,8 @@ type Options = NonNullable<Command['options']>;
 function positionalsLast(command: Command, rest: string[], options: Options): string[] {
   if (!command.positionals?.length) return rest;
   const option = (arg: string) => {
-    if (arg.startsWith('--')) return options[arg.slice(2).split('=')[0]];
+    const name = arg.slice(2).split('=')[0];
+    if (arg.startsWith('--')) return Object.hasOwn(options, name) ? options[name] : undefined;
     return arg.length === 2 ? Object.values(options).find((o) => o.short === arg[1]) : undefined;
   };
   const flags: string[] = [];

@@ -301,7 +301,7 @@ const update: Command = {
     const current = clientResponse(existing, null);
     const merged: Record<string, unknown> = { ...current, ...given };
     if (values.ttl === 'default') delete merged.access_token_lifetime;
-    // The grant types were chosen with the redirect URIs: a client given redirect URIs and no grant types keeps its own.
+    // Judged whole, as at registration: e.g. a client keeps its grant types when only given redirect URIs.
     let result: Awaited<ReturnType<ClientRegistrar['update']>>;
     try {
       const metadata = parseClientMetadata(merged, { grantTypes: ctx.grants, maxAccessTokenTtl: ctx.tokens.maxAccessTokenTtl });
