@@ -191,5 +191,10 @@ describe('operator CLI: managing clients, keys and users', () => {
       expect(result).toEqual({ code: 0, stdout: expect.stringMatching(/^(CLIENT_ID\s+NAME\s+STATUS|\[)/), stderr: '' });
       expect(result.stdout.split('\n')).toHaveLength(2);
     }, 180_000);
+
+    it('npm run cli (npm prints its banner first) ends quietly too', async () => {
+      const result = await run(['bash', '-o', 'pipefail', '-c', 'npm run cli -- clients list | head -3']);
+      expect(result).toEqual({ code: 0, stdout: expect.stringMatching(/^\n> tessera@[^\n]* cli\n> node scripts\/cli\.mjs clients list\n$/), stderr: '' });
+    }, 180_000);
   });
 });
