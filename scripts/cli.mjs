@@ -99,7 +99,9 @@ async function main() {
   const args = process.argv.slice(2);
   buildIfNeeded();
   // Help and argument errors need no database.
-  const wantsHelp = args.length === 0 || args.some((a) => ['--help', '-h'].includes(a)) || args[0] === 'help';
+  // (After `--`, everything is an argument: a client id may be `-h...`.)
+  const options = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  const wantsHelp = args.length === 0 || options.some((a) => ['--help', '-h'].includes(a)) || args[0] === 'help';
   if (wantsHelp) return runCli(args, process.env);
 
   const embedded = !process.env.DATABASE_URL;

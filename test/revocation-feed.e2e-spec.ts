@@ -6,7 +6,7 @@ import { createDataSource, typeOrmStorage, TypeOrmClientRepository, TypeOrmRevoc
 import { composeAdministration } from '@tessera/server';
 import { TokenGuardStatus } from '@tessera/token-guard';
 import type { DataSource } from 'typeorm';
-import { registerClient, startAuthServer, type RunningAuthServer } from '../apps/auth-server/test/auth-server.harness.js';
+import { INITIAL_ACCESS_TOKEN, registerClient, startAuthServer, type RunningAuthServer } from '../apps/auth-server/test/auth-server.harness.js';
 import { startResourceServer, type RunningResourceServer } from '../apps/resource-server/test/resource-server.harness.js';
 import { waitFor } from './support/wait.js';
 
@@ -195,6 +195,37 @@ describe.each(['opaque', 'jwt'] as const)('with %s access tokens', (format) => {
     const everywhere = () => Promise.all([rs1, rs2].flatMap((rs) => tokens.map((token) => listNotes(rs, token))));
     const { value } = await waitFor('both refuse both tokens', everywhere, (all) => all.every((r) => r.status !== 200), 1000);
     expect(value).toEqual([revoked, revoked, revoked, revoked]);
+    expect(await listNotes(rs1, bystander)).toEqual(accepted);
+    expect(await listNotes(rs2, bystander)).toEqual(accepted);
+  });
+
+  it('refuses every token of a client deleted through its RFC 7592 configuration endpoint, at both resource servers', async () => {
+    // Registered by oauth4webapi (RFC 7591, with the initial access token), as a client would.
+    const registration = await oauth.dynamicClientRegistrationRequest(
+      { ...as, registration_endpoint: `${a.url}/oauth2/register` },
+      { access_token_format: format, scope: 'notes:read' },
+      { initialAccessToken: INITIAL_ACCESS_TOKEN, ...insecure },
+    );
+    const registered = await oauth.processDynamicClientRegistrationResponse(registration);
+    const doomed: oauth.Client = { client_id: registered.client_id };
+    const auth = oauth.ClientSecretBasic(registered.client_secret as string);
+    const token = async () =>
+      (await oauth.processClientCredentialsResponse(as, doomed, await oauth.clientCredentialsGrantRequest(as, doomed, auth, { resource: RESOURCE }, insecure)))
+        .access_token;
+    const tokens = [await token(), await token()];
+    const bystander = await client.token();
+    for (const rs of [rs1, rs2]) for (const t of tokens) expect(await listNotes(rs, t)).toEqual(accepted);
+
+    // The configuration endpoint is under the shared issuer; this test reaches instance B by its own URL.
+    const uri = new URL(registered.registration_client_uri as string);
+    expect(uri.origin + uri.pathname).toBe(`${ISSUER}/oauth2/register/${registered.client_id}`);
+    const deleted = await fetch(`${b.url}${uri.pathname}`, { method: 'DELETE', headers: { authorization: `Bearer ${registered.registration_access_token}` } });
+    expect(deleted.status).toBe(204);
+
+    const everywhere = () => Promise.all([rs1, rs2].flatMap((rs) => tokens.map((t) => listNotes(rs, t))));
+    const { value } = await waitFor('both refuse both tokens', everywhere, (all) => all.every((r) => r.status !== 200), 5000);
+    expect(value).toEqual([revoked, revoked, revoked, revoked]);
+    await expect(token()).rejects.toThrow();
     expect(await listNotes(rs1, bystander)).toEqual(accepted);
     expect(await listNotes(rs2, bystander)).toEqual(accepted);
   });

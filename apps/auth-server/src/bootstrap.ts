@@ -3,6 +3,7 @@ import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fa
 import type { AuthServerConfig } from '@tessera/config';
 import { ENDPOINT_PATHS, parseForm } from '@tessera/oauth-core';
 import { AppModule } from './app.module.js';
+import type { FastifyReply } from 'fastify';
 import { StoppableFastifyAdapter } from './http/stopping.js';
 import { OPENAPI_PATHS } from './openapi/openapi.document.js';
 
@@ -15,6 +16,15 @@ export function fastifyAdapter(config: AuthServerConfig): FastifyAdapter {
     connectionTimeout: 10_000,
     // X-Forwarded-For only from the proxies the operator names (the sign-in throttle keys on the address).
     trustProxy: config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false,
+    // A path Fastify cannot decode (`/oauth2/register/%FF`) fails before Nest, so OAuthExceptionFilter never sees
+    // it: answer as the filter answers a malformed request, not with Fastify's own body.
+    frameworkErrors: (_error, _req, reply) => {
+      void (reply as unknown as FastifyReply)
+        .status(400)
+        .header('Cache-Control', 'no-store')
+        .header('Pragma', 'no-cache')
+        .send({ error: 'invalid_request', error_description: 'malformed request' });
+    },
   });
 }
 

@@ -116,7 +116,8 @@ describe('registration (RFC 7591)', () => {
     });
     expect(res.status).toBe(201);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(await res.json()).toEqual({
+    const body = await res.json();
+    expect(body).toEqual({
       client_id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
       client_secret: expect.stringMatching(/^tsr_cs_[A-Za-z0-9_-]{43}$/),
       client_secret_expires_at: 0,
@@ -127,6 +128,9 @@ describe('registration (RFC 7591)', () => {
       scope: 'a b',
       access_token_format: 'jwt',
       access_token_lifetime: 600,
+      // RFC 7592 (client-management.int-spec.ts).
+      registration_access_token: expect.stringMatching(/^tsr_rat_[A-Za-z0-9_-]{43}$/),
+      registration_client_uri: `${server.url}/oauth2/register/${body.client_id}`,
     });
   });
 

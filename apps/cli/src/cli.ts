@@ -53,11 +53,51 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | nul
   return null;
 }
 
+type Options = NonNullable<Command['options']>;
+
+/**
+ * Client ids are base64url, so one may start with '-' (and a username may too). For a command that takes
+ * positionals, every argument that is not one of its options (nor an option's value) is a positional, even one
+ * starting with '-'; and after `--`, everything is. Returned in parseArgs' terms: the options, `--`, the positionals.
+ */
+function positionalsLast(command: Command, rest: string[], options: Options): string[] {
+  if (!command.positionals?.length) return rest;
+  const option = (arg: string) => {
+    const name = arg.slice(2).split('=')[0];
+    if (arg.startsWith('--')) return Object.hasOwn(options, name) ? options[name] : undefined;
+    return arg.length === 2 ? Object.values(options).find((o) => o.short === arg[1]) : undefined;
+  };
+  const flags: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--') {
+      positionals.push(...rest.slice(i + 1));
+      break;
+    }
+    const known = arg.startsWith('-') && arg !== '-' ? option(arg) : undefined;
+    if (!known) {
+      positionals.push(arg);
+      continue;
+    }
+    // A string option's value is the next argument (unless given as --name=value), whatever it starts with:
+    // joined to it, as parseArgs refuses a separate value that starts with '-'.
+    if (known.type === 'string' && !arg.includes('=') && i + 1 < rest.length) {
+      const value = rest[++i];
+      flags.push(...(arg.startsWith('--') ? [`${arg}=${value}`] : [`${arg}${value}`]));
+    } else {
+      flags.push(arg);
+    }
+  }
+  return [...flags, '--', ...positionals];
+}
+
 function parse(command: Command, rest: string[]): { values: OptionValues; args: string[]; help: boolean } {
   const usage = `Usage: ${usageLine(command)}`;
+  const options: Options = { ...command.options, help: { type: 'boolean', short: 'h' } };
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: positionalsLast(command, rest, options), options, allowPositionals: true, strict: true });
   } catch (e) {
     // parseArgs appends advice about '--' that does not help here.
     throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ''), usage);

@@ -12,4 +12,19 @@ const input = {
   },
 };
 
-process.exitCode = await runCli(process.argv.slice(2), { out: process.stdout, err: process.stderr, in: input });
+/**
+ * Output to a reader that has gone (`| head -1`): writing fails with EPIPE. Nothing more is written there, the
+ * command finishes what it does (closing the database connection), and the CLI ends quietly: no stack trace.
+ */
+function quietOnBrokenPipe(stream: NodeJS.WriteStream): { write(text: string): unknown } {
+  let broken = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    broken = true;
+  });
+  return { write: (text: string) => broken || stream.write(text) };
+}
+
+const out = quietOnBrokenPipe(process.stdout);
+const err = quietOnBrokenPipe(process.stderr);
+process.exitCode = await runCli(process.argv.slice(2), { out, err, in: input });

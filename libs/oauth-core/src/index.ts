@@ -20,6 +20,7 @@ export * from './endpoints/token.endpoint.js';
 export * from './endpoints/introspection.endpoint.js';
 export * from './endpoints/revocation.endpoint.js';
 export * from './endpoints/registration.endpoint.js';
+export * from './endpoints/client-configuration.endpoint.js';
 export * from './endpoints/discovery.endpoint.js';
 export * from './endpoints/revocation-feed.endpoint.js';
 export * from './endpoints/authorization.endpoint.js';

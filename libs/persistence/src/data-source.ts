@@ -9,6 +9,7 @@ import { SessionEntity } from './entities/session.entity.js';
 import { SignInFailureEntity } from './entities/sign-in-failure.entity.js';
 import { SigningKeyEntity } from './entities/signing-key.entity.js';
 import { UserEntity } from './entities/user.entity.js';
+import { ClientManagement1768200000000 } from './migrations/1768200000000-client-management.migration.js';
 import { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema.migration.js';
 import { RefreshTokenFamilyLifetime1767600000000 } from './migrations/1767600000000-refresh-token-family-lifetime.migration.js';
 import { RetiredKeysPrivateHalf1767700000000 } from './migrations/1767700000000-retired-keys-private-half.migration.js';
@@ -43,6 +44,7 @@ export const migrations = [
   ResourceServers1767800000000,
   RevocationIndexes1768000000000,
   RateLimitCounts1768100000000,
+  ClientManagement1768200000000,
   PurgeIndexes1768300000000,
 ];
 

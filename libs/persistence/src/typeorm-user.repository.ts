@@ -53,6 +53,13 @@ export class TypeOrmUserRepository extends UserRepository {
       }),
     );
   }
+
+  enable(id: string): Promise<User | null> {
+    return translateOutage(async () => {
+      const { affected } = await this.dataSource.manager.update(UserEntity, { id }, { disabledAt: null });
+      return affected ? toUser(await this.dataSource.manager.findOneBy(UserEntity, { id })) : null;
+    });
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -12,6 +12,7 @@ import {
   authorizationServerMetadata,
   CachingClientRepository,
   ClientAuthenticator,
+  ClientConfigurationEndpoint,
   ClientRegistrar,
   IntrospectionEndpoint,
   RefreshTokenIssuer,
@@ -97,6 +98,8 @@ export interface AuthServer extends Administration {
   revocationFeed: RevocationFeedEndpoint;
   /** RFC 7591 registration; null when TESSERA_INITIAL_ACCESS_TOKEN is unset. */
   registration: RegistrationEndpoint | null;
+  /** RFC 7592 client configuration endpoint; exists with registration (null when TESSERA_INITIAL_ACCESS_TOKEN is unset). */
+  clientConfiguration: ClientConfigurationEndpoint | null;
   /** The authorization endpoint (and its pages); null when the authorization_code grant is not enabled. */
   authorization: AuthorizationEndpoint | null;
   signIn: SignIn;
@@ -193,9 +196,12 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
   // Registration writes through the cache, as every change the protocol makes to a client.
   const registrar = new ClientRegistrar(clients, secretHasher, random, clock);
   const registrationSettings = config.features.registration;
+  const metadataPolicy = { grantTypes: token.grantTypes(), maxAccessTokenTtl: config.tokens.maxAccessTokenTtl };
   const registration = registrationSettings
-    ? new RegistrationEndpoint(registrar, { grantTypes: token.grantTypes(), maxAccessTokenTtl: config.tokens.maxAccessTokenTtl }, registrationSettings.initialAccessToken)
+    ? new RegistrationEndpoint(registrar, metadataPolicy, registrationSettings.initialAccessToken, issuerUrl)
     : null;
+  // Reads the clients uncached (a token or a deletion is judged on what the database holds), writes through the cache.
+  const clientConfiguration = registrationSettings ? new ClientConfigurationEndpoint(storage.clients, registrar, secretHasher, metadataPolicy, issuerUrl) : null;
   // The authorization endpoint and its pages exist when the code grant does.
   const pages = config.features.grants.includes('authorization_code');
   const authorization = pages ? new AuthorizationEndpoint(clients, storage.consents, authorizationCodeIssuer, clock, issuerUrl) : null;
@@ -217,6 +223,7 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
     revocation,
     revocationFeed,
     registration,
+    clientConfiguration,
     authorization,
     signIn,
     rateLimits,

@@ -51,4 +51,11 @@ export class InMemoryUserRepository extends UserRepository {
     await this.revocations?.revokeSubject(id, issuedBeforeNow(at));
     return structuredClone(u);
   }
+
+  async enable(id: string): Promise<User | null> {
+    const u = this.users.get(id);
+    if (!u) return null;
+    u.disabledAt = null;
+    return structuredClone(u);
+  }
 }

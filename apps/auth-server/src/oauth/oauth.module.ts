@@ -4,6 +4,7 @@ import { Inject, Injectable, Module, type DynamicModule, type OnModuleDestroy, t
 import type { AuthServerConfig } from '@tessera/config';
 import {
   AuthorizationEndpoint,
+  ClientConfigurationEndpoint,
   Clock,
   IntrospectionEndpoint,
   RegistrationEndpoint,
@@ -26,6 +27,7 @@ import { Purger } from '../maintenance/purger.js';
 import { OpenApiController } from '../openapi/openapi.controller.js';
 import { RevocationFeedController } from '../revocations/revocation-feed.controller.js';
 import { RevocationStreams } from '../revocations/revocation-streams.js';
+import { ClientConfigurationController } from './client-configuration.controller.js';
 import { DiscoveryController } from './discovery.controller.js';
 import { IntrospectionController } from './introspection.controller.js';
 import { AUTH_SERVER, AUTH_SERVER_CONFIG, CACHED_CLIENTS, DISCOVERY_METADATA } from './oauth.tokens.js';
@@ -62,7 +64,7 @@ export class OAuthModule {
         DiscoveryController,
         RevocationFeedController,
         OpenApiController,
-        ...(registration ? [RegistrationController] : []),
+        ...(registration ? [RegistrationController, ClientConfigurationController] : []),
         ...(pages ? [AuthorizeController, SignInController, AssetsController] : []),
       ],
       providers: [
@@ -81,7 +83,7 @@ export class OAuthModule {
         part(RevocationFeedEndpoint, (s) => s.revocationFeed),
         part(DISCOVERY_METADATA, (s) => s.metadata),
         part(SignIn, (s) => s.signIn),
-        ...(registration ? [part(RegistrationEndpoint, (s) => s.registration)] : []),
+        ...(registration ? [part(RegistrationEndpoint, (s) => s.registration), part(ClientConfigurationEndpoint, (s) => s.clientConfiguration)] : []),
         ...(pages ? pageProviders(config) : []),
         RevocationStreams,
         Purger,

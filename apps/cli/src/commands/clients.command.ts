@@ -58,7 +58,35 @@ function metadataFrom(values: OptionValues): Record<string, unknown> {
 }
 
 function withStatus(client: Client): Record<string, unknown> {
-  return { ...clientResponse(client, null), disabled_at: client.disabledAt?.toISOString() ?? null };
+  return {
+    ...clientResponse(client, null),
+    disabled_at: client.disabledAt?.toISOString() ?? null,
+    deleted_at: client.deletedAt?.toISOString() ?? null,
+    // Whether the client can manage itself (RFC 7592); the token itself is never shown again.
+    has_registration_access_token: client.registrationAccessTokenHash !== null,
+  };
+}
+
+function statusOf(client: Client): string {
+  return client.deletedAt ? 'deleted' : client.disabledAt ? 'disabled' : 'active';
+}
+
+/** The client's settings, one per line, for humans. */
+function describe(client: Client): string[] {
+  return [
+    `  client_id:      ${client.clientId}`,
+    `  name:           ${client.clientName ?? ''}`,
+    `  status:         ${statusOf(client)}`,
+    `  auth method:    ${client.tokenEndpointAuthMethod}`,
+    `  grant types:    ${client.grantTypes.join(', ')}`,
+    `  scope:          ${formatScope(client.scopes)}`,
+    `  token format:   ${client.accessTokenFormat}`,
+    `  token lifetime: ${client.accessTokenTtl === null ? 'server default' : `${client.accessTokenTtl}s`}`,
+    ...(client.resources.length > 0 ? [`  resources:      ${client.resources.join(' ')}`] : []),
+    ...(client.redirectUris.length > 0 ? [`  redirect URIs:  ${client.redirectUris.join(' ')}`] : []),
+    ...(client.resourceServerFor.length > 0 ? [`  resource server for: ${client.resourceServerFor.join(' ')}`] : []),
+    `  self-managed:   ${client.registrationAccessTokenHash !== null ? 'yes (RFC 7592 registration access token)' : 'no'}`,
+  ];
 }
 
 async function findOrFail(clients: ClientRepository, clientId: string): Promise<Client> {
@@ -152,7 +180,7 @@ const list: Command = {
       all.map((c) => [
         c.clientId,
         c.clientName ?? '',
-        c.disabledAt ? 'disabled' : 'active',
+        statusOf(c),
         c.accessTokenFormat,
         c.accessTokenTtl === null ? 'default' : `${c.accessTokenTtl}s`,
         c.tokenEndpointAuthMethod,
@@ -172,6 +200,7 @@ const disable: Command = {
   async run(ctx, { values, args: [clientId] }, io) {
     const { clients, registrar } = services(ctx);
     const existing = await findOrFail(clients, clientId);
+    if (existing.deletedAt) throw new CliError(`client ${clientId} was deleted`);
     const client = existing.disabledAt ? existing : await registrar.disable(clientId).catch(explain);
     if (values.json) return printJson(io, withStatus(client));
     io.out.write(
@@ -233,4 +262,103 @@ const setResourceServer: Command = {
   },
 };
 
-export const clientCommands: Command[] = [create, list, rotateSecret, setResourceServer, disable];
+const show: Command = {
+  name: 'clients show',
+  synopsis: '<client_id> [--json]',
+  summary: "show a client's settings and status (never its secret)",
+  details: ['--json                 print the RFC 7591 metadata with its status as JSON', 'An id starting with "-" works as it is, or after `--`.'],
+  options: { ...JSON_OPTION },
+  positionals: ['client_id'],
+  async run(ctx, { values, args: [clientId] }, io) {
+    const client = await findOrFail(services(ctx).clients, clientId);
+    if (values.json) return printJson(io, withStatus(client));
+    io.out.write([`Client ${JSON.stringify(client.clientName)}`, ...describe(client), ''].join('\n'));
+  },
+};
+
+const UPDATE_FLAGS = ['name', 'scope', 'grant-types', 'auth-method', 'format', 'ttl', 'resource', 'resource-server-for', 'redirect-uri'];
+
+const update: Command = {
+  name: 'clients update',
+  synopsis:
+    '<client_id> [--name NAME] [--scope "a b"] [--grant-types LIST] [--auth-method METHOD] [--redirect-uri URI ...] [--format opaque|jwt] ' +
+    '[--ttl SECONDS|default] [--resource URI ...] [--resource-server-for URI ...] [--json]',
+  summary: "change a client's settings: each flag given replaces that setting, the others stay; validated as at registration",
+  details: [
+    'The flags of `clients create`; a repeatable flag replaces the whole list. --ttl default: the server default.',
+    'A client that becomes public (--auth-method none) loses its secret; one that stops being public gets a new',
+    'secret, printed once. Tokens already issued are left alone (`clients rotate-secret --revoke-tokens` revokes them).',
+    '--json                 print the client as JSON (with client_secret when a new one was issued)',
+  ],
+  options: { ...create.options },
+  positionals: ['client_id'],
+  async run(ctx, { values, args: [clientId] }, io) {
+    if (!UPDATE_FLAGS.some((f) => values[f] !== undefined)) throw new CliError(`give at least one setting to change (--${UPDATE_FLAGS.join(', --')})`, 2);
+    const { clients, registrar } = services(ctx);
+    const existing = await findOrFail(clients, clientId);
+    if (existing.deletedAt) throw new CliError(`client ${clientId} was deleted`);
+    const given = Object.fromEntries(Object.entries(metadataFrom({ ...values, ttl: values.ttl === 'default' ? undefined : values.ttl })).filter(([, v]) => v !== undefined));
+    const current = clientResponse(existing, null);
+    const merged: Record<string, unknown> = { ...current, ...given };
+    if (values.ttl === 'default') delete merged.access_token_lifetime;
+    // Judged whole, as at registration: e.g. a client keeps its grant types when only given redirect URIs.
+    let result: Awaited<ReturnType<ClientRegistrar['update']>>;
+    try {
+      const metadata = parseClientMetadata(merged, { grantTypes: ctx.grants, maxAccessTokenTtl: ctx.tokens.maxAccessTokenTtl });
+      result = await registrar.update(clientId, metadata);
+    } catch (e) {
+      explain(e);
+    }
+    const { client, clientSecret } = result;
+    if (values.json) return printJson(io, { ...withStatus(client), ...(clientSecret ? { client_secret: clientSecret, client_secret_expires_at: 0 } : {}) });
+    io.out.write(
+      [
+        `Updated client ${JSON.stringify(client.clientName)}`,
+        ...describe(client),
+        ...(clientSecret ? [`  client_secret:  ${clientSecret}`, 'Store the client secret now: it is not shown again (only its hash is kept).'] : []),
+        ...(existing.secretHash !== null && client.secretHash === null ? ['The client is public now: its secret no longer works.'] : []),
+        '',
+      ].join('\n'),
+    );
+  },
+};
+
+const enable: Command = {
+  name: 'clients enable',
+  synopsis: '<client_id> [--json]',
+  summary: 'enable a disabled client again (tokens revoked when it was disabled stay revoked; a deleted client stays deleted)',
+  options: { ...JSON_OPTION },
+  positionals: ['client_id'],
+  async run(ctx, { values, args: [clientId] }, io) {
+    const { clients, registrar } = services(ctx);
+    const existing = await findOrFail(clients, clientId);
+    if (existing.deletedAt) throw new CliError(`client ${clientId} was deleted; it cannot be enabled again`);
+    const client = existing.disabledAt ? await registrar.enable(clientId).catch(explain) : existing;
+    if (values.json) return printJson(io, withStatus(client));
+    io.out.write(existing.disabledAt ? `Enabled client ${clientId}; tokens revoked while it was disabled stay revoked.\n` : `Client ${clientId} was not disabled.\n`);
+  },
+};
+
+const remove: Command = {
+  name: 'clients delete',
+  synopsis: '<client_id> [--json]',
+  summary: 'delete a client for good: it can no longer authenticate or be managed, and its tokens are revoked',
+  details: [
+    'As RFC 7592 DELETE does: the client is disabled for good, its secret and registration access token are dropped,',
+    'and every token issued to it is revoked through the revocation log, so resource servers following the',
+    'revocation feed refuse them too. Its record stays (status deleted), so its client_id is never accepted again.',
+    '--json                 print the client as JSON',
+  ],
+  options: { ...JSON_OPTION },
+  positionals: ['client_id'],
+  async run(ctx, { values, args: [clientId] }, io) {
+    const { clients, registrar } = services(ctx);
+    const existing = await findOrFail(clients, clientId);
+    if (existing.deletedAt) throw new CliError(`client ${clientId} was already deleted (at ${existing.deletedAt.toISOString()})`);
+    const client = await registrar.delete(clientId).catch(explain);
+    if (values.json) return printJson(io, withStatus(client));
+    io.out.write(`Deleted client ${clientId}; it can no longer authenticate or be managed, and its tokens no longer work.\n`);
+  },
+};
+
+export const clientCommands: Command[] = [create, list, show, update, rotateSecret, setResourceServer, disable, enable, remove];

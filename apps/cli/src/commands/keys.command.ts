@@ -114,4 +114,31 @@ const reEncrypt: Command = {
   },
 };
 
-export const keyCommands: Command[] = [rotate, reEncrypt];
+const list: Command = {
+  name: 'keys list',
+  synopsis: '[--json]',
+  summary: 'list the published signing keys (the active one and retired ones still in the JWKS); never a private key',
+  details: ['--json                 print the keys as JSON'],
+  options: { ...JSON_OPTION },
+  async run(ctx, { values }, io) {
+    const { clock, keyEncryption } = ctx.admin;
+    const keys = (await ctx.storage.signingKeys.listPublished(clock.now())).map((k) => ({
+      kid: k.kid,
+      alg: k.alg,
+      status: k.status,
+      created_at: k.createdAt.toISOString(),
+      retired_at: k.retiredAt?.toISOString() ?? null,
+      publish_until: k.publishUntil?.toISOString() ?? null,
+      // How its private half is kept: encrypted under the key-encryption key, in clear, or destroyed (retired).
+      private_key: k.privateKey === null ? 'destroyed' : KeyEncryptionKeys.isEnvelope(k.privateKey) ? (keyEncryption.isCurrent(k.privateKey) ? 'encrypted' : 'encrypted (previous key)') : 'clear',
+    }));
+    if (values.json) return printJson(io, keys);
+    printTable(
+      io,
+      ['KID', 'ALG', 'STATUS', 'CREATED', 'PUBLISHED_UNTIL', 'PRIVATE_KEY'],
+      keys.map((k) => [k.kid, k.alg, k.status, k.created_at, k.publish_until ?? '-', k.private_key]),
+    );
+  },
+};
+
+export const keyCommands: Command[] = [list, rotate, reEncrypt];

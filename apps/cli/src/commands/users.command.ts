@@ -91,6 +91,19 @@ const disable: Command = {
   },
 };
 
+const enable: Command = {
+  name: 'users enable',
+  synopsis: '<username> [--json]',
+  summary: 'enable a disabled user again: they can sign in; tokens revoked when they were disabled stay revoked',
+  options: { ...JSON_OPTION },
+  positionals: ['username'],
+  async run(ctx, { values, args: [username] }, io) {
+    const { user, wasEnabled } = await directory(ctx).enable(username).catch(explain);
+    if (values.json) return printJson(io, userJson(user));
+    io.out.write(wasEnabled ? `User ${user.username} was not disabled.\n` : `Enabled user ${user.username}; tokens revoked while they were disabled stay revoked.\n`);
+  },
+};
+
 const revokeConsent: Command = {
   name: 'users revoke-consent',
   synopsis: '<username> [--client CLIENT_ID] [--json]',
@@ -125,4 +138,4 @@ const setPassword: Command = {
   },
 };
 
-export const userCommands: Command[] = [create, list, disable, revokeConsent, setPassword];
+export const userCommands: Command[] = [create, list, disable, enable, revokeConsent, setPassword];

@@ -30,7 +30,14 @@ export interface Client {
    * subjects and grant ids (base64url, 256 bits); null when the client is no resource server.
    */
   revocationFeedKey: string | null;
+  /**
+   * SHA-256 of the RFC 7592 registration access token (as `hashToken` gives it); null when the client has none
+   * (made by the operator CLI, or deleted).
+   */
+  registrationAccessTokenHash: string | null;
   disabledAt: Date | null;
+  /** Deleted (RFC 7592 §2.3 or the CLI): also disabled, for good; it can be neither enabled nor managed again. */
+  deletedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

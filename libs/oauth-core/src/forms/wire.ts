@@ -69,6 +69,19 @@ export function clientResponse(client: Client, clientSecret: string | null): Rec
 }
 
 /**
+ * RFC 7592 §3 client information response: RFC 7591's, with the registration access token and the client
+ * configuration endpoint's URL.
+ */
+export function clientConfigurationResponse(
+  client: Client,
+  clientSecret: string | null,
+  registrationAccessToken: string,
+  registrationClientUri: string,
+): Record<string, unknown> {
+  return { ...clientResponse(client, clientSecret), registration_access_token: registrationAccessToken, registration_client_uri: registrationClientUri };
+}
+
+/**
  * A revocation-feed entry on the wire, as one resource server sees it (see `feedViewOf`). `type: "jti"`
  * revokes one token until `exp`; `type: "issued_before"` revokes every token of the client whose pseudonym
  * is `client` (narrowed to the subject `sub` and/or the grant `grant` when present, pseudonyms too) whose

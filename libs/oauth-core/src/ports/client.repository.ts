@@ -14,7 +14,9 @@ export type ClientChanges = Partial<
     | 'resources'
     | 'resourceServerFor'
     | 'revocationFeedKey'
+    | 'registrationAccessTokenHash'
     | 'disabledAt'
+    | 'deletedAt'
   >
 >;
 

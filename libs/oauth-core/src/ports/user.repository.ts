@@ -15,4 +15,9 @@ export abstract class UserRepository {
    * refresh tokens). Returns the updated user, or null when unknown.
    */
   abstract disable(id: string, at: Date): Promise<User | null>;
+  /**
+   * Enables a disabled user again. What `disable` revoked stays revoked (the issued-before mark remains).
+   * Returns the updated user, or null when unknown.
+   */
+  abstract enable(id: string): Promise<User | null>;
 }

@@ -48,6 +48,15 @@ export class UserDirectory {
     return { user: updated, wasDisabled: false };
   }
 
+  /** The user can sign in again; tokens revoked when they were disabled stay revoked. */
+  async enable(username: string): Promise<{ user: User; wasEnabled: boolean }> {
+    const user = await this.require(username);
+    if (!user.disabledAt) return { user, wasEnabled: true };
+    const updated = await this.users.enable(user.id);
+    if (!updated) throw OAuthError.invalidRequest(`no user ${username}`);
+    return { user: updated, wasEnabled: false };
+  }
+
   /**
    * Takes back what the user granted the client (every client when none is
    * named): the remembered consent, so the next authorization asks again,

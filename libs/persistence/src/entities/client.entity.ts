@@ -39,8 +39,14 @@ export class ClientEntity implements Client {
   @Column({ name: 'revocation_feed_key', type: 'varchar', length: 64, nullable: true })
   revocationFeedKey: string | null;
 
+  @Column({ name: 'registration_access_token_hash', type: 'varchar', length: 64, nullable: true })
+  registrationAccessTokenHash: string | null;
+
   @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true })
   disabledAt: Date | null;
+
+  @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
+  deletedAt: Date | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;

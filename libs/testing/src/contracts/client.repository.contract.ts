@@ -20,7 +20,9 @@ export function clientRepositoryContract(name: string, makePorts: MakePorts<'cli
         accessTokenFormat: 'jwt',
         accessTokenTtl: 600,
         resources: ['https://api.example'],
+        registrationAccessTokenHash: 'r'.repeat(43),
         disabledAt: new Date('2026-02-01T10:00:00.123Z'),
+        deletedAt: new Date('2026-02-02T10:00:00.456Z'),
         createdAt: new Date('2026-01-01T00:00:00.000Z'),
         updatedAt: new Date('2026-01-02T00:00:00.456Z'),
       });
@@ -74,6 +76,14 @@ export function clientRepositoryContract(name: string, makePorts: MakePorts<'cli
       });
       expect(updatedAt.getTime()).not.toBe(client.updatedAt.getTime());
       expect(await clients.findById(client.clientId)).toEqual(updated);
+    });
+
+    it('sets and clears the registration access token hash and the deletion time (RFC 7592)', async () => {
+      const client = aClient({ registrationAccessTokenHash: 'a'.repeat(43) });
+      await clients.create(client);
+      const deleted = await clients.update(client.clientId, { registrationAccessTokenHash: null, deletedAt: new Date('2026-03-01T00:00:00Z') });
+      expect(deleted).toMatchObject({ registrationAccessTokenHash: null, deletedAt: new Date('2026-03-01T00:00:00Z') });
+      expect(await clients.findById(client.clientId)).toMatchObject({ registrationAccessTokenHash: null, deletedAt: new Date('2026-03-01T00:00:00Z') });
     });
 
     it('leaves a property whose change is undefined as it was', async () => {

@@ -93,6 +93,21 @@ export function userRepositoryContract(name: string, makePorts: MakePorts<'users
       expect(await users.disable(randomUUID(), at)).toBeNull();
     });
 
+    it('enables a disabled user; what the disabling revoked stays revoked', async () => {
+      const alice = aUser();
+      const client = aClient();
+      await ports.clients.create(client);
+      await users.create(alice);
+      const at = new Date('2026-01-02T00:00:00.250Z');
+      await users.disable(alice.id, at);
+      const enabled = await users.enable(alice.id);
+      expect(enabled).toEqual({ ...alice, disabledAt: null });
+      expect(await users.findById(alice.id)).toEqual(enabled);
+      const iat = Math.floor(at.getTime() / 1000);
+      expect(await ports.revocations.isRevoked(someClaims({ clientId: client.clientId, sub: alice.id, iat }))).toBe(true);
+      expect(await users.enable(randomUUID())).toBeNull();
+    });
+
     it('hands out copies', async () => {
       const user = aUser();
       await users.create(user);
