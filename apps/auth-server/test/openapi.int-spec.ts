@@ -112,7 +112,7 @@ function checkAnswer(path: string, method: HttpMethod, res: Response, text: stri
 async function call(
   method: HttpMethod,
   path: string,
-  o: { query?: string; headers?: Record<string, string>; form?: Record<string, string | string[]>; json?: unknown; body?: string } = {},
+  o: { query?: string; headers?: Record<string, string>; form?: Record<string, string | string[]>; json?: unknown; body?: string; at?: string } = {},
 ): Promise<{ res: Response; body: any }> {
   const headers: Record<string, string> = { ...o.headers };
   let body = o.body;
@@ -126,7 +126,8 @@ async function call(
     body = JSON.stringify(o.json);
     headers['content-type'] ??= 'application/json';
   }
-  const res = await fetch(`${server.url}${path}${o.query ? `?${o.query}` : ''}`, { method: method.toUpperCase(), headers, body, redirect: 'manual' });
+  // `at`: where a templated path is requested (`/oauth2/register/{clientId}` at a real client's URI).
+  const res = await fetch(`${server.url}${o.at ?? path}${o.query ? `?${o.query}` : ''}`, { method: method.toUpperCase(), headers, body, redirect: 'manual' });
   const text = await res.text();
   const answer = checkAnswer(path, method, res, text);
   // What the server accepted is what the document says it takes.
@@ -237,6 +238,7 @@ describe('the document', () => {
   it('describes Basic and form-post client authentication, and the bearer initial access token', () => {
     expect(doc.components.securitySchemes).toEqual({
       client_secret_basic: expect.objectContaining({ type: 'http', scheme: 'basic' }),
+      registration_access_token: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
       initial_access_token: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
       session: expect.objectContaining({ type: 'apiKey', in: 'cookie', name: 'tessera_session' }),
     });
@@ -379,6 +381,34 @@ describe('the endpoints answer as documented', () => {
     expect((await call('post', '/oauth2/register', { json: { grant_types: ['authorization_code'] }, headers: bearer })).body.error).toBe('invalid_redirect_uri');
   });
 
+  it('client configuration (RFC 7592): read, replace, delete, and each error', async () => {
+    const bearer = { authorization: `Bearer ${INITIAL_ACCESS_TOKEN}` };
+    const created = (await call('post', '/oauth2/register', { json: { client_name: 'managed', scope: 'read' }, headers: bearer })).body;
+    expect(created).toMatchObject({ registration_access_token: expect.stringMatching(/^tsr_rat_/), registration_client_uri: `${server.url}/oauth2/register/${created.client_id}` });
+    const path = `/oauth2/register/{clientId}`;
+    const at = (id: string) => `/oauth2/register/${id}`;
+    const rat = { authorization: `Bearer ${created.registration_access_token}` };
+    const configuration = (method: HttpMethod, id: string, o: Parameters<typeof call>[2] = {}) => call(method, path, { ...o, at: at(id) });
+
+    const read = await configuration('get', created.client_id, { headers: rat });
+    expect(read.res.status).toBe(200);
+    expect(read.body).not.toHaveProperty('client_secret');
+    const replaced = await configuration('put', created.client_id, { json: { client_id: created.client_id, client_name: 'renamed', scope: 'read' }, headers: rat });
+    expect([replaced.res.status, replaced.body.client_name]).toEqual([200, 'renamed']);
+    expect((await configuration('put', created.client_id, { json: { client_id: created.client_id, access_token_format: 'paseto' }, headers: rat })).body.error).toBe('invalid_client_metadata');
+    expect((await configuration('put', created.client_id, { json: { client_id: created.client_id, grant_types: ['authorization_code'] }, headers: rat })).body.error).toBe('invalid_redirect_uri');
+    expect((await configuration('put', created.client_id, { body: 'client_name=x', headers: { ...rat, 'content-type': 'application/x-www-form-urlencoded' } })).body.error).toBe('invalid_request');
+    expect((await configuration('put', created.client_id, { body: `{"client_name":"${'x'.repeat(server.config.http.bodyLimit)}"}`, headers: { ...rat, 'content-type': 'application/json' } })).res.status).toBe(413);
+    expect((await configuration('put', created.client_id, { body: '<a/>', headers: { ...rat, 'content-type': 'application/xml' } })).res.status).toBe(415);
+    const wrong = await configuration('get', created.client_id, { headers: { authorization: 'Bearer tsr_rat_wrong' } });
+    expect([wrong.res.status, wrong.body.error]).toEqual([401, 'invalid_token']);
+    expect((await configuration('get', confidential.client_id, { headers: rat })).res.status).toBe(401);
+    expect((await configuration('delete', created.client_id, {})).res.status).toBe(401);
+    expect((await configuration('delete', created.client_id, { headers: rat })).res.status).toBe(204);
+    expect((await configuration('get', created.client_id, { headers: rat })).res.status).toBe(401);
+    expect((await configuration('put', created.client_id, { json: { client_id: created.client_id }, headers: rat })).res.status).toBe(401);
+  });
+
   it('every POST endpoint refuses an oversized body (413) and a media type it cannot parse (415) as documented', async () => {
     const large = 'x'.repeat(server.config.http.bodyLimit + 1);
     const posts = Object.entries(doc.paths).filter(([, item]) => item.post).map(([path]) => path);
@@ -519,6 +549,11 @@ describe('the endpoints answer as documented', () => {
         ['post', '/oauth2/revoke', { form: { token }, headers: basic(confidential) }],
         ['post', '/oauth2/register', { json: {}, headers: { authorization: `Bearer ${INITIAL_ACCESS_TOKEN}` } }],
         ['get', '/oauth2/revocations', { headers: basic(rs) }],
+        ...(['get', 'put', 'delete'] as const).map((method): [HttpMethod, string, Parameters<typeof call>[2]] => [
+          method,
+          '/oauth2/register/{clientId}',
+          { at: `/oauth2/register/${confidential.client_id}`, ...(method === 'put' ? { json: {} } : {}), headers: { authorization: `Bearer tsr_rat_${'A'.repeat(43)}` } },
+        ]),
         ['get', '/health/ready', {}],
         ['get', '/oauth2/authorize', { query: authorizeQuery(), headers: { cookie: cookies } }],
         ['post', '/oauth2/authorize/decision', { form: { csrf, request: authorizeQuery(), decision: 'allow' }, headers: { cookie: cookies } }],
@@ -551,6 +586,11 @@ describe('the endpoints answer as documented', () => {
     }
     const registration = await overLimit('post', '/oauth2/register', { json: { client_name: 'one more' }, headers: { authorization: `Bearer ${INITIAL_ACCESS_TOKEN}` } });
     expect(registration).toEqual({ error: 'too_many_requests', error_description: expect.stringMatching(/^too many requests from this address/) });
+    // The configuration endpoint counts against the same budget per address.
+    for (const method of ['get', 'put', 'delete'] as const) {
+      const { body } = await call(method, '/oauth2/register/{clientId}', { ...(method === 'put' ? { json: {} } : {}), headers: { authorization: 'Bearer tsr_rat_x' } });
+      expect(body).toEqual({ error: 'too_many_requests', error_description: expect.stringMatching(/^too many requests from this address/) });
+    }
   });
 });
 

@@ -283,6 +283,67 @@ export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
     };
   }
 
+  if (o.registration) {
+    const clientId: Parameter = { name: 'clientId', in: 'path', required: true, description: 'The client_id.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } };
+    const configurationErrors = (body: boolean) =>
+      oauthErrors({ ...(body ? { badRequest: ['invalid_request', 'invalid_client_metadata', 'invalid_redirect_uri'] as const } : {}), unauthorized: 'bearer', body, rateLimited: o.rateLimited });
+    const information = (description: string) => ({
+      description,
+      headers: noStore,
+      content: { 'application/json': { schema: schemaRef('ClientInformation') } },
+    });
+    paths[`${ENDPOINT_PATHS.registration}/{clientId}`] = {
+      get: {
+        operationId: 'readClientConfiguration',
+        tags: ['OAuth 2.0'],
+        summary: 'Read a client\'s registration (RFC 7592 §2.1)',
+        description: 'The current metadata in the registration response\'s shape, without `client_secret` (only its hash is kept). Any token problem, an unknown, disabled or deleted client, or a client made with the CLI: 401 `invalid_token`, without telling which.',
+        security: [{ registration_access_token: [] }],
+        parameters: [clientId],
+        responses: { '200': information('RFC 7592 §3: the client information response.'), ...configurationErrors(false) },
+      },
+      put: {
+        operationId: 'updateClientConfiguration',
+        tags: ['OAuth 2.0'],
+        summary: 'Replace a client\'s metadata (RFC 7592 §2.2)',
+        description:
+          'Validated as at registration; a member left out takes its default. `client_id` must be the client\'s; a `client_secret` must be the current one; the server-set members may be sent back only unchanged; `resource_server_for` cannot be changed here. A public client made confidential gets a new `client_secret` in this response only.',
+        security: [{ registration_access_token: [] }],
+        parameters: [clientId],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                allOf: [schemaRef('ClientMetadata')],
+                type: 'object',
+                required: ['client_id'],
+                properties: {
+                  client_id: { type: 'string' },
+                  client_secret: { type: 'string' },
+                  registration_access_token: { type: 'string' },
+                  registration_client_uri: { type: 'string' },
+                  client_id_issued_at: schemaRef('EpochSeconds'),
+                  client_secret_expires_at: { const: 0 },
+                },
+              },
+            },
+          },
+        },
+        responses: { '200': information('RFC 7592 §3: the client information response, with the new metadata.'), ...configurationErrors(true) },
+      },
+      delete: {
+        operationId: 'deleteClientConfiguration',
+        tags: ['OAuth 2.0'],
+        summary: 'Delete a client (RFC 7592 §2.3)',
+        description: 'The client can no longer authenticate or be managed, and every token issued to it is revoked through the revocation log (and so the revocation feed).',
+        security: [{ registration_access_token: [] }],
+        parameters: [clientId],
+        responses: { '204': { description: 'Deleted.', headers: noStore }, ...configurationErrors(false) },
+      },
+    };
+  }
+
   paths['/.well-known/oauth-authorization-server'] = {
     get: {
       operationId: 'authorizationServerMetadata',
@@ -586,7 +647,12 @@ export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
       parameters: {} as Record<string, Parameter>,
       securitySchemes: {
         client_secret_basic: { type: 'http', scheme: 'basic', description: 'RFC 6749 §2.3.1: client_id and client_secret, each form-encoded, then Basic.' },
-        ...(o.registration ? { initial_access_token: { type: 'http' as const, scheme: 'bearer' as const, description: 'RFC 7591 §3: the initial access token (`TESSERA_INITIAL_ACCESS_TOKEN`).' } } : {}),
+        ...(o.registration
+          ? {
+              initial_access_token: { type: 'http' as const, scheme: 'bearer' as const, description: 'RFC 7591 §3: the initial access token (`TESSERA_INITIAL_ACCESS_TOKEN`).' },
+              registration_access_token: { type: 'http' as const, scheme: 'bearer' as const, description: 'RFC 7592 §3: the registration access token the registration response returned, for that client only.' },
+            }
+          : {}),
         ...(o.authorization ? { session: { type: 'apiKey' as const, in: 'cookie' as const, name: o.sessionCookie, description: 'The sign-in session (HttpOnly, SameSite=Lax).' } } : {}),
       },
     },
@@ -676,6 +742,8 @@ function protocolSchemas(o: OpenApiOptions, grantTypes: string[]): Record<string
         access_token_lifetime: { type: 'integer' },
         resources: strings,
         resource_server_for: strings,
+        registration_access_token: { type: 'string', pattern: '^tsr_rat_', description: 'RFC 7592 §3: authorizes the client configuration endpoint; stored as its SHA-256, never expires.' },
+        registration_client_uri: { type: 'string', description: 'RFC 7592 §3: the client configuration endpoint, `/oauth2/register/<client_id>`.' },
       },
       additionalProperties: false,
     },
