@@ -49,12 +49,15 @@ const env = { ...process.env };
 /** The resource server's database: set once it exists. */
 let resourceDatabaseUrl = env.TESSERA_RESOURCE_DATABASE_URL;
 let shuttingDown = null;
+/** Stops a build still running when we are told to stop. */
+const building = new AbortController();
 /** The key-encryption key's file, when this run took the key from it. */
 let keyFile = null;
 
 function shutdown(code, why) {
   if (shuttingDown) return shuttingDown;
   if (why) say(why);
+  building.abort();
   shuttingDown = (async () => {
     if (apps.length > 0) {
       await Promise.all(apps.map((child) => stopChild(child)));
@@ -99,7 +102,7 @@ function resourceEnv() {
 }
 
 async function main() {
-  await buildIfChanged(ROOT, { onLog: say });
+  await buildIfChanged(ROOT, { onLog: say, signal: building.signal });
   if (shuttingDown) return;
   const missing = APPS.filter((app) => !existsSync(resolve(ROOT, app.main)));
   if (missing.length > 0) throw new Error(`${missing.map((a) => a.main).join(', ')} not found after the build`);

@@ -63,8 +63,8 @@ export function staleness(root, current = fingerprint(root)) {
   return stamp.fingerprint === current ? null : 'sources, configuration or package-lock.json changed since the last build';
 }
 
-/** Runs `nest build <app>` for each app, then writes the stamp. Rejects when a build fails. */
-export async function build(root, { onLog = () => {} } = {}) {
+/** Runs `nest build <app>` for each app, then writes the stamp. Rejects when a build fails; `signal` stops the builds. */
+export async function build(root, { onLog = () => {}, signal } = {}) {
   const current = fingerprint(root);
   // A failed or interrupted build leaves no stamp, so the next start builds again.
   rmSync(join(root, STAMP), { force: true });
@@ -76,8 +76,8 @@ export async function build(root, { onLog = () => {} } = {}) {
     APPS.map(
       (app) =>
         new Promise((res, rej) => {
-          const child = spawn(process.execPath, [nest, 'build', app], { cwd: root, stdio: 'inherit' });
-          child.once('error', rej);
+          const child = spawn(process.execPath, [nest, 'build', app], { cwd: root, stdio: 'inherit', signal });
+          child.once('error', (e) => (e.name === 'AbortError' ? undefined : rej(e)));
           child.once('close', (code, signal) => res({ app, code, signal }));
         }),
     ),
@@ -92,13 +92,13 @@ export async function build(root, { onLog = () => {} } = {}) {
 }
 
 /** Builds when dist is not up to date; resolves to whether it built. */
-export async function buildIfChanged(root, { onLog = () => {} } = {}) {
+export async function buildIfChanged(root, { onLog = () => {}, signal } = {}) {
   const why = staleness(root);
   if (!why) {
     onLog('build is up to date (no source, configuration or package-lock.json change): skipping it');
     return false;
   }
   onLog(`building: ${why}`);
-  await build(root, { onLog });
+  await build(root, { onLog, signal });
   return true;
 }
