@@ -557,7 +557,7 @@ describe('operator CLI (npm run cli) on a real database', () => {
     expect(clientIds).toEqual(expect.arrayContaining([web.client_id, spa.client_id]));
     expect((await json('users', 'list')).find((u: { id: string }) => u.id === alice.id).disabled_at).toEqual(expect.any(String));
     expect(await cli('users', 'disable', 'nobody')).toMatchObject({ code: 1, stderr: 'error: no user nobody\n' });
-  });
+  }, 60_000);
 
   it("revokes a user's consent at one client, then at every client: asked again, and their tokens there stop working", async () => {
     const dataSource = await createDataSource(db.url).initialize();
