@@ -190,7 +190,7 @@ function withoutPassword(url) {
 }
 
 function banner() {
-  const issuer = resourceEnv().TESSERA_ISSUER;
+  const issuer = resourceEnv().TESSERA_ISSUER.replace(/\/+$/, '');
   const resource = env.TESSERA_RESOURCE_URL || `http://localhost:${env.TESSERA_RESOURCE_PORT || '3001'}`;
   const data = postgres
     ? [
