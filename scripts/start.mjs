@@ -1,6 +1,11 @@
 // npm start: the auth server and the resource server, and, when DATABASE_URL is
 // unset, an embedded PostgreSQL with its data in .tessera/pgdata.
 //
+// First it builds the apps, unless dist is up to date with the sources, configuration
+// and package-lock.json (scripts/lib/build.mjs keeps a fingerprint of them in dist).
+// Once both servers answer /health/ready, it prints a banner: the issuer, the sign-in
+// page, how to create a user and a client, where the data lives, how to stop.
+//
 // Every child runs detached, its output prefixed [auth], [resource], [postgres].
 // On SIGINT/SIGTERM the apps stop first, then PostgreSQL; the exit code is 0.
 // If a child dies on its own, everything stops and the exit code is 1.
@@ -24,7 +29,8 @@
 //   refuses to start; TESSERA_ALLOW_PLAINTEXT_KEYS=1 opts out).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { buildIfChanged } from './lib/build.mjs';
 import { databaseName, ensureDatabase } from './lib/databases.mjs';
 import { EMBEDDED_KEK_FILE, ensureEmbeddedKek } from './lib/key-encryption-key.mjs';
 import { embeddedPort, ROOT, spawnNode, startPostgresChild, stopChild } from './lib/processes.mjs';
@@ -43,10 +49,15 @@ const env = { ...process.env };
 /** The resource server's database: set once it exists. */
 let resourceDatabaseUrl = env.TESSERA_RESOURCE_DATABASE_URL;
 let shuttingDown = null;
+/** Stops a build still running when we are told to stop. */
+const building = new AbortController();
+/** The key-encryption key's file, when this run took the key from it. */
+let keyFile = null;
 
 function shutdown(code, why) {
   if (shuttingDown) return shuttingDown;
   if (why) say(why);
+  building.abort();
   shuttingDown = (async () => {
     if (apps.length > 0) {
       await Promise.all(apps.map((child) => stopChild(child)));
@@ -91,15 +102,16 @@ function resourceEnv() {
 }
 
 async function main() {
+  await buildIfChanged(ROOT, { onLog: say, signal: building.signal });
+  if (shuttingDown) return;
   const missing = APPS.filter((app) => !existsSync(resolve(ROOT, app.main)));
-  if (missing.length > 0) {
-    throw new Error(`${missing.map((a) => a.main).join(', ')} not found: run \`npm run build\` first (\`npm start\` does it)`);
-  }
+  if (missing.length > 0) throw new Error(`${missing.map((a) => a.main).join(', ')} not found after the build`);
 
   if (!env.DATABASE_URL) {
     if (!env.TESSERA_KEY_ENCRYPTION_KEY) {
       const { key, created } = ensureEmbeddedKek();
       env.TESSERA_KEY_ENCRYPTION_KEY = key;
+      keyFile = EMBEDDED_KEK_FILE;
       say(
         created
           ? `generated a key-encryption key into ${EMBEDDED_KEK_FILE} (mode 600): it encrypts the signing keys and client-secret hashes in .tessera/pgdata; keep it with the data`
@@ -141,6 +153,65 @@ async function main() {
     apps.push(child);
     watch(child);
   }
+
+  await Promise.all([waitUntilReady(authUrl()), waitUntilReady(resourceUrl())]);
+  if (!shuttingDown) process.stderr.write(banner());
+}
+
+/** Where the launcher reaches an app: its listen address, or loopback when it listens on every address. */
+function localUrl(port) {
+  const host = env.TESSERA_HOST && !['0.0.0.0', '::'].includes(env.TESSERA_HOST) ? env.TESSERA_HOST : '127.0.0.1';
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+const authUrl = () => localUrl(env.TESSERA_AUTH_PORT || env.PORT || '3000');
+const resourceUrl = () => localUrl(env.TESSERA_RESOURCE_PORT || '3001');
+
+/** Resolves once `<url>/health/ready` answers 200 (polled while we are not stopping). */
+async function waitUntilReady(url) {
+  while (!shuttingDown) {
+    const ok = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
+
+/** A database URL without its password. */
+function withoutPassword(url) {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(DATABASE_URL)';
+  }
+}
+
+function banner() {
+  const issuer = resourceEnv().TESSERA_ISSUER.replace(/\/+$/, '');
+  const resource = env.TESSERA_RESOURCE_URL || `http://localhost:${env.TESSERA_RESOURCE_PORT || '3001'}`;
+  const data = postgres
+    ? [
+        `data:         .tessera/pgdata (embedded PostgreSQL on 127.0.0.1:${embeddedPort(env)}; databases ${databaseName(env.DATABASE_URL)} and ${databaseName(resourceDatabaseUrl)})`,
+        ...(keyFile ? [`              key-encryption key in ${relative(ROOT, keyFile)}: keep it with .tessera/pgdata`] : []),
+      ]
+    : [`data:         ${withoutPassword(env.DATABASE_URL)} (auth server), ${withoutPassword(resourceDatabaseUrl)} (resource server)`];
+  const lines = [
+    '',
+    'Tessera is up.',
+    `issuer:       ${issuer}   (metadata: ${issuer}/.well-known/oauth-authorization-server)`,
+    `sign-in page: ${issuer}/login`,
+    `notes API:    ${resource}   (the sample resource server)`,
+    ...data,
+    "a user:       echo 'a long password' | npm run -s cli -- users create alice --password -",
+    'a client:     npm run -s cli -- clients create --name demo --scope "notes:read notes:write"   (prints its id and secret)',
+    `              then: curl -s ${issuer}/oauth2/token -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials -d resource=${resource}`,
+    `stop:         Ctrl-C (or kill ${process.pid})`,
+    '',
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 main().catch((e) => void shutdown(1, `cannot start: ${e?.message ?? e}`));

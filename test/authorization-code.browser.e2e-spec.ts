@@ -1,4 +1,5 @@
-// The authorization code flow in a real browser: Debian's Chromium (driven by playwright-core) opens
+// The authorization code flow in a real browser: headless Chromium (driven by playwright-core; which binary:
+// test/support/browser.ts, TESSERA_CHROMIUM, else /usr/bin/chromium, else @sparticuz/chromium's) opens
 // the authorization request that oauth4webapi built, a person types their username and password and
 // clicks through the consent page, and the browser lands on the client's redirect URI, a small local
 // server, with code, state and iss; oauth4webapi then checks that answer and redeems the code.
@@ -10,7 +11,7 @@ import { defaultPasswordHasher } from '@tessera/server';
 import * as oauth from 'oauth4webapi';
 import type { Page } from 'playwright-core';
 import { registerClient, startAuthServer, type RunningAuthServer } from '../apps/auth-server/test/auth-server.harness.js';
-import { launchChromium, type TestBrowser } from './support/browser.js';
+import { chooseChromium, launchChromium, type TestBrowser } from './support/browser.js';
 import { authorizationRequest, discover, redeem, type AuthorizationAttempt } from './support/oauth-client.js';
 import { startRedirectReceiver, type RedirectReceiver } from './support/redirect-receiver.js';
 import { aPerson, userDirectory, type Person } from './support/users.js';
@@ -60,6 +61,14 @@ async function aClient(kind: 'spa' | 'web', name: string) {
   });
   return { client: { client_id: c.client_id } as oauth.Client, auth: kind === 'spa' ? oauth.None() : oauth.ClientSecretBasic(c.client_secret) };
 }
+
+// The test's name says which binary ran: on a machine with only Node, @sparticuz/chromium.
+const expectedChromium = chooseChromium();
+it(`runs the Chromium chosen for this machine (${expectedChromium.source})`, () => {
+  expect(browser.executable.source).toBe(expectedChromium.source);
+  if (expectedChromium.path) expect(browser.executable.path).toBe(expectedChromium.path);
+  expect(browser.executable.path).toMatch(/^\//);
+});
 
 const pathOf = (p: Page) => new URL(p.url()).pathname;
 const onRedirectUri = (url: URL) => url.href.startsWith(receiver.redirectUri);
