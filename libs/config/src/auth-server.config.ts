@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { ConfigError, EnvReader } from './env-reader.js';
+import { readLoggingConfig, type LoggingConfig } from './logging.config.js';
 
 export const SUPPORTED_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
 export type GrantType = (typeof SUPPORTED_GRANTS)[number];
@@ -20,6 +21,7 @@ export interface AuthServerConfig {
     trustedProxies: string[];
   };
   issuer: { url: string };
+  logging: LoggingConfig;
   tokens: {
     accessTokenTtl: number;
     maxAccessTokenTtl: number;
@@ -95,6 +97,7 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
       trustedProxies: trustedProxies(r),
     },
     issuer: { url: issuer.replace(/\/$/, '') },
+    logging: readLoggingConfig(r),
     tokens: {
       accessTokenTtl,
       maxAccessTokenTtl,

@@ -1,9 +1,11 @@
 import { ConfigError, EnvReader } from './env-reader.js';
+import { readLoggingConfig, type LoggingConfig } from './logging.config.js';
 
 export interface ResourceServerConfig {
   /** Its own database (notes, and the credentials it registered): never the auth server's. */
   database: { url: string };
   http: { host: string; port: number };
+  logging: LoggingConfig;
   /** The authorization server whose tokens it accepts (`iss`), also the base of its endpoints. */
   issuer: { url: string };
   /**
@@ -71,6 +73,7 @@ export function loadResourceServerConfig(env: Record<string, string | undefined>
   const config: ResourceServerConfig = {
     database: { url: databaseUrl! },
     http: { host: r.string('TESSERA_HOST') ?? '127.0.0.1', port },
+    logging: readLoggingConfig(r),
     issuer: { url: issuer.replace(/\/$/, '') },
     authorizationServer: { url: authorizationServer?.replace(/\/$/, '') ?? null },
     resource: { url: resource },

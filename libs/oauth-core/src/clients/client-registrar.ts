@@ -1,6 +1,7 @@
 import type { Client } from '../domain/client.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { ClientRepository } from '../ports/client.repository.js';
+import { NoAuditLog, type AuditLog, type AuditVia } from '../ports/audit-log.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { RandomSource } from '../ports/random.port.js';
 import type { SecretHasher } from '../ports/secret-hasher.port.js';
@@ -15,6 +16,9 @@ export class ClientRegistrar {
     private readonly hasher: SecretHasher,
     private readonly random: RandomSource,
     private readonly clock: Clock,
+    private readonly audit: AuditLog = new NoAuditLog(),
+    /** Whose changes these are, for the audit: RFC 7591 registration or the operator. */
+    private readonly via: AuditVia = 'operator',
   ) {}
 
   /** Registers a client. The secret is returned here once and stored only as a keyed hash. */
@@ -31,6 +35,7 @@ export class ClientRegistrar {
       updatedAt: now,
     };
     await this.clients.create(client);
+    this.audit.record({ event: 'client.created', clientId: client.clientId, clientName: client.clientName ?? undefined, resourceServerFor: client.resourceServerFor, via: this.via });
     return { client, clientSecret };
   }
 
@@ -39,6 +44,7 @@ export class ClientRegistrar {
     const clientSecret = this.newSecret();
     const client = await this.clients.update(clientId, { secretHash: this.hasher.hash(clientSecret) }, revokeTokens ? this.clock.now() : undefined);
     if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    this.audit.record({ event: 'client.changed', clientId, change: 'secret_rotated', tokensRevoked: revokeTokens, via: this.via });
     return { client, clientSecret };
   }
 
@@ -56,6 +62,7 @@ export class ClientRegistrar {
     const revocationFeedKey = resourceServerFor.length === 0 ? null : (existing.revocationFeedKey ?? this.random.token(32));
     const client = await this.clients.update(clientId, { resourceServerFor, revocationFeedKey });
     if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    this.audit.record({ event: 'client.changed', clientId, change: 'resource_server_for', resourceServerFor, via: this.via });
     return client;
   }
 
@@ -64,6 +71,7 @@ export class ClientRegistrar {
     const now = this.clock.now();
     const client = await this.clients.update(clientId, { disabledAt: now }, now);
     if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    this.audit.record({ event: 'client.disabled', clientId, via: this.via });
     return client;
   }
 

@@ -16,3 +16,4 @@ export * from './consent.repository.js';
 export * from './session.repository.js';
 export * from './sign-in-failure.repository.js';
 export * from './server-storage.js';
+export * from './audit-log.port.js';
