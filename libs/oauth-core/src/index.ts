@@ -40,3 +40,4 @@ export * from './grants/refresh-token.grant.js';
 export * from './users/user-directory.js';
 export * from './users/sign-in.js';
 export * from './users/concurrency-limit.js';
+export * from './failures/failure-summary.js';

@@ -56,6 +56,8 @@ export interface ComposeOptions {
   logger?: (message: string, error: unknown) => void;
   /** Where audit events go (sign-ins, reuse, changes to clients, users and keys, revocations); default nowhere. */
   audit?: AuditLog;
+  /** Told of each client authenticated at an endpoint, while its request runs (for the request log's `client_id`). */
+  onClientAuthenticated?: (clientId: string) => void;
 }
 
 /** The password hasher of a production server: scrypt, N=2^17, r=8, p=1. */
@@ -172,7 +174,8 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
     resourceFormats: config.tokens.resourceTokenFormats,
   });
   const inspector = new AccessTokenInspector([opaque, jwt], storage.revocations, clients);
-  const authenticator = new ClientAuthenticator(clients, secretHasher);
+  const onAuthenticated = options.onClientAuthenticated;
+  const authenticator = new ClientAuthenticator(clients, secretHasher, onAuthenticated && ((client) => onAuthenticated(client.clientId)));
   const refreshTokenIssuer = new RefreshTokenIssuer(storage.refreshTokens, random, clock, config.tokens.refreshTokenTtl, config.tokens.refreshTokenMaxLifetime);
   const authorizationCodeIssuer = new AuthorizationCodeIssuer(storage.authorizationCodes, random, clock, config.tokens.authorizationCodeTtl);
 

@@ -87,6 +87,8 @@ export class ClientAuthenticator {
   constructor(
     private readonly clients: ClientRepository,
     private readonly hasher: SecretHasher,
+    /** Told of each client authenticated (the request log's `client_id`). */
+    private readonly authenticated?: (client: Client) => void,
   ) {
     this.decoyHash = hasher.hash('tessera-decoy-secret');
   }
@@ -111,6 +113,7 @@ export class ClientAuthenticator {
     if (!methodOk) {
       throw OAuthError.invalidClient(`client must authenticate with ${client.tokenEndpointAuthMethod}`, scheme);
     }
+    this.authenticated?.(client);
     return client;
   }
 

@@ -1,0 +1,68 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { LoggingConfig } from '@tessera/config';
+
+export type { Logger } from 'pino';
+
+/**
+ * Where a value could carry a credential if something ever logged a request, a header set or a form: censored.
+ * The first defence is not to log such values at all (the request line names the route pattern, never the URL,
+ * and no line carries a header or a body); these paths catch what slips through.
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
+  'authorization',
+  'cookie',
+  'password',
+  'client_secret',
+  'clientSecret',
+  'access_token',
+  'accessToken',
+  'refresh_token',
+  'refreshToken',
+  'code_verifier',
+  'token',
+  'registration_access_token',
+  'initial_access_token',
+  '*.password',
+  '*.client_secret',
+  '*.clientSecret',
+  '*.access_token',
+  '*.refresh_token',
+  '*.token',
+  '*.authorization',
+  '*.cookie',
+];
+
+export interface LoggerOptions {
+  /** Which app writes (the `app` field of every line). */
+  app: string;
+  /** Where lines go: by default stdout (tests pass a capture). */
+  destination?: DestinationStream;
+  /** Whether stdout is a terminal: decides the format when TESSERA_LOG_FORMAT is unset. Default `process.stdout.isTTY`. */
+  terminal?: boolean;
+}
+
+/** The one pino logger of a server process: JSON lines, or pretty in a terminal; Nest, requests and audit events all write to it. */
+export function createLogger(config: LoggingConfig, options: LoggerOptions): Logger {
+  const format = config.format ?? ((options.terminal ?? process.stdout.isTTY === true) ? 'pretty' : 'json');
+  const destination =
+    options.destination ??
+    (format === 'pretty' ? pretty({ colorize: options.terminal ?? process.stdout.isTTY === true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app' }) : pino.destination({ dest: 1, sync: true }));
+  return pino(
+    {
+      level: config.level,
+      base: { app: options.app },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}
