@@ -25,3 +25,4 @@ export * from './entities/session.entity.js';
 export * from './entities/consent.entity.js';
 export * from './entities/sign-in-failure.entity.js';
 export * from './typeorm.storage.js';
+export * from './database-failure.log.js';

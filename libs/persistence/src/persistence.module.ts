@@ -1,3 +1,4 @@
+import { DatabaseFailureLog } from './database-failure.log.js';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import {
@@ -90,6 +91,7 @@ export class PersistenceModule {
         },
         ...PORTS.map(([provide, port]) => ({ provide, useFactory: (storage: ServerStorage) => storage[port], inject: [SERVER_STORAGE] })),
         { provide: HealthCheck, ...withDataSource((ds) => new TypeOrmHealthCheck(ds)) },
+        { provide: DatabaseFailureLog, ...withDataSource((ds) => new DatabaseFailureLog(ds)) },
       ],
       exports: [
         SERVER_STORAGE,
@@ -105,6 +107,7 @@ export class PersistenceModule {
         SignInFailureRepository,
         ChangeFeed,
         HealthCheck,
+        DatabaseFailureLog,
       ],
     };
   }

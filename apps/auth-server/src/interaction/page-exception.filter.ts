@@ -1,5 +1,6 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Inject, Logger } from '@nestjs/common';
 import { OAuthError } from '@tessera/oauth-core';
+import { DatabaseFailureLog, isDatabaseOutage } from '@tessera/persistence';
 import type { FastifyReply } from 'fastify';
 import { clientStatus } from '../http/oauth-exception.filter.js';
 import { sendPage } from './browser.js';
@@ -10,10 +11,13 @@ import { errorPage } from './pages.js';
 export class PageExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Pages');
 
+  constructor(@Inject(DatabaseFailureLog) private readonly databaseFailures: DatabaseFailureLog) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (exception instanceof OAuthError && exception.code === 'temporarily_unavailable') {
-      this.logger.warn(`temporarily_unavailable: ${exception.cause instanceof Error ? exception.cause.message : String(exception.cause)}`);
+      if (isDatabaseOutage(exception.cause)) this.databaseFailures.failure(exception.cause);
+      else this.logger.warn(`temporarily_unavailable: ${exception.cause instanceof Error ? exception.cause.message : String(exception.cause)}`);
       return sendPage(reply, 503, errorPage('Temporarily unavailable', 'Sign-in is unavailable for a moment. Please try again shortly.'), { 'retry-after': '5' });
     }
     if (exception instanceof OAuthError && exception.status < 500) {
