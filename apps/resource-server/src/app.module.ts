@@ -2,7 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { ResourceServerConfig } from '@tessera/config';
-import { isDatabaseOutage } from '@tessera/persistence';
+import { DatabaseFailureLog, isDatabaseOutage } from '@tessera/persistence';
+import { DataSource } from 'typeorm';
 import { TokenGuardModule, type TokenGuardOptions } from '@tessera/token-guard';
 import { dataSourceOptions } from './database/data-source.js';
 import { HealthController } from './health/health.controller.js';
@@ -31,7 +32,10 @@ export class ResourceServerModule {
         NotesModule,
       ],
       controllers: [HealthController],
-      providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
+      providers: [
+        { provide: DatabaseFailureLog, useFactory: (dataSource: DataSource) => new DatabaseFailureLog(dataSource), inject: [DataSource] },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+      ],
     };
   }
 }
