@@ -14,6 +14,7 @@ export interface LoggingConfig {
 }
 
 export function readLoggingConfig(r: EnvReader): LoggingConfig {
+  const level = r.oneOf('TESSERA_LOG_LEVEL', LOG_LEVELS, 'info');
   const format = r.string('TESSERA_LOG_FORMAT') === undefined ? null : r.oneOf('TESSERA_LOG_FORMAT', LOG_FORMATS, 'json');
-  return { level: r.oneOf('TESSERA_LOG_LEVEL', LOG_LEVELS, 'info'), format };
+  return { level, format };
 }
