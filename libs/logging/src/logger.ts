@@ -45,16 +45,24 @@ export interface LoggerOptions {
   app: string;
   /** Where lines go: by default stdout (tests pass a capture). */
   destination?: DestinationStream;
-  /** Whether stdout is a terminal: decides the format when TESSERA_LOG_FORMAT is unset. Default `process.stdout.isTTY`. */
+  /** Whether the output is a terminal: decides the format when TESSERA_LOG_FORMAT is unset. Default: whether `fd` is. */
   terminal?: boolean;
+  /** Standard output (1, the servers) or standard error (2, the CLI, whose standard output is its answer). Default 1. */
+  fd?: 1 | 2;
+  /** Pretty lines on one line each (the CLI's). */
+  singleLine?: boolean;
 }
 
 /** The one pino logger of a server process: JSON lines, or pretty in a terminal; Nest, requests and audit events all write to it. */
 export function createLogger(config: LoggingConfig, options: LoggerOptions): Logger {
-  const format = config.format ?? ((options.terminal ?? process.stdout.isTTY === true) ? 'pretty' : 'json');
+  const fd = options.fd ?? 1;
+  const terminal = options.terminal ?? (fd === 1 ? process.stdout : process.stderr).isTTY === true;
+  const format = config.format ?? (terminal ? 'pretty' : 'json');
   const destination =
     options.destination ??
-    (format === 'pretty' ? pretty({ colorize: options.terminal ?? process.stdout.isTTY === true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app' }) : pino.destination({ dest: 1, sync: true }));
+    (format === 'pretty'
+      ? pretty({ destination: fd, colorize: terminal, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app', singleLine: options.singleLine === true })
+      : pino.destination({ dest: fd, sync: true }));
   return pino(
     {
       level: config.level,
