@@ -23,6 +23,15 @@ describe('the log while PostgreSQL is down', () => {
     };
     const form = await signIn();
     expect((await token()).status).toBe(200);
+    // A resource server following the revocation feed reconnects every second or so while the log cannot be read.
+    const follower = await registerClient(server.url, { client_name: 'resource server', scope: '', resource_server_for: ['https://api.example'] });
+    const follow = async () => {
+      const res = await fetch(`${server.url}/oauth2/revocations?after=0`, {
+        headers: { authorization: basicAuth(follower.client_id, follower.client_secret), accept: 'text/event-stream' },
+      });
+      await res.text(); // the stream ends once its catch-up fails
+      return res.status;
+    };
 
     await server.proxy!.stop();
     logs.clear();
@@ -31,10 +40,12 @@ describe('the log while PostgreSQL is down', () => {
       expect((await token()).status).toBe(503);
       const page = await postForm(`${server.url}/login`, { csrf: form.csrf, username: 'nobody', password: 'whatever-password' }, { cookie: form.cookie });
       expect(page.status).toBe(503);
+      if (i % 5 === 0) await follow();
     }
     const during = narrative();
     // Each request was logged, as a request line.
-    expect(logs.lines.filter((l) => l.msg === 'request' && l.status === 503)).toHaveLength(2 * REQUESTS);
+    expect(logs.lines.filter((l) => l.msg === 'request' && l.status === 503 && ['/oauth2/token', '/login'].includes(l.route as string))).toHaveLength(2 * REQUESTS);
+    expect(logs.lines.filter((l) => l.msg === 'request' && l.route === '/oauth2/revocations')).toHaveLength(REQUESTS / 5);
     // The failures were not: a first line, and at most a count per 10 s interval (this loop takes a few seconds).
     expect(during.length).toBeGreaterThanOrEqual(1);
     expect(during.length).toBeLessThanOrEqual(8);
