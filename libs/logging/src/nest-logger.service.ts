@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { scrubCredentials } from './error-text.js';
 
 /**
  * Nest's start-up narration (each module loaded, each route mapped, "application started"): debug, so the
@@ -47,9 +48,10 @@ export class PinoNestLogger implements LoggerService {
   private write(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal', message: unknown, context: string | undefined, stack?: string): void {
     const logger = this.child(context);
     if (!logger.isLevelEnabled(level)) return;
-    if (message instanceof Error) logger[level]({ err: message }, message.message);
-    else if (stack !== undefined) logger[level]({ stack }, String(message));
-    else logger[level](typeof message === 'string' ? message : String(message));
+    // Credentials scrubbed from whatever text reaches here (a message that quoted its input, a stack).
+    if (message instanceof Error) logger[level]({ stack: scrubCredentials(message.stack ?? '') }, scrubCredentials(message.message));
+    else if (stack !== undefined) logger[level]({ stack: scrubCredentials(stack) }, scrubCredentials(String(message)));
+    else logger[level](scrubCredentials(typeof message === 'string' ? message : String(message)));
   }
 
   private child(context: string | undefined): Logger {

@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { errorForLog } from '@tessera/logging';
 import { OAuthError } from '@tessera/oauth-core';
 import { isDatabaseOutage, type DatabaseFailureLog } from '@tessera/persistence';
 import type { FastifyReply } from 'fastify';
@@ -33,7 +34,7 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     }
     const cause = error.cause ?? exception;
     if (error.code === 'server_error') {
-      this.logger.error(`server_error: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
+      this.logger.error(`server_error: ${errorForLog(cause)}`);
     } else if (error.code === 'temporarily_unavailable' && this.databaseFailures && isDatabaseOutage(cause)) {
       this.databaseFailures.failure(cause);
     } else if (error.code === 'temporarily_unavailable') {

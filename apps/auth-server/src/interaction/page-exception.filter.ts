@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Inject, Logger } from '@nestjs/common';
+import { errorForLog } from '@tessera/logging';
 import { OAuthError } from '@tessera/oauth-core';
 import { DatabaseFailureLog, isDatabaseOutage } from '@tessera/persistence';
 import type { FastifyReply } from 'fastify';
@@ -26,7 +27,7 @@ export class PageExceptionFilter implements ExceptionFilter {
     const status = clientStatus(exception);
     if (status !== undefined) return sendPage(reply, status, errorPage("This request can't be completed", BAD_REQUEST));
     const cause = exception instanceof OAuthError ? (exception.cause ?? exception) : exception;
-    this.logger.error(`server_error: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
+    this.logger.error(`server_error: ${errorForLog(cause)}`);
     sendPage(reply, 500, errorPage('Something went wrong', 'Tessera could not complete this request. Please try again.'));
   }
 }

@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, HttpException, Inject, Logger, type ExceptionFilter } from '@nestjs/common';
+import { errorForLog } from '@tessera/logging';
 import { DatabaseFailureLog, isDatabaseOutage } from '@tessera/persistence';
 import type { FastifyReply } from 'fastify';
 import { ApiError } from './api-error.js';
@@ -35,7 +36,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
         else this.logger.warn(`temporarily_unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
       }
     } else if (status >= 500) {
-      this.logger.error(`server_error: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`);
+      this.logger.error(`server_error: ${errorForLog(exception)}`);
     }
     void reply.status(status).send(body);
   }
