@@ -46,7 +46,7 @@ export async function openContext(io: CliIo, env: Record<string, string | undefi
     grants: config.features.grants,
     storage,
     // What the operator changes (clients, users, keys) is audited as the servers audit theirs: a line on standard error.
-    admin: composeAdministration(config, storage, { audit: new PinoAuditLog(createLogger(config.logging, { app: 'cli', fd: 2, singleLine: true })) }),
+    admin: composeAdministration(config, storage, { audit: new PinoAuditLog(createLogger(config.logging, { app: 'cli', fd: 2 })) }),
     applied,
     close: () => dataSource.destroy(),
   };

@@ -49,8 +49,6 @@ export interface LoggerOptions {
   terminal?: boolean;
   /** Standard output (1, the servers) or standard error (2, the CLI, whose standard output is its answer). Default 1. */
   fd?: 1 | 2;
-  /** Pretty lines on one line each (the CLI's). */
-  singleLine?: boolean;
 }
 
 /** The one pino logger of a server process: JSON lines, or pretty in a terminal; Nest, requests and audit events all write to it. */
@@ -61,7 +59,7 @@ export function createLogger(config: LoggingConfig, options: LoggerOptions): Log
   const destination =
     options.destination ??
     (format === 'pretty'
-      ? pretty({ destination: fd, colorize: terminal, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app', singleLine: options.singleLine === true })
+      ? pretty({ destination: fd, colorize: terminal, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app,context,method,route,status,ms', messageFormat: prettyMessage, singleLine: true })
       : pino.destination({ dest: fd, sync: true }));
   return pino(
     {
@@ -73,4 +71,10 @@ export function createLogger(config: LoggingConfig, options: LoggerOptions): Log
     },
     destination,
   );
+}
+
+/** A pretty line's message: `context: msg`, and a request line as `POST /oauth2/token 200 3.1 ms` (its other fields follow). */
+function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  if (log[messageKey] === 'request' && log.route !== undefined) return `${String(log.method)} ${String(log.route)} ${String(log.status)} ${String(log.ms)} ms`;
+  return log.context === undefined ? String(log[messageKey]) : `${String(log.context)}: ${String(log[messageKey])}`;
 }
