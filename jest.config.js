@@ -1,4 +1,4 @@
-const libs = ['oauth-core', 'tokens', 'persistence', 'config', 'server', 'testing', 'token-guard', 'metrics'];
+const libs = ['oauth-core', 'tokens', 'persistence', 'config', 'server', 'testing', 'token-guard', 'metrics', 'logging'];
 const swc = ['@swc/jest', {
   jsc: {
     target: 'es2023',

@@ -46,6 +46,8 @@ let postgres = null;
 const apps = [];
 /** The apps' common environment; DATABASE_URL is set once the embedded PostgreSQL is ready. */
 const env = { ...process.env };
+// The apps' output reaches the terminal through this process (a pipe to them): pretty logs when it is one.
+if (!env.TESSERA_LOG_FORMAT && process.stdout.isTTY) env.TESSERA_LOG_FORMAT = 'pretty';
 /** The resource server's database: set once it exists. */
 let resourceDatabaseUrl = env.TESSERA_RESOURCE_DATABASE_URL;
 let shuttingDown = null;

@@ -597,13 +597,18 @@ function report(): string {
   return lines.join('\n');
 }
 
-/** What an app logged at WARN or ERROR since line `since`, without Nest's prefix, numbers as N (so repeats count as one). */
+/** What an app logged at WARN or ERROR since line `since` (its JSON lines: level, context and message), numbers as N (so repeats count as one). */
 function warnings(proc: NodeProcess, since = 0): string[] {
-  return proc.output
-    .slice(since)
-    .map((line) => /^\[Nest\] \d+\s+-\s+.*?\s(WARN|ERROR)\s+(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => `${m[1]} ${m[2].replace(/\s+\+\d+ms$/, '').replace(/\d+/g, 'N')}`);
+  return proc.output.slice(since).flatMap((line) => {
+    let entry: { level?: unknown; context?: unknown; msg?: unknown };
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      return [];
+    }
+    if (entry.level !== 'warn' && entry.level !== 'error' && entry.level !== 'fatal') return [];
+    return [`${String(entry.level).toUpperCase()} [${String(entry.context ?? '-')}] ${String(entry.msg).replace(/\d+/g, 'N')}`];
+  });
 }
 
 // --- the suite -------------------------------------------------------------------------------------------------------

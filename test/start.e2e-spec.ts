@@ -460,6 +460,10 @@ describe('operator CLI (npm run cli) on a real database', () => {
 
     const disabled = await cli('clients', 'disable', created.client_id);
     expect(disabled).toMatchObject({ code: 0, stdout: `Disabled client ${created.client_id}; tokens issued to it no longer work.\n` });
+    // The operator's change is audited, on standard error (its standard output is the answer), as one JSON line.
+    expect(disabled.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ app: 'cli', audit: true, event: 'client.disabled', client_id: created.client_id, via: 'operator' }),
+    ]);
     const [after] = await json('clients', 'list');
     expect(after.disabled_at).toEqual(expect.any(String));
 

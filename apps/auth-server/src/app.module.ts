@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { AuthServerConfig } from '@tessera/config';
-import { PersistenceModule } from '@tessera/persistence';
+import { DatabaseFailureLog, PersistenceModule } from '@tessera/persistence';
 import type { ComposeOptions } from '@tessera/server';
 import { HealthController } from './health/health.controller.js';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter.js';
@@ -22,7 +22,7 @@ export class AppModule {
       ],
       controllers: [HealthController],
       providers: [
-        { provide: APP_FILTER, useValue: new OAuthExceptionFilter() },
+        { provide: APP_FILTER, useFactory: (failures: DatabaseFailureLog) => new OAuthExceptionFilter(failures), inject: [DatabaseFailureLog] },
         { provide: APP_GUARD, useClass: StoppingGuard },
       ],
     };

@@ -1,7 +1,10 @@
 import { NestFactory } from '@nestjs/core';
 import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AuthServerConfig } from '@tessera/config';
+import { createLogger, PinoAuditLog, PinoNestLogger, RequestLog, requestId, type Logger } from '@tessera/logging';
 import { ENDPOINT_PATHS, parseForm } from '@tessera/oauth-core';
+import type { ComposeOptions } from '@tessera/server';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import type { FastifyReply } from 'fastify';
 import { StoppableFastifyAdapter } from './http/stopping.js';
@@ -25,7 +28,30 @@ export function fastifyAdapter(config: AuthServerConfig): FastifyAdapter {
         .header('Pragma', 'no-cache')
         .send({ error: 'invalid_request', error_description: 'malformed request' });
     },
+    // The caller's X-Request-Id when it is short and plain, else a fresh one; echoed in the response.
+    genReqId: requestId,
   });
+}
+
+/** The auth server's logging: one pino logger for Nest, the request lines and the audit events. */
+export interface AuthServerLogging {
+  logger: Logger;
+  nest: PinoNestLogger;
+  requestLog: RequestLog;
+  /** What composeAuthServer reports to: audit events, and the client each request authenticated. */
+  compose: Pick<ComposeOptions, 'audit' | 'onClientAuthenticated'>;
+}
+
+/** `destination`: where the lines go instead of stdout (tests read them). */
+export function authServerLogging(config: AuthServerConfig, destination?: DestinationStream): AuthServerLogging {
+  const logger = createLogger(config.logging, { app: 'auth-server', destination });
+  const requestLog = new RequestLog(logger, { notes: true });
+  return {
+    logger,
+    nest: new PinoNestLogger(logger),
+    requestLog,
+    compose: { audit: new PinoAuditLog(logger), onClientAuthenticated: (clientId) => requestLog.noteClientId(clientId) },
+  };
 }
 
 /**
@@ -46,7 +72,8 @@ const CROSS_ORIGIN_PATHS = new Set<string>([
 const CROSS_ORIGIN = { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'], exposedHeaders: ['www-authenticate'], maxAge: 600 };
 
 /** What main.ts and the integration tests both apply to a freshly created app. */
-export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
+export function configureApp(app: NestFastifyApplication, logging: AuthServerLogging): NestFastifyApplication {
+  logging.requestLog.install(app.getHttpAdapter().getInstance());
   // Strict form parsing: repeated parameters stay visible, broken encodings are refused.
   app.useBodyParser('application/x-www-form-urlencoded', {}, (_req, body, done) => {
     try {
@@ -62,9 +89,9 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   return app;
 }
 
-export async function createAuthServer(config: AuthServerConfig): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), fastifyAdapter(config), {
-    bufferLogs: false,
+export async function createAuthServer(config: AuthServerConfig, logging = authServerLogging(config)): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logging.compose), fastifyAdapter(config), {
+    logger: logging.nest,
   });
-  return configureApp(app);
+  return configureApp(app, logging);
 }

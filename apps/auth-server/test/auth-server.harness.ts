@@ -8,7 +8,8 @@ import { createTestDatabase, FastPasswordHasher, freePort, TcpProxy } from '@tes
 import { KeyEncryptionKeys } from '@tessera/tokens';
 import { AppModule } from '../src/app.module.js';
 import { AUTH_SERVER } from '../src/oauth/oauth.tokens.js';
-import { configureApp, fastifyAdapter } from '../src/bootstrap.js';
+import { authServerLogging, configureApp, fastifyAdapter } from '../src/bootstrap.js';
+import type { LogCapture } from '@tessera/logging';
 
 export const INITIAL_ACCESS_TOKEN = 'test-initial-access-token-0123456789';
 /** The key-encryption key of this test file's servers (one for all, since several may share a database): 32 random bytes. */
@@ -53,6 +54,8 @@ export async function startAuthServer(
     clock?: Clock;
     /** The server's password hasher; default `new FastPasswordHasher()`. */
     passwordHasher?: PasswordHasher;
+    /** Where the server's log lines go (JSON, from level info); default stdout, warnings and errors only. */
+    logs?: LogCapture;
   } = {},
 ): Promise<RunningAuthServer> {
   const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createTestDatabase();
@@ -65,17 +68,22 @@ export async function startAuthServer(
     TESSERA_ISSUER: `http://127.0.0.1:${port}`,
     TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN,
     TESSERA_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+    TESSERA_LOG_FORMAT: 'json',
+    TESSERA_LOG_LEVEL: options.logs ? 'info' : 'warn',
     ...options.env,
   });
+  const logging = authServerLogging(config, options.logs);
   const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot(config, { clock: options.clock, passwordHasher: options.passwordHasher ?? new FastPasswordHasher() })],
-  }).compile();
+    imports: [AppModule.forRoot(config, { clock: options.clock, passwordHasher: options.passwordHasher ?? new FastPasswordHasher(), ...logging.compose })],
+  })
+    .setLogger(logging.nest)
+    .compile();
   const adapter = fastifyAdapter(config);
   const routes: { method: string; url: string }[] = [];
   adapter.getInstance().addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
-  const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(adapter, { logger: ['error', 'warn'] }));
+  const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(adapter, { logger: logging.nest }), logging);
   await app.listen(port, '127.0.0.1');
   return {
     app,

@@ -173,6 +173,7 @@ describe('sign-in', () => {
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'same-origin', // a same-origin form post then carries its Origin, not null
       vary: 'Origin', // from the CORS hook, which decides per request (the pages get no CORS headers)
+      'x-request-id': expect.stringMatching(/^[0-9a-f-]{36}$/), // the request log's id of this request
     });
     const [cookie] = res.headers.getSetCookie();
     expect(cookie).toMatch(/^tessera_csrf=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);

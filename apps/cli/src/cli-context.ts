@@ -1,4 +1,5 @@
 import { loadAuthServerConfig, type AuthServerConfig } from '@tessera/config';
+import { createLogger, PinoAuditLog } from '@tessera/logging';
 import type { ServerStorage } from '@tessera/oauth-core';
 import { createDataSource, typeOrmStorage } from '@tessera/persistence';
 import { composeAdministration, type Administration } from '@tessera/server';
@@ -44,7 +45,8 @@ export async function openContext(io: CliIo, env: Record<string, string | undefi
     tokens: config.tokens,
     grants: config.features.grants,
     storage,
-    admin: composeAdministration(config, storage),
+    // What the operator changes (clients, users, keys) is audited as the servers audit theirs: a line on standard error.
+    admin: composeAdministration(config, storage, { audit: new PinoAuditLog(createLogger(config.logging, { app: 'cli', fd: 2 })) }),
     applied,
     close: () => dataSource.destroy(),
   };

@@ -4,7 +4,8 @@ import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { Registry } from 'prom-client';
 import type { ResourceServerConfig } from '@tessera/config';
 import { createMetricsRegistry, METRIC_PREFIX, MetricsModule } from '@tessera/metrics';
-import { isDatabaseOutage } from '@tessera/persistence';
+import { DatabaseFailureLog, isDatabaseOutage } from '@tessera/persistence';
+import { DataSource } from 'typeorm';
 import { TokenGuardModule, type TokenGuardOptions } from '@tessera/token-guard';
 import { dataSourceOptions } from './database/data-source.js';
 import { HealthController } from './health/health.controller.js';
@@ -35,7 +36,10 @@ export class ResourceServerModule {
         NotesModule,
       ],
       controllers: [HealthController],
-      providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
+      providers: [
+        { provide: DatabaseFailureLog, useFactory: (dataSource: DataSource) => new DatabaseFailureLog(dataSource), inject: [DataSource] },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+      ],
     };
   }
 }

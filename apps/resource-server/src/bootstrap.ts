@@ -1,6 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ResourceServerConfig } from '@tessera/config';
+import { createLogger, PinoNestLogger, RequestLog, requestId, type Logger } from '@tessera/logging';
+import { verifiedTokenOf } from '@tessera/token-guard';
+import type { DestinationStream } from 'pino';
 import { ResourceServerModule } from './app.module.js';
 
 /** A note is at most 200 + 10 000 characters: 128 KiB holds any valid one, even with every character \u-escaped (12 bytes for one outside the BMP). */
@@ -13,11 +16,29 @@ export function fastifyAdapter(): FastifyAdapter {
     requestTimeout: 10_000,
     connectionTimeout: 10_000,
     trustProxy: false,
+    // The caller's X-Request-Id when it is short and plain, else a fresh one; echoed in the response.
+    genReqId: requestId,
   });
 }
 
+/** The resource server's logging: one pino logger for Nest (TokenGuard included) and the request lines. */
+export interface ResourceServerLogging {
+  logger: Logger;
+  nest: PinoNestLogger;
+  requestLog: RequestLog;
+}
+
+/** `destination`: where the lines go instead of stdout (tests read them). */
+export function resourceServerLogging(config: ResourceServerConfig, destination?: DestinationStream): ResourceServerLogging {
+  const logger = createLogger(config.logging, { app: 'resource-server', destination });
+  // The client of the token TokenGuard accepted.
+  const requestLog = new RequestLog(logger, { clientIdOf: (request) => verifiedTokenOf(request)?.clientId });
+  return { logger, nest: new PinoNestLogger(logger), requestLog };
+}
+
 /** What main.ts and the tests both apply to a freshly created app. */
-export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
+export function configureApp(app: NestFastifyApplication, logging: ResourceServerLogging): NestFastifyApplication {
+  logging.requestLog.install(app.getHttpAdapter().getInstance());
   // Every answer is per caller (or about this instance): never cached by anyone in between.
   app
     .getHttpAdapter()
@@ -34,7 +55,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   return app;
 }
 
-export async function createResourceServer(config: ResourceServerConfig): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(ResourceServerModule.forRoot(config), fastifyAdapter());
-  return configureApp(app);
+export async function createResourceServer(config: ResourceServerConfig, logging = resourceServerLogging(config)): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(ResourceServerModule.forRoot(config), fastifyAdapter(), { logger: logging.nest });
+  return configureApp(app, logging);
 }

@@ -1,7 +1,11 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadResourceServerConfig } from '@tessera/config';
-import { createResourceServer } from './bootstrap.js';
+import { scrubCredentials, type Logger as PinoLogger } from '@tessera/logging';
+import { createResourceServer, resourceServerLogging } from './bootstrap.js';
+
+/** The process's logger, once the configuration that sets it up has been read. */
+let logger: PinoLogger | undefined;
 
 async function main(): Promise<void> {
   let config;
@@ -14,7 +18,9 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const app = await createResourceServer(config);
+  const logging = resourceServerLogging(config);
+  logger = logging.logger;
+  const app = await createResourceServer(config, logging);
   await app.listen(config.http.port, config.http.host);
   new Logger('resource-server').log(
     `listening on ${await app.getUrl()} as resource ${config.resource.url}, accepting tokens from ${config.issuer.url}`,
@@ -23,6 +29,8 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   // A failure at boot (database unreachable after retries, a failing migration, a port in use).
-  console.error(`resource-server: could not start: ${e instanceof Error ? e.message : String(e)}`);
+  const message = `could not start: ${scrubCredentials(e instanceof Error ? e.message : String(e))}`;
+  if (logger) logger.fatal(message);
+  else console.error(`resource-server: ${message}`);
   process.exit(1);
 });

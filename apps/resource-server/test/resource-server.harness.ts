@@ -3,7 +3,8 @@ import { Test } from '@nestjs/testing';
 import { loadResourceServerConfig, type ResourceServerConfig } from '@tessera/config';
 import { createTestDatabase, freePort } from '@tessera/testing';
 import { ResourceServerModule } from '../src/app.module.js';
-import { configureApp, fastifyAdapter } from '../src/bootstrap.js';
+import type { LogCapture } from '@tessera/logging';
+import { configureApp, fastifyAdapter, resourceServerLogging } from '../src/bootstrap.js';
 import { IntrospectionCredentials } from '../src/introspection/introspection-credentials.js';
 
 export interface RunningResourceServer {
@@ -27,7 +28,8 @@ export interface RunningResourceServer {
  */
 export async function startResourceServer(
   /** `port`: where to listen, when its resource identifier (`http://127.0.0.1:<port>`) must be known before, to register its client. */
-  options: { issuer: string; env?: Record<string, string>; databaseUrl?: string; port?: number },
+  /** `logs`: where its log lines go (JSON, from level info); default stdout, errors only. */
+  options: { issuer: string; env?: Record<string, string>; databaseUrl?: string; port?: number; logs?: LogCapture },
 ): Promise<RunningResourceServer> {
   const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createTestDatabase();
   const port = options.port ?? (await freePort());
@@ -37,10 +39,15 @@ export async function startResourceServer(
     TESSERA_RESOURCE_PORT: String(port),
     TESSERA_RESOURCE_URL: url,
     TESSERA_ISSUER: options.issuer,
+    TESSERA_LOG_FORMAT: 'json',
+    TESSERA_LOG_LEVEL: options.logs ? 'info' : 'error',
     ...options.env,
   });
-  const moduleRef = await Test.createTestingModule({ imports: [ResourceServerModule.forRoot(config)] }).compile();
-  const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter(), { logger: ['error'] }));
+  const logging = resourceServerLogging(config, options.logs);
+  const moduleRef = await Test.createTestingModule({ imports: [ResourceServerModule.forRoot(config)] })
+    .setLogger(logging.nest)
+    .compile();
+  const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter(), { logger: logging.nest }), logging);
   await app.listen(port, '127.0.0.1');
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= app.close());

@@ -10,6 +10,7 @@ describe('loadAuthServerConfig', () => {
     const c = loadAuthServerConfig(base);
     expect(c.http.port).toBe(3000);
     expect(c.issuer.url).toBe('http://localhost:3000');
+    expect(c.logging).toEqual({ level: 'info', format: null });
     expect(c.tokens).toMatchObject({ accessTokenTtl: 3600, signingAlgorithm: 'ES256', authorizationCodeTtl: 60, refreshTokenTtl: 30 * 86400, refreshTokenMaxLifetime: 90 * 86400 });
     expect(c.features.grants).toEqual(['client_credentials', 'authorization_code', 'refresh_token']);
     expect(c.features.registration).toBeNull();

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { ConfigError, EnvReader } from './env-reader.js';
 import { metricsConfig, type MetricsConfig } from './metrics.config.js';
+import { readLoggingConfig, type LoggingConfig } from './logging.config.js';
 
 export const SUPPORTED_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
 export type GrantType = (typeof SUPPORTED_GRANTS)[number];
@@ -23,6 +24,7 @@ export interface AuthServerConfig {
   issuer: { url: string };
   /** GET /metrics (Prometheus): on `port` of its own bound to `host` (TESSERA_AUTH_METRICS_PORT), or on the app's port (null). */
   metrics: MetricsConfig;
+  logging: LoggingConfig;
   tokens: {
     accessTokenTtl: number;
     maxAccessTokenTtl: number;
@@ -128,6 +130,7 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
     },
     issuer: { url: issuer.replace(/\/$/, '') },
     metrics: metricsConfig(r, 'TESSERA_AUTH_METRICS_PORT', port),
+    logging: readLoggingConfig(r),
     tokens: {
       accessTokenTtl,
       maxAccessTokenTtl,

@@ -19,12 +19,21 @@ describe('loadResourceServerConfig', () => {
       database: { url: 'postgres://u:p@127.0.0.1:5432/notes' },
       http: { host: '127.0.0.1', port: 3001 },
       metrics: { port: null, host: '127.0.0.1' },
+      logging: { level: 'info', format: null },
       issuer: { url: 'http://localhost:3000' },
       authorizationServer: { url: null },
       resource: { url: 'http://localhost:3001' },
       introspection: { credentials: null, initialAccessToken: null },
       revocationFeed: { enabled: true, maxStalenessSeconds: 15, onStale: 'fail-closed' },
     });
+  });
+
+  it('takes the log level and format, and refuses unknown ones', () => {
+    expect(loadResourceServerConfig({ ...base, TESSERA_LOG_LEVEL: 'debug', TESSERA_LOG_FORMAT: 'pretty' }).logging).toEqual({ level: 'debug', format: 'pretty' });
+    expect(problemsOf({ ...base, TESSERA_LOG_LEVEL: 'loud', TESSERA_LOG_FORMAT: 'xml' })).toEqual([
+      'TESSERA_LOG_LEVEL="loud": must be one of fatal, error, warn, info, debug, trace, silent',
+      'TESSERA_LOG_FORMAT="xml": must be one of json, pretty',
+    ]);
   });
 
   it('derives the default resource identifier from its port', () => {

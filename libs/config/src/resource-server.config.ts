@@ -1,5 +1,6 @@
 import { ConfigError, EnvReader } from './env-reader.js';
 import { metricsConfig, type MetricsConfig } from './metrics.config.js';
+import { readLoggingConfig, type LoggingConfig } from './logging.config.js';
 
 export interface ResourceServerConfig {
   /** Its own database (notes, and the credentials it registered): never the auth server's. */
@@ -7,6 +8,7 @@ export interface ResourceServerConfig {
   http: { host: string; port: number };
   /** GET /metrics (Prometheus): on `port` of its own bound to `host` (TESSERA_RESOURCE_METRICS_PORT), or on the app's port (null). */
   metrics: MetricsConfig;
+  logging: LoggingConfig;
   /** The authorization server whose tokens it accepts (`iss`), also the base of its endpoints. */
   issuer: { url: string };
   /**
@@ -75,6 +77,7 @@ export function loadResourceServerConfig(env: Record<string, string | undefined>
     database: { url: databaseUrl! },
     http: { host: r.string('TESSERA_HOST') ?? '127.0.0.1', port },
     metrics: metricsConfig(r, 'TESSERA_RESOURCE_METRICS_PORT', port),
+    logging: readLoggingConfig(r),
     issuer: { url: issuer.replace(/\/$/, '') },
     authorizationServer: { url: authorizationServer?.replace(/\/$/, '') ?? null },
     resource: { url: resource },

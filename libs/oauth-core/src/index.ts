@@ -42,3 +42,4 @@ export * from './users/user-directory.js';
 export * from './users/sign-in.js';
 export * from './users/concurrency-limit.js';
 export * from './rate-limits/rate-limiter.js';
+export * from './failures/failure-summary.js';

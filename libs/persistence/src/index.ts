@@ -28,3 +28,4 @@ export * from './typeorm.storage.js';
 export * from './expired-row.purger.js';
 export * from './typeorm-rate-limit.repository.js';
 export * from './pg-pool.js';
+export * from './database-failure.log.js';

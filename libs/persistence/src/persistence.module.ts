@@ -1,3 +1,4 @@
+import { DatabaseFailureLog } from './database-failure.log.js';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import {
@@ -92,6 +93,7 @@ export class PersistenceModule {
         ...PORTS.map(([provide, port]) => ({ provide, useFactory: (storage: ServerStorage) => storage[port], inject: [SERVER_STORAGE] })),
         { provide: HealthCheck, ...withDataSource((ds) => new TypeOrmHealthCheck(ds)) },
         { provide: ExpiredRowPurger, ...withDataSource((ds) => new ExpiredRowPurger(ds)) },
+        { provide: DatabaseFailureLog, ...withDataSource((ds) => new DatabaseFailureLog(ds)) },
       ],
       exports: [
         SERVER_STORAGE,
@@ -108,6 +110,7 @@ export class PersistenceModule {
         ChangeFeed,
         HealthCheck,
         ExpiredRowPurger,
+        DatabaseFailureLog,
       ],
     };
   }

@@ -2,7 +2,7 @@
 // the test moves and a password hasher that counts its calls.
 import { randomBytes } from 'node:crypto';
 import { loadAuthServerConfig, type AuthServerConfig } from '@tessera/config';
-import { FixedClock, FormParams, OAuthError, parseClientMetadata, s256Challenge, type ServerStorage } from '@tessera/oauth-core';
+import { FixedClock, FormParams, MemoryAuditLog, OAuthError, parseClientMetadata, s256Challenge, type ServerStorage } from '@tessera/oauth-core';
 import { FastPasswordHasher, inMemoryStorage } from '@tessera/testing';
 import { composeAdministration, composeAuthServer, type AuthServer } from './compose.js';
 
@@ -138,5 +138,39 @@ describe('composeAuthServer', () => {
     );
     const issued = await server.token.handle(basic(client.clientId, clientSecret!), FormParams.from({ grant_type: 'client_credentials' }));
     expect(issued.tokenType).toBe('Bearer');
+  });
+
+  it("reports the operator's changes to its audit log: clients, users, keys, with identifiers only", async () => {
+    const audit = new MemoryAuditLog();
+    const admin = composeAdministration(config, storage, { clock, passwordHasher: hasher, audit });
+    const user = await admin.users.create('dave', 'first password');
+    await admin.users.setPassword('dave', 'second password');
+    await admin.users.revokeConsent('dave');
+    await admin.users.disable('dave');
+    const { client, clientSecret } = await admin.registrar.register(
+      parseClientMetadata({ client_name: 'audited', scope: 'read' }, { grantTypes: config.features.grants, maxAccessTokenTtl: 86400 }),
+    );
+    const rotated = await admin.registrar.rotateSecret(client.clientId, true);
+    await admin.registrar.setResourceServerFor(client.clientId, [API]);
+    await admin.registrar.disable(client.clientId);
+    const keys = admin.keySet();
+    const before = server.keys.signingKey().kid;
+    await keys.rotate();
+    keys.close();
+    const after = (await storage.signingKeys.listPublished(clock.now())).find((k) => k.status === 'active')!.kid;
+
+    const id = client.clientId;
+    expect(audit.events).toEqual([
+      { event: 'user.created', userId: user.id, username: 'dave' },
+      { event: 'user.changed', userId: user.id, username: 'dave', change: 'password' },
+      { event: 'user.changed', userId: user.id, username: 'dave', change: 'consent_revoked', clientId: undefined, consentsRevoked: 0 },
+      { event: 'user.disabled', userId: user.id, username: 'dave' },
+      { event: 'client.created', clientId: id, clientName: 'audited', resourceServerFor: [], via: 'operator' },
+      { event: 'client.changed', clientId: id, change: 'secret_rotated', tokensRevoked: true, via: 'operator' },
+      { event: 'client.changed', clientId: id, change: 'resource_server_for', resourceServerFor: [API], via: 'operator' },
+      { event: 'client.disabled', clientId: id, via: 'operator' },
+      { event: 'key.rotated', kid: after, algorithm: 'ES256', retiredKid: before, signedTokensRevoked: false },
+    ]);
+    expect(JSON.stringify(audit.events)).not.toMatch(new RegExp(`${clientSecret}|${rotated.clientSecret}|first password|second password`));
   });
 });

@@ -15,6 +15,7 @@ import {
   ClientConfigurationEndpoint,
   ClientRegistrar,
   IntrospectionEndpoint,
+  NoAuditLog,
   RefreshTokenIssuer,
   RateLimiter,
   RegistrationEndpoint,
@@ -25,6 +26,8 @@ import {
   SystemClock,
   TokenEndpoint,
   UserDirectory,
+  type AuditLog,
+  type Client,
   type Clock,
   type Grant,
   type PasswordHasher,
@@ -55,6 +58,10 @@ export interface ComposeOptions {
   grantFactories?: Partial<Record<GrantType, GrantFactory>>;
   /** Told about failures in the background (reloading signing keys). */
   logger?: (message: string, error: unknown) => void;
+  /** Where audit events go (sign-ins, reuse, changes to clients, users and keys, revocations); default nowhere. */
+  audit?: AuditLog;
+  /** Told of each client authenticated at an endpoint, while its request runs (for the request log's `client_id`). */
+  onClientAuthenticated?: (clientId: string) => void;
 }
 
 /** The password hasher of a production server: scrypt, N=2^17, r=8, p=1. */
@@ -65,6 +72,7 @@ export function defaultPasswordHasher(): PasswordHasher {
 /** What the operator commands need: no cache, no key loading, nothing running. */
 export interface Administration {
   clock: Clock;
+  audit: AuditLog;
   random: RandomSource;
   /** The key-encryption keys of TESSERA_KEY_ENCRYPTION_KEY (and TESSERA_PREVIOUS_KEY_ENCRYPTION_KEY). */
   keyEncryption: KeyEncryptionKeys;
@@ -126,21 +134,24 @@ export function composeAdministration(config: AuthServerConfig, storage: ServerS
   const clock = options.clock ?? new SystemClock();
   const random = options.random ?? new CryptoRandomSource();
   const passwordHasher = options.passwordHasher ?? defaultPasswordHasher();
+  const audit = options.audit ?? new NoAuditLog();
   const keyEncryption = keyEncryptionKeys(config);
   const secretHasher = new ClientSecretHasher({ pepper: config.tokens.clientSecretPepper, keys: keyEncryption });
   return {
     clock,
+    audit,
     random,
     keyEncryption,
     secretHasher,
-    registrar: new ClientRegistrar(storage.clients, secretHasher, random, clock),
-    users: new UserDirectory(storage.users, passwordHasher, clock, { consents: storage.consents, clients: storage.clients }),
+    registrar: new ClientRegistrar(storage.clients, secretHasher, random, clock, audit, 'operator'),
+    users: new UserDirectory(storage.users, passwordHasher, clock, { consents: storage.consents, clients: storage.clients }, audit),
     keySet: (algorithm = config.tokens.signingAlgorithm) =>
       new KeySet(storage.signingKeys, storage.changes, clock, {
         algorithm,
         encryption: keyEncryption,
         maxTokenTtlSeconds: config.tokens.maxAccessTokenTtl,
         logger: options.logger,
+        audit,
       }),
   };
 }
@@ -152,7 +163,7 @@ export function composeAdministration(config: AuthServerConfig, storage: ServerS
 export async function composeAuthServer(config: AuthServerConfig, storage: ServerStorage, options: ComposeOptions = {}): Promise<AuthServer> {
   const passwordHasher = options.passwordHasher ?? defaultPasswordHasher();
   const base = composeAdministration(config, storage, { ...options, passwordHasher });
-  const { clock, random, secretHasher } = base;
+  const { clock, random, secretHasher, audit } = base;
   const issuerUrl = config.issuer.url;
 
   const clients = new CachingClientRepository(storage.clients, storage.changes, clock);
@@ -173,28 +184,30 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
     resourceFormats: config.tokens.resourceTokenFormats,
   });
   const inspector = new AccessTokenInspector([opaque, jwt], storage.revocations, clients);
-  const authenticator = new ClientAuthenticator(clients, secretHasher);
+  const onAuthenticated = options.onClientAuthenticated;
+  const told = onAuthenticated && ((client: Client) => onAuthenticated(client.clientId));
+  const authenticator = new ClientAuthenticator(clients, secretHasher, undefined, told);
   const rateLimiter = config.rateLimits
     ? new RateLimiter(storage.rateLimits, clock, { ...config.rateLimits, logger: options.logger }).start()
     : null;
   const rateLimits = rateLimiter && config.rateLimits ? new RequestRateLimits(rateLimiter, config.rateLimits) : null;
   // Each limited endpoint's own authenticator counts the requests of the clients that authenticated there.
   const limitedAuthenticator = (endpoint: 'token' | 'introspection' | 'revocation') =>
-    rateLimits ? new ClientAuthenticator(clients, secretHasher, (client) => rateLimits.checkClient(endpoint, client.clientId)) : authenticator;
+    rateLimits ? new ClientAuthenticator(clients, secretHasher, (client) => rateLimits.checkClient(endpoint, client.clientId), told) : authenticator;
   const refreshTokenIssuer = new RefreshTokenIssuer(storage.refreshTokens, random, clock, config.tokens.refreshTokenTtl, config.tokens.refreshTokenMaxLifetime);
   const authorizationCodeIssuer = new AuthorizationCodeIssuer(storage.authorizationCodes, random, clock, config.tokens.authorizationCodeTtl);
 
   const factories = { ...GRANT_FACTORIES, ...options.grantFactories };
   const grants = config.features.grants.map((g) =>
-    factories[g]({ issuer: accessTokenIssuer, refreshTokenIssuer, codes: storage.authorizationCodes, refreshTokens: storage.refreshTokens, users: storage.users, clock, config }),
+    factories[g]({ issuer: accessTokenIssuer, refreshTokenIssuer, codes: storage.authorizationCodes, refreshTokens: storage.refreshTokens, users: storage.users, clock, config, audit }),
   );
   const token = new TokenEndpoint(grants, limitedAuthenticator('token'));
   const introspection = new IntrospectionEndpoint(limitedAuthenticator('introspection'), inspector, { repo: storage.refreshTokens, users: storage.users, clock });
-  const revocation = new RevocationEndpoint(limitedAuthenticator('revocation'), inspector, clock, storage.refreshTokens);
+  const revocation = new RevocationEndpoint(limitedAuthenticator('revocation'), inspector, clock, storage.refreshTokens, audit);
   // The clients uncached: an open stream is checked again only when its client changed, and must see the change.
   const revocationFeed = new RevocationFeedEndpoint(authenticator, storage.revocations, storage.clients);
   // Registration writes through the cache, as every change the protocol makes to a client.
-  const registrar = new ClientRegistrar(clients, secretHasher, random, clock);
+  const registrar = new ClientRegistrar(clients, secretHasher, random, clock, audit, 'registration');
   const registrationSettings = config.features.registration;
   const metadataPolicy = { grantTypes: token.grantTypes(), maxAccessTokenTtl: config.tokens.maxAccessTokenTtl };
   const registration = registrationSettings
@@ -205,7 +218,7 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
   // The authorization endpoint and its pages exist when the code grant does.
   const pages = config.features.grants.includes('authorization_code');
   const authorization = pages ? new AuthorizationEndpoint(clients, storage.consents, authorizationCodeIssuer, clock, issuerUrl) : null;
-  const signIn = new SignIn(base.users, storage.sessions, storage.signInFailures, random, clock, config.signIn);
+  const signIn = new SignIn(base.users, storage.sessions, storage.signInFailures, random, clock, config.signIn, audit);
 
   return {
     ...base,

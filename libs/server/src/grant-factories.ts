@@ -5,6 +5,7 @@ import {
   ClientCredentialsGrant,
   RefreshTokenGrant,
   type AccessTokenIssuer,
+  type AuditLog,
   type AuthorizationCodeRepository,
   type Clock,
   type Grant,
@@ -22,6 +23,8 @@ export interface GrantDependencies {
   users: UserRepository;
   clock: Clock;
   config: AuthServerConfig;
+  /** Where a reused code or refresh token is reported. */
+  audit: AuditLog;
 }
 
 export type GrantFactory = (d: GrantDependencies) => Grant;
@@ -29,6 +32,6 @@ export type GrantFactory = (d: GrantDependencies) => Grant;
 /** A grant that is not enabled (TESSERA_GRANTS) is not built, so it answers unsupported_grant_type. */
 export const GRANT_FACTORIES: Record<GrantType, GrantFactory> = {
   client_credentials: (d) => new ClientCredentialsGrant(d.issuer, d.config.issuer.url),
-  authorization_code: (d) => new AuthorizationCodeGrant(d.codes, d.users, d.refreshTokens, d.issuer, d.refreshTokenIssuer, d.clock),
-  refresh_token: (d) => new RefreshTokenGrant(d.refreshTokens, d.users, d.issuer, d.refreshTokenIssuer, d.clock),
+  authorization_code: (d) => new AuthorizationCodeGrant(d.codes, d.users, d.refreshTokens, d.issuer, d.refreshTokenIssuer, d.clock, d.audit),
+  refresh_token: (d) => new RefreshTokenGrant(d.refreshTokens, d.users, d.issuer, d.refreshTokenIssuer, d.clock, d.audit),
 };

@@ -7,7 +7,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { OAuthError } from '@tessera/oauth-core';
+import { describeFailureSummary, FailureSummary, OAuthError } from '@tessera/oauth-core';
 import { AccessTokenAuthenticator } from './access-token.authenticator.js';
 import { bearerCredentialsAsSent, extractBearerToken } from './bearer-token.extractor.js';
 import { REQUIRED_SCOPES } from './require-scopes.decorator.js';
@@ -31,6 +31,18 @@ const RETRY_AFTER_SECONDS = '5';
 @Injectable()
 export class TokenGuard implements CanActivate {
   private readonly logger = new Logger('TokenGuard');
+  /**
+   * Refusals for want of the authorization server (unreachable, or its revocation feed stale): the first in full,
+   * then a count per 10 s, then a line when a token is accepted again; not a line per refused request.
+   */
+  private readonly unavailable = new FailureSummary(
+    (line) => {
+      const message = describeFailureSummary('authorization server unavailable', line);
+      if (line.kind === 'recovered') this.logger.log(message);
+      else this.logger.warn(message);
+    },
+    { intervalMs: 10_000 },
+  );
   /** The scopes each handler of each controller requires, read from the decorators once. */
   private readonly requiredScopes = new WeakMap<object, WeakMap<object, string[]>>();
 
@@ -87,6 +99,7 @@ export class TokenGuard implements CanActivate {
     request[VERIFIED_TOKEN] = verified;
     if (verified.format === 'jwt') this.counts.acceptedJwt++;
     else this.counts.acceptedOpaque++;
+    this.unavailable.success();
     return true;
   }
 
@@ -116,8 +129,7 @@ export class TokenGuard implements CanActivate {
         this.setHeaders(response, { 'WWW-Authenticate': bearerChallenge({ realm, error: error.code, scope: required }) });
         break;
       case 'temporarily_unavailable': {
-        const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
-        this.logger.warn(`authorization server unavailable: ${cause}`);
+        this.unavailable.failure(error.cause instanceof Error ? error.cause.message : String(error.cause));
         this.setHeaders(response, { 'Retry-After': RETRY_AFTER_SECONDS });
         break;
       }

@@ -9,3 +9,8 @@ export const VerifiedToken: () => ParameterDecorator = createParamDecorator(
   (_data: unknown, context: ExecutionContext): VerifiedAccessToken | undefined =>
     context.switchToHttp().getRequest<{ [VERIFIED_TOKEN]?: VerifiedAccessToken }>()[VERIFIED_TOKEN],
 );
+
+/** The `VerifiedAccessToken` TokenGuard accepted for `request` (Express or Fastify), if it did: for request logs and the like. */
+export function verifiedTokenOf(request: object): VerifiedAccessToken | undefined {
+  return (request as { [VERIFIED_TOKEN]?: VerifiedAccessToken })[VERIFIED_TOKEN];
+}

@@ -1,6 +1,7 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import {
   ChangeFeed,
+  type AuditLog,
   Clock,
   SigningKeyRepository,
   type SigningAlgorithm,
@@ -17,6 +18,8 @@ export interface KeySetOptions {
   maxTokenTtlSeconds: number;
   /** Told about a failed background reload (the current keys stay in use) or a failing listener. */
   logger?: (message: string, error: unknown) => void;
+  /** Told about each rotation (the new key, the retired one). */
+  audit?: AuditLog;
 }
 
 export interface SigningKey {
@@ -120,7 +123,10 @@ export class KeySet {
   async rotate(algorithm: SigningAlgorithm = this.options.algorithm, options: { revokeSigned?: boolean } = {}): Promise<void> {
     const key = await this.generate(algorithm);
     const now = this.clock.now();
+    // The key this rotation retires (the operator's CLI rotates without loading the keys first).
+    const retiredKid = this.options.audit ? (this.loaded?.signing.kid ?? (await this.repo.listPublished(now)).find((r) => r.status === 'active')?.kid) : undefined;
     await this.repo.rotate(key, now, this.publishUntil(now), options);
+    this.options.audit?.record({ event: 'key.rotated', kid: key.kid, algorithm, retiredKid, signedTokensRevoked: options.revokeSigned === true });
     await this.reload();
   }
 
@@ -135,7 +141,9 @@ export class KeySet {
     const now = this.clock.now();
     const dueAt = new Date(now.getTime() - intervalSeconds * 1000);
     if (signingCreatedAt > dueAt) return false;
-    const rotated = await this.repo.rotateIfDue(await this.generate(signing.alg), now, this.publishUntil(now), dueAt);
+    const key = await this.generate(signing.alg);
+    const rotated = await this.repo.rotateIfDue(key, now, this.publishUntil(now), dueAt);
+    if (rotated) this.options.audit?.record({ event: 'key.rotated', kid: key.kid, algorithm: signing.alg, retiredKid: signing.kid, signedTokensRevoked: false, scheduled: true });
     // Rotated here or elsewhere: either way the key loaded here is out of date (the change feed also says so).
     await this.reload();
     return rotated;

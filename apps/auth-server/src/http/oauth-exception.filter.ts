@@ -1,5 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { errorForLog } from '@tessera/logging';
 import { OAuthError } from '@tessera/oauth-core';
+import { isDatabaseOutage, type DatabaseFailureLog } from '@tessera/persistence';
 import type { FastifyReply } from 'fastify';
 
 /**
@@ -12,7 +14,11 @@ import type { FastifyReply } from 'fastify';
 export class OAuthExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('OAuth');
 
-  constructor(private readonly realm = 'tessera') {}
+  constructor(
+    /** Where a database outage is told, summarised (a line per request would bury everything else). */
+    private readonly databaseFailures?: DatabaseFailureLog,
+    private readonly realm = 'tessera',
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
@@ -30,7 +36,9 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     }
     const cause = error.cause ?? exception;
     if (error.code === 'server_error') {
-      this.logger.error(`server_error: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
+      this.logger.error(`server_error: ${errorForLog(cause)}`);
+    } else if (error.code === 'temporarily_unavailable' && this.databaseFailures && isDatabaseOutage(cause)) {
+      this.databaseFailures.failure(cause);
     } else if (error.code === 'temporarily_unavailable') {
       this.logger.warn(`temporarily_unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
     }

@@ -1,5 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Inject, Logger } from '@nestjs/common';
+import { errorForLog } from '@tessera/logging';
 import { OAuthError } from '@tessera/oauth-core';
+import { DatabaseFailureLog, isDatabaseOutage } from '@tessera/persistence';
 import type { FastifyReply } from 'fastify';
 import { clientStatus } from '../http/oauth-exception.filter.js';
 import { sendPage } from './browser.js';
@@ -10,10 +12,13 @@ import { errorPage } from './pages.js';
 export class PageExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Pages');
 
+  constructor(@Inject(DatabaseFailureLog) private readonly databaseFailures: DatabaseFailureLog) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (exception instanceof OAuthError && exception.code === 'temporarily_unavailable') {
-      this.logger.warn(`temporarily_unavailable: ${exception.cause instanceof Error ? exception.cause.message : String(exception.cause)}`);
+      if (isDatabaseOutage(exception.cause)) this.databaseFailures.failure(exception.cause);
+      else this.logger.warn(`temporarily_unavailable: ${exception.cause instanceof Error ? exception.cause.message : String(exception.cause)}`);
       return sendPage(reply, 503, errorPage('Temporarily unavailable', 'Sign-in is unavailable for a moment. Please try again shortly.'), { 'retry-after': '5' });
     }
     if (exception instanceof OAuthError && exception.status < 500) {
@@ -22,7 +27,7 @@ export class PageExceptionFilter implements ExceptionFilter {
     const status = clientStatus(exception);
     if (status !== undefined) return sendPage(reply, status, errorPage("This request can't be completed", BAD_REQUEST));
     const cause = exception instanceof OAuthError ? (exception.cause ?? exception) : exception;
-    this.logger.error(`server_error: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
+    this.logger.error(`server_error: ${errorForLog(cause)}`);
     sendPage(reply, 500, errorPage('Something went wrong', 'Tessera could not complete this request. Please try again.'));
   }
 }

@@ -9,9 +9,11 @@ import {
   RevocationFeedEndpoint,
   RevocationRepository,
   revocationWire,
+  OAuthError,
   type FeedReader,
   type RevocationEntry,
 } from '@tessera/oauth-core';
+import { DatabaseFailureLog, isDatabaseOutage } from '@tessera/persistence';
 import { KeySet } from '@tessera/tokens';
 import type { ServerResponse } from 'node:http';
 import { AUTH_SERVER_CONFIG } from '../oauth/oauth.tokens.js';
@@ -46,6 +48,7 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
     private readonly endpoint: RevocationFeedEndpoint,
     private readonly keys: KeySet,
     @Inject(AUTH_SERVER_CONFIG) config: AuthServerConfig,
+    @Inject(DatabaseFailureLog) private readonly databaseFailures: DatabaseFailureLog,
   ) {
     this.heartbeatMs = Math.round(config.revocations.heartbeatSeconds * 1000);
     // The log is read at least as often as heartbeats go out, since each heartbeat follows a read.
@@ -146,7 +149,10 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
       res.write(keysEvent(this.keys.publishedKids()));
     } catch (error) {
       // The database went away during the catch-up: the follower reconnects (retry: 1000) and resumes.
-      this.logger.warn(`revocation stream catch-up failed: ${error instanceof Error ? error.message : String(error)}`);
+      // Every follower retries each second while PostgreSQL is down: summarised with the requests' failures.
+      const cause = error instanceof OAuthError ? error.cause : error; // an adapter's temporarily_unavailable carries the driver's error
+      if (isDatabaseOutage(cause)) this.databaseFailures.failure(cause);
+      else this.logger.warn(`revocation stream catch-up failed: ${error instanceof Error ? error.message : String(error)}`);
       res.end();
     }
   }

@@ -1,5 +1,6 @@
-import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
-import { isDatabaseOutage } from '@tessera/persistence';
+import { ArgumentsHost, Catch, HttpException, Inject, Logger, type ExceptionFilter } from '@nestjs/common';
+import { errorForLog } from '@tessera/logging';
+import { DatabaseFailureLog, isDatabaseOutage } from '@tessera/persistence';
 import type { FastifyReply } from 'fastify';
 import { ApiError } from './api-error.js';
 
@@ -19,6 +20,8 @@ export interface ErrorBody {
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Api');
 
+  constructor(@Inject(DatabaseFailureLog) private readonly databaseFailures: DatabaseFailureLog) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = toResponse(exception);
@@ -28,10 +31,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
       // TokenGuard logs its own (the auth server unreachable); this is the database.
       if (!(exception instanceof HttpException)) {
         const cause = exception instanceof ApiError ? exception.cause : exception;
-        this.logger.warn(`temporarily_unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+        // Summarised: while PostgreSQL is down every request fails.
+        if (isDatabaseOutage(cause)) this.databaseFailures.failure(cause);
+        else this.logger.warn(`temporarily_unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
       }
     } else if (status >= 500) {
-      this.logger.error(`server_error: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`);
+      this.logger.error(`server_error: ${errorForLog(exception)}`);
     }
     void reply.status(status).send(body);
   }

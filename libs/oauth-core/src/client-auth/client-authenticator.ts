@@ -92,6 +92,8 @@ export class ClientAuthenticator {
     private readonly clients: ClientRepository,
     private readonly hasher: SecretHasher,
     private readonly limitClient?: (client: Client) => void,
+    /** Told of each client authenticated, by secret or as a public client (the request log's `client_id`). */
+    private readonly authenticated?: (client: Client) => void,
   ) {
     this.decoyHash = hasher.hash('tessera-decoy-secret');
   }
@@ -116,6 +118,7 @@ export class ClientAuthenticator {
     if (!methodOk) {
       throw OAuthError.invalidClient(`client must authenticate with ${client.tokenEndpointAuthMethod}`, scheme);
     }
+    this.authenticated?.(client);
     if (presented.clientSecret !== null) this.limitClient?.(client);
     return client;
   }

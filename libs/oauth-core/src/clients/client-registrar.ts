@@ -1,6 +1,7 @@
 import type { Client } from '../domain/client.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { ClientRepository } from '../ports/client.repository.js';
+import { NoAuditLog, type AuditLog, type AuditVia } from '../ports/audit-log.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { RandomSource } from '../ports/random.port.js';
 import type { SecretHasher } from '../ports/secret-hasher.port.js';
@@ -26,6 +27,9 @@ export class ClientRegistrar {
     private readonly hasher: SecretHasher,
     private readonly random: RandomSource,
     private readonly clock: Clock,
+    private readonly audit: AuditLog = new NoAuditLog(),
+    /** Whose changes these are, for the audit: RFC 7591 registration or the operator. */
+    private readonly via: AuditVia = 'operator',
   ) {}
 
   /**
@@ -49,6 +53,7 @@ export class ClientRegistrar {
       updatedAt: now,
     };
     await this.clients.create(client);
+    this.audit.record({ event: 'client.created', clientId: client.clientId, clientName: client.clientName ?? undefined, resourceServerFor: client.resourceServerFor, via: this.via });
     return { client, clientSecret, registrationAccessToken };
   }
 
@@ -66,6 +71,7 @@ export class ClientRegistrar {
     const revocationFeedKey = metadata.resourceServerFor.length === 0 ? null : (existing.revocationFeedKey ?? this.random.token(32));
     const client = await this.clients.update(clientId, { ...metadata, secretHash, revocationFeedKey });
     if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    this.audit.record({ event: 'client.changed', clientId, change: 'metadata', secretIssued: clientSecret !== null, secretDropped: isPublic && existing.secretHash !== null, via: this.via });
     return { client, clientSecret };
   }
 
@@ -75,6 +81,7 @@ export class ClientRegistrar {
     const clientSecret = this.newSecret();
     const client = await this.clients.update(clientId, { secretHash: this.hasher.hash(clientSecret) }, revokeTokens ? this.clock.now() : undefined);
     if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    this.audit.record({ event: 'client.changed', clientId, change: 'secret_rotated', tokensRevoked: revokeTokens, via: this.via });
     return { client, clientSecret };
   }
 
@@ -92,6 +99,7 @@ export class ClientRegistrar {
     const revocationFeedKey = resourceServerFor.length === 0 ? null : (existing.revocationFeedKey ?? this.random.token(32));
     const client = await this.clients.update(clientId, { resourceServerFor, revocationFeedKey });
     if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    this.audit.record({ event: 'client.changed', clientId, change: 'resource_server_for', resourceServerFor, via: this.via });
     return client;
   }
 
@@ -100,6 +108,7 @@ export class ClientRegistrar {
     const now = this.clock.now();
     const client = await this.clients.update(clientId, { disabledAt: now }, now);
     if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    this.audit.record({ event: 'client.disabled', clientId, via: this.via });
     return client;
   }
 
@@ -113,6 +122,7 @@ export class ClientRegistrar {
     if (existing.deletedAt) throw OAuthError.invalidRequest(`client ${clientId} was deleted; it cannot be enabled again`);
     const client = await this.clients.update(clientId, { disabledAt: null });
     if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    this.audit.record({ event: 'client.enabled', clientId, via: this.via });
     return client;
   }
 
@@ -131,6 +141,7 @@ export class ClientRegistrar {
       now,
     );
     if (!client) throw OAuthError.invalidRequest(`no client ${clientId}`);
+    this.audit.record({ event: 'client.deleted', clientId, via: this.via });
     return client;
   }
 

@@ -1,6 +1,7 @@
 // RFC 7009: Token Revocation. An unknown or already invalid token is not an error (§2.2).
 import type { ClientAuthenticator, ClientAuthPolicy } from '../client-auth/client-authenticator.js';
 import type { FormParams } from '../forms/form-params.js';
+import { NoAuditLog, type AuditLog } from '../ports/audit-log.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { RefreshTokenRepository } from '../ports/refresh-token.repository.js';
 import type { AccessTokenInspector } from '../tokens/access-token.inspector.js';
@@ -17,6 +18,7 @@ export class RevocationEndpoint {
     private readonly clock: Clock,
     /** When refresh tokens exist: revoking one revokes its whole grant (§2.1). */
     private readonly refreshTokens?: RefreshTokenRepository,
+    private readonly audit: AuditLog = new NoAuditLog(),
   ) {}
 
   async handle(authorization: string | undefined, params: FormParams): Promise<void> {
@@ -30,6 +32,7 @@ export class RevocationEndpoint {
     // alone and answered like an unknown one (§2.2), so the answer does not tell whether it is valid.
     if (verified.claims.clientId !== client.clientId) return;
     await verified.strategy.revoke(token, verified.claims, this.clock.now());
+    this.audit.record({ event: 'token.revoked', clientId: client.clientId, tokenType: 'access_token', jti: verified.claims.jti, grantId: verified.claims.grantId ?? undefined });
   }
 
   /** §2.1: revoking a refresh token also invalidates the access tokens of its grant; here, its whole family. */
@@ -38,5 +41,6 @@ export class RevocationEndpoint {
     if (!stored || stored.revokedAt) return;
     if (stored.clientId !== clientId) return; // another client's: revoke nothing, answer as for an unknown token
     await this.refreshTokens!.revokeGrant(stored.clientId, stored.grantId, this.clock.now());
+    this.audit.record({ event: 'token.revoked', clientId, tokenType: 'refresh_token', grantId: stored.grantId });
   }
 }

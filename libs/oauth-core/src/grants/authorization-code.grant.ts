@@ -4,6 +4,7 @@ import type { Client } from '../domain/client.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams } from '../forms/form-params.js';
 import { AuthorizationCodeRepository } from '../ports/authorization-code.repository.js';
+import { NoAuditLog, type AuditLog } from '../ports/audit-log.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import { RefreshTokenRepository } from '../ports/refresh-token.repository.js';
 import { UserRepository } from '../ports/user.repository.js';
@@ -28,6 +29,7 @@ export class AuthorizationCodeGrant implements Grant {
     private readonly accessTokens: AccessTokenIssuer,
     private readonly refreshTokenIssuer: RefreshTokenIssuer,
     private readonly clock: Clock,
+    private readonly audit: AuditLog = new NoAuditLog(),
   ) {}
 
   async handle(params: FormParams, client: Client): Promise<TokenResult> {
@@ -45,6 +47,7 @@ export class AuthorizationCodeGrant implements Grant {
     const { code, previouslyRedeemedAt } = redeemed;
     if (previouslyRedeemedAt) {
       await this.refreshTokens.revokeGrant(code.clientId, code.grantId, now);
+      this.audit.record({ event: 'authorization_code.reused', clientId: code.clientId, grantId: code.grantId, userId: code.subject });
       throw OAuthError.invalidGrant('authorization code already used; the tokens issued from it are revoked');
     }
     if (code.expiresAt.getTime() <= now.getTime()) throw OAuthError.invalidGrant('authorization code expired');

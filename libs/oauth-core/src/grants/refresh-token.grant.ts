@@ -2,6 +2,7 @@
 import type { Client } from '../domain/client.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams } from '../forms/form-params.js';
+import { NoAuditLog, type AuditLog } from '../ports/audit-log.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import { RefreshTokenRepository } from '../ports/refresh-token.repository.js';
 import { UserRepository } from '../ports/user.repository.js';
@@ -24,6 +25,7 @@ export class RefreshTokenGrant implements Grant {
     private readonly accessTokens: AccessTokenIssuer,
     private readonly refreshTokenIssuer: RefreshTokenIssuer,
     private readonly clock: Clock,
+    private readonly audit: AuditLog = new NoAuditLog(),
   ) {}
 
   async handle(params: FormParams, client: Client): Promise<TokenResult> {
@@ -56,6 +58,7 @@ export class RefreshTokenGrant implements Grant {
 
   private async reused(clientId: string, grantId: string, now: Date): Promise<never> {
     await this.refreshTokens.revokeGrant(clientId, grantId, now);
+    this.audit.record({ event: 'refresh_token.reused', clientId, grantId });
     throw OAuthError.invalidGrant('refresh token already used; its grant is revoked');
   }
 }

@@ -17,3 +17,4 @@ export * from './session.repository.js';
 export * from './sign-in-failure.repository.js';
 export * from './server-storage.js';
 export * from './rate-limit.repository.js';
+export * from './audit-log.port.js';

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Session } from '../domain/session.js';
 import type { User } from '../domain/user.js';
 import { OAuthError } from '../errors/oauth-error.js';
+import { NoAuditLog, type AuditLog } from '../ports/audit-log.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { RandomSource } from '../ports/random.port.js';
 import { SessionRepository } from '../ports/session.repository.js';
@@ -44,6 +45,7 @@ export class SignIn {
     private readonly random: RandomSource,
     private readonly clock: Clock,
     private readonly policy: SignInPolicy,
+    private readonly audit: AuditLog = new NoAuditLog(),
   ) {
     this.checks = new ConcurrencyLimit(policy.maxConcurrentHashes, policy.maxQueuedHashes);
   }
@@ -72,15 +74,24 @@ export class SignIn {
         new Date(now.getTime() - this.policy.windowSeconds * 1000),
         now,
       );
-      if (!reservation.reserved) return { kind: 'throttled', retryAfterSeconds: this.retryAfter(reservation.failures, account, addressKey(address), now) };
+      if (!reservation.reserved) {
+        const retryAfterSeconds = this.retryAfter(reservation.failures, account, addressKey(address), now);
+        this.audit.record({ event: 'sign_in.throttled', address, retryAfterSeconds });
+        return { kind: 'throttled', retryAfterSeconds };
+      }
+      let known: User | null;
       try {
-        user = await this.directory.authenticate(username, password);
+        ({ user, account: known } = await this.directory.check(username, password));
       } catch (error) {
         // Not checked after all (the database failed, say): not a failure either.
         await this.failures.release(reservation).catch(() => {});
         throw error;
       }
-      if (!user) return { kind: 'refused' }; // the reservation stays: it is the failure
+      if (!user) {
+        // The name only when it is an account's: a password typed into the username field never reaches the log.
+        this.audit.record({ event: 'sign_in.failed', address, ...(known ? { userId: known.id, username: known.username } : {}) });
+        return { kind: 'refused' }; // the reservation stays: it is the failure
+      }
       await this.failures.release(reservation);
       await this.failures.clear([account]);
     } finally {
@@ -90,6 +101,7 @@ export class SignIn {
     const token = SESSION_TOKEN_PREFIX + this.random.token(32);
     const session: Session = { id: randomUUID(), userId: user.id, createdAt: now, expiresAt: new Date(now.getTime() + this.policy.sessionTtl * 1000) };
     await this.sessions.create(hashToken(token), session);
+    this.audit.record({ event: 'sign_in.succeeded', userId: user.id, username: user.username, address });
     return { kind: 'signed-in', token, session, user };
   }
 

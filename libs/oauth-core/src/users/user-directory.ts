@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { User } from '../domain/user.js';
 import { OAuthError } from '../errors/oauth-error.js';
+import { NoAuditLog, type AuditLog } from '../ports/audit-log.port.js';
 import type { ClientRepository } from '../ports/client.repository.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { ConsentRepository } from '../ports/consent.repository.js';
@@ -20,6 +21,7 @@ export class UserDirectory {
     private readonly clock: Clock,
     /** What `revokeConsent` needs; sign-in does without. */
     private readonly grants?: { consents: ConsentRepository; clients: ClientRepository },
+    private readonly audit: AuditLog = new NoAuditLog(),
   ) {}
 
   async create(username: string, password: string): Promise<User> {
@@ -28,6 +30,7 @@ export class UserDirectory {
     if (await this.users.findByUsername(username)) throw OAuthError.invalidRequest(`username "${username}" is taken`);
     const user: User = { id: randomUUID(), username, passwordHash: await this.hasher.hash(password), disabledAt: null, createdAt: this.clock.now() };
     await this.users.create(user);
+    this.audit.record({ event: 'user.created', userId: user.id, username });
     return user;
   }
 
@@ -36,6 +39,7 @@ export class UserDirectory {
     const user = await this.require(username);
     const passwordHash = await this.hasher.hash(password);
     await this.users.setPasswordHash(user.id, passwordHash);
+    this.audit.record({ event: 'user.changed', userId: user.id, username: user.username, change: 'password' });
     return { ...user, passwordHash };
   }
 
@@ -45,6 +49,7 @@ export class UserDirectory {
     if (user.disabledAt) return { user, wasDisabled: true };
     const updated = await this.users.disable(user.id, this.clock.now());
     if (!updated) throw OAuthError.invalidRequest(`no user ${username}`);
+    this.audit.record({ event: 'user.disabled', userId: user.id, username: user.username });
     return { user: updated, wasDisabled: false };
   }
 
@@ -54,6 +59,7 @@ export class UserDirectory {
     if (!user.disabledAt) return { user, wasEnabled: true };
     const updated = await this.users.enable(user.id);
     if (!updated) throw OAuthError.invalidRequest(`no user ${username}`);
+    this.audit.record({ event: 'user.enabled', userId: user.id, username: user.username });
     return { user: updated, wasEnabled: false };
   }
 
@@ -69,17 +75,23 @@ export class UserDirectory {
     const user = await this.require(username);
     if (clientId !== undefined && !(await clients.findById(clientId))) throw OAuthError.invalidRequest(`no client ${clientId}`);
     const consentsRevoked = await consents.revoke(user.id, clientId ?? null, this.clock.now());
+    this.audit.record({ event: 'user.changed', userId: user.id, username: user.username, change: 'consent_revoked', clientId, consentsRevoked });
     return { user, consentsRevoked };
   }
 
   /** The enabled user with this username and password, or null (same answer whatever was wrong). */
   async authenticate(username: string, password: string): Promise<User | null> {
-    const user = USERNAME.test(username) ? await this.users.findByUsername(username) : null;
+    return (await this.check(username, password)).user;
+  }
+
+  /** As `authenticate`, also naming the account a refused attempt was for, when the username is a known one (for the audit). */
+  async check(username: string, password: string): Promise<{ user: User | null; account: User | null }> {
+    const account = USERNAME.test(username) ? await this.users.findByUsername(username) : null;
     // Verify against a decoy when the user is unknown, so both cases cost the same time.
-    const ok = await this.hasher.verify(password, user?.passwordHash ?? (await this.decoy()));
-    if (!user || !ok || user.disabledAt) return null;
-    if (this.hasher.needsRehash(user.passwordHash)) await this.users.setPasswordHash(user.id, await this.hasher.hash(password));
-    return user;
+    const ok = await this.hasher.verify(password, account?.passwordHash ?? (await this.decoy()));
+    if (!account || !ok || account.disabledAt) return { user: null, account };
+    if (this.hasher.needsRehash(account.passwordHash)) await this.users.setPasswordHash(account.id, await this.hasher.hash(password));
+    return { user: account, account };
   }
 
   list(): Promise<User[]> {

@@ -1,0 +1,100 @@
+import { LogCapture } from '@tessera/logging';
+import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
+
+const logs = new LogCapture();
+let server: RunningAuthServer;
+beforeAll(async () => {
+  server = await startAuthServer({ logs });
+});
+afterAll(() => server.stop());
+
+const requestLines = () => logs.lines.filter((l) => l.msg === 'request');
+
+describe('the request log', () => {
+  it('writes one JSON line per request: id, method, route pattern, status, duration and the authenticated client', async () => {
+    const client = await registerClient(server.url);
+    logs.clear();
+    const res = await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(client.client_id, client.client_secret) });
+    expect(res.status).toBe(200);
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(requestLines()).toEqual([
+      {
+        level: 'info',
+        time: expect.any(String),
+        app: 'auth-server',
+        msg: 'request',
+        req_id: id,
+        method: 'POST',
+        route: '/oauth2/token',
+        status: 200,
+        ms: expect.any(Number),
+        client_id: client.client_id,
+      },
+    ]);
+  });
+
+  it('names no client when authentication failed, and keeps a safe incoming X-Request-Id', async () => {
+    const client = await registerClient(server.url);
+    logs.clear();
+    const res = await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(client.client_id, 'wrong'), 'x-request-id': 'edge-42.a:b_c' });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('x-request-id')).toBe('edge-42.a:b_c');
+    const [line] = requestLines();
+    expect(line).toMatchObject({ req_id: 'edge-42.a:b_c', route: '/oauth2/token', status: 401 });
+    expect(line).not.toHaveProperty('client_id');
+  });
+
+  it('replaces an incoming X-Request-Id that is long or carries unsafe characters', async () => {
+    for (const unsafe of ['a'.repeat(65), 'has space', 'quote"d', 'new\u2028line']) {
+      logs.clear();
+      const res = await fetch(`${server.url}/health/live`, { headers: { 'x-request-id': unsafe } }).catch(() => null);
+      if (!res) continue; // fetch refuses some header values itself
+      const id = res.headers.get('x-request-id');
+      expect(id).not.toBe(unsafe);
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(requestLines()[0]).toMatchObject({ req_id: id, route: '/health/live', status: 200 });
+    }
+  });
+
+  it('logs the route pattern, never the URL with its query', async () => {
+    logs.clear();
+    const res = await fetch(`${server.url}/oauth2/authorize?client_id=x&state=secret-state-value&code_challenge=abc`, { redirect: 'manual' });
+    expect(res.status).toBe(400);
+    const unknown = await fetch(`${server.url}/no/such/path?code=tsr_ac_secret`);
+    expect(unknown.status).toBe(404);
+    expect(requestLines().map((l) => [l.method, l.route, l.status])).toEqual([
+      ['GET', '/oauth2/authorize', 400],
+      ['GET', '(no route)', 404],
+    ]);
+    expect(logs.raw.join('\n')).not.toMatch(/secret-state-value|tsr_ac_secret/);
+  });
+});
+
+describe('audit lines', () => {
+  it('records a registration as client.created', async () => {
+    logs.clear();
+    const client = await registerClient(server.url, { client_name: 'audited' });
+    expect(logs.matching({ event: 'client.created' })).toEqual([
+      expect.objectContaining({ level: 'info', audit: true, msg: 'client.created', client_id: client.client_id, client_name: 'audited', resource_server_for: [], via: 'registration' }),
+    ]);
+  });
+});
+
+describe("Nest's start-up narration", () => {
+  it('is at debug: none of it at the default level, every route mapping at debug', async () => {
+    const quiet = new LogCapture();
+    const chatty = new LogCapture();
+    const a = await startAuthServer({ logs: quiet, databaseUrl: server.databaseUrl });
+    const b = await startAuthServer({ logs: chatty, databaseUrl: server.databaseUrl, env: { TESSERA_LOG_LEVEL: 'debug' } });
+    try {
+      const narrated = (c: LogCapture) => c.lines.filter((l) => ['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication'].includes(l.context as string));
+      expect(narrated(quiet)).toEqual([]);
+      expect(narrated(chatty).filter((l) => l.context === 'RouterExplorer').length).toBeGreaterThan(5);
+      expect(new Set(narrated(chatty).map((l) => l.level))).toEqual(new Set(['debug']));
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+});
