@@ -79,6 +79,24 @@ describe('audit lines', () => {
       expect.objectContaining({ level: 'info', audit: true, msg: 'client.created', client_id: client.client_id, client_name: 'audited', resource_server_for: [], via: 'registration' }),
     ]);
   });
+
+  it('records RFC 7592 changes: metadata replaced (with a secret issued), then the client deleted', async () => {
+    const created = await registerClient(server.url, { client_name: 'managed', token_endpoint_auth_method: 'none', redirect_uris: ['https://app.example/cb'] });
+    const token = created.registration_access_token as string;
+    const rat = { authorization: `Bearer ${token}` };
+    const uri = `${server.url}/oauth2/register/${created.client_id}`;
+    logs.clear();
+    const put = await fetch(uri, { method: 'PUT', headers: { ...rat, 'content-type': 'application/json' }, body: JSON.stringify({ client_id: created.client_id, client_name: 'managed', redirect_uris: ['https://app.example/cb'] }) });
+    expect(put.status).toBe(200);
+    expect((await fetch(uri, { method: 'DELETE', headers: rat })).status).toBe(204);
+    expect(logs.lines.filter((l) => l.audit)).toEqual([
+      expect.objectContaining({ msg: 'client.changed', client_id: created.client_id, change: 'metadata', secret_issued: true, secret_dropped: false, via: 'registration' }),
+      expect.objectContaining({ msg: 'client.deleted', client_id: created.client_id, via: 'registration' }),
+    ]);
+    const secret = (await put.json()).client_secret as string;
+    expect(JSON.stringify(logs.lines)).not.toContain(secret);
+    expect(JSON.stringify(logs.lines)).not.toContain(token);
+  });
 });
 
 describe("Nest's start-up narration", () => {
