@@ -7,17 +7,19 @@ type Credentials = { client_id: string; client_secret: string };
 
 let server: RunningAuthServer;
 let client: Credentials;
+let jwtClient: Credentials;
 let rs: Credentials;
 beforeAll(async () => {
   server = await startAuthServer({ proxy: true });
   client = await registerClient(server.url, { access_token_format: 'opaque', resources: [API] });
+  jwtClient = await registerClient(server.url, { access_token_format: 'jwt', resources: [API] });
   rs = await registerClient(server.url, { client_name: 'api', scope: '', resource_server_for: [API] });
 });
 afterAll(() => server.stop());
 
 const as = (c: Credentials) => ({ authorization: basicAuth(c.client_id, c.client_secret) });
-const accessToken = async () => {
-  const res = await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials', resource: API }, as(client));
+const accessToken = async (of = client) => {
+  const res = await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials', resource: API }, as(of));
   expect(res.status).toBe(200);
   return (await res.json()).access_token as string;
 };
@@ -26,8 +28,8 @@ const introspect = async (token: string) => {
   expect(res.status).toBe(200);
   return (await res.json()).active as boolean;
 };
-const revoke = async (token: string) => {
-  const res = await postForm(`${server.url}/oauth2/revoke`, { token }, as(client));
+const revoke = async (token: string, by = client) => {
+  const res = await postForm(`${server.url}/oauth2/revoke`, { token }, as(by));
   expect(res.status).toBe(200);
 };
 
@@ -58,5 +60,16 @@ it('revokes an opaque token in two round trips: its lookup, then one statement t
   const lookup = expect.stringMatching(/^SELECT .* FROM access_tokens t WHERE t\.token_hash = \$1$/);
   const markAndAppend = expect.stringMatching(/pg_advisory_xact_lock[\s\S]*UPDATE access_tokens[\s\S]*INSERT INTO revocations[\s\S]*pg_notify/);
   expect(trips).toEqual([lookup, markAndAppend, lookup, markAndAppend]);
+  for (const token of tokens) expect(await introspect(token)).toBe(false);
+});
+
+it('revokes a JWT in one round trip: one statement that takes the log\'s lock, appends the entry and notifies', async () => {
+  const tokens = [await accessToken(jwtClient), await accessToken(jwtClient)];
+  await introspect(tokens[0]);
+  const trips = await roundTripsOf(async () => {
+    for (const token of tokens) await revoke(token, jwtClient);
+  });
+  const append = expect.stringMatching(/pg_advisory_xact_lock[\s\S]*INSERT INTO revocations[\s\S]*pg_notify/);
+  expect(trips).toEqual([append, append]);
   for (const token of tokens) expect(await introspect(token)).toBe(false);
 });
