@@ -4,6 +4,8 @@ import { JwtAccessTokenVerifier } from './jwt-access-token.verifier.js';
 import type { KeySet } from './key-set.js';
 
 const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** Verified tokens kept at most; past it, the oldest goes. */
+const MAX_VERIFIED = 10_000;
 
 /**
  * RFC 9068 JWT access tokens. Issuing signs with the in-memory key and writes
@@ -42,9 +44,23 @@ export class JwtAccessTokenStrategy extends AccessTokenStrategy {
       .sign(key);
   }
 
+  /**
+   * Tokens whose signature and claims were verified here, by the whole token (never by a part of it: a signature
+   * taken alone could be moved onto other claims), with the key that verified each. Introspection and revocation
+   * see the same token again and again; a hit costs a map lookup instead of a signature check. What can change
+   * after the check is checked again at each hit: expiry, the key still published (and so still trusted) as the
+   * very key that verified the token, and its retirement. Revocation is not cached here: the caller checks it.
+   */
+  private readonly verified = new Map<string, { claims: AccessTokenClaims; key: unknown }>();
+
   /** Any audience is accepted: this serves introspection, which answers for every resource. */
   async verify(token: string): Promise<AccessTokenClaims | null> {
     if (!this.recognizes(token)) return null;
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (this.stillValid(hit.claims, hit.key)) return hit.claims;
+      this.verified.delete(token);
+    }
     // Built per call: the pinned algorithms follow the key set across rotations.
     const verifier = new JwtAccessTokenVerifier({
       issuer: this.issuer,
@@ -56,12 +72,27 @@ export class JwtAccessTokenStrategy extends AccessTokenStrategy {
       retiredAt: (kid) => this.keySet.verificationKey(kid)?.retiredAt,
       clock: this.clock,
     });
+    let claims: AccessTokenClaims;
     try {
-      return await verifier.verify(token);
+      claims = await verifier.verify(token);
     } catch (error) {
       if (error instanceof OAuthError) return null;
       throw error;
     }
+    const key = claims.kid === undefined ? undefined : this.keySet.verificationKey(claims.kid)?.key;
+    if (key) {
+      if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { claims, key });
+    }
+    return claims;
+  }
+
+  /** What `verify` would still say of claims it verified with `key`: unexpired, issued in the past, the same key published, not issued after its retirement. */
+  private stillValid(claims: AccessTokenClaims, key: unknown): boolean {
+    const now = this.clock.nowSeconds();
+    if (claims.exp <= now || claims.iat > now) return false;
+    const found = this.keySet.verificationKey(claims.kid!);
+    return found !== undefined && found.key === key && (found.retiredAt === undefined || claims.iat <= found.retiredAt);
   }
 
   async revoke(_token: string, claims: AccessTokenClaims, at: Date): Promise<void> {
