@@ -96,25 +96,30 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
     });
   }
 
-  /** One query: the token's jti, an issued-before mark for its client (and its subject or grant, when the mark names one), or its signing key. */
+  /** One prepared statement (IS_REVOKED): the token's jti, an issued-before mark for its client (and its subject or grant, when the mark names one), or its signing key. */
   isRevoked(claims: AccessTokenClaims): Promise<boolean> {
     return translateOutage(async () => {
-      const [{ revoked }] = await this.dataSource.query<{ revoked: boolean }[]>(
-        // Three lookups, each on an index of its own (jti, and the partial indexes of marks and keys): one WHERE with ORs
-        // over the three made PostgreSQL read the whole log for every check.
-        `SELECT EXISTS (SELECT 1 FROM revocations WHERE jti = $1)
-             OR EXISTS (SELECT 1 FROM revocations
-                        WHERE kind = 'issued-before' AND client_id = $2 AND issued_before > $3
-                          AND (subject IS NULL OR subject = $4)
-                          AND (grant_id IS NULL OR grant_id::text = $5))
-             OR EXISTS (SELECT 1 FROM revocations WHERE kind = 'key' AND kid = $6) AS revoked`,
+      const [{ revoked }] = await preparedQuery<{ revoked: boolean }>(this.dataSource, {
+        name: 'tessera_revocations_is_revoked',
+        text: IS_REVOKED,
         // grant_id as text: a grant id that is no UUID matches no mark, rather than failing the query.
-        [claims.jti, claims.clientId, new Date(claims.iat * 1000), claims.sub, claims.grantId ?? null, claims.kid ?? null],
-      );
+        values: [claims.jti, claims.clientId, new Date(claims.iat * 1000), claims.sub, claims.grantId ?? null, claims.kid ?? null],
+      });
       return revoked;
     });
   }
 }
+
+/**
+ * Three lookups, each on an index of its own (jti, and the partial indexes of marks and keys): one WHERE with ORs
+ * over the three made PostgreSQL read the whole log for every check.
+ */
+const IS_REVOKED = `SELECT EXISTS (SELECT 1 FROM revocations WHERE jti = $1)
+    OR EXISTS (SELECT 1 FROM revocations
+               WHERE kind = 'issued-before' AND client_id = $2 AND issued_before > $3
+                 AND (subject IS NULL OR subject = $4)
+                 AND (grant_id IS NULL OR grant_id::text = $5))
+    OR EXISTS (SELECT 1 FROM revocations WHERE kind = 'key' AND kid = $6) AS revoked`;
 
 /** A 'token' entry as APPEND_TOKENS reads it from its JSON parameter. */
 interface TokenRevocationRow {
