@@ -50,6 +50,20 @@ describe('JwtAccessTokenStrategy', () => {
     expect(await strategy.verify(token)).toEqual(signed(claims));
   });
 
+  it.each(SIGNING_ALGORITHMS)('signs %s without WebCrypto (node:crypto, synchronously), in a form jose verifies', async (alg) => {
+    keySet.close();
+    await setUp(alg);
+    const signing = jest.spyOn(globalThis.crypto.subtle, 'sign');
+    try {
+      const claims = someClaims({ format: 'jwt' });
+      const tokens = [await strategy.issue(claims), await strategy.issue(claims)];
+      expect(signing).not.toHaveBeenCalled();
+      for (const token of tokens) expect(await strategy.verify(token)).toEqual(signed(claims));
+    } finally {
+      signing.mockRestore();
+    }
+  });
+
   it('writes aud as a list unless there is exactly one, and leaves out an empty scope and a missing grant', async () => {
     const many = someClaims({ aud: ['https://a.example', 'https://b.example'], scope: [], grantId: null, format: 'jwt' });
     const none = someClaims({ aud: [], format: 'jwt' });
