@@ -1,9 +1,11 @@
 import { RevocationRepository, type AccessTokenClaims, type RevocationEntry } from '@tessera/oauth-core';
 import type { DataSource, EntityManager } from 'typeorm';
-import { notifyChange } from './change-notification.js';
-import { translateOutage } from './database-outage.js';
+import { CHANGE_CHANNEL, changePayload, notifyChange } from './change-notification.js';
+import { isDatabaseOutage, translateOutage } from './database-outage.js';
 import { ClientEntity } from './entities/client.entity.js';
 import { RevocationEntity } from './entities/revocation.entity.js';
+import { GroupCommit } from './group-commit.js';
+import { preparedQuery } from './pg-pool.js';
 
 /** Used when no longest token lifetime is configured: how long an issued-before mark must be kept. */
 export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 86_400;
@@ -29,10 +31,38 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
     );
   }
 
+  /**
+   * Revocations by jti (JWTs) are committed in batches, as those of opaque tokens are: the calls that arrive while a
+   * batch runs go together in the next one, one statement in its own transaction (see APPEND_TOKENS). Each call
+   * answers once its batch has committed.
+   */
+  private readonly tokenRevocations = new GroupCommit<TokenRevocationRow>((batch) => this.appendTokens(batch), {
+    maxRows: MAX_TOKEN_REVOCATIONS_PER_BATCH,
+    // One batch at a time: each holds the log's lock until its commit anyway.
+    maxInFlight: 1,
+  });
+
   revokeToken(jti: string, clientId: string, audience: string[], expiresAt: Date, at: Date): Promise<void> {
-    return translateOutage(() =>
-      this.dataSource.transaction((manager) => recordTokenRevocation(manager, { jti, clientId, audience, expiresAt, revokedAt: at })),
-    );
+    return translateOutage(() => this.tokenRevocations.add({ jti, client_id: clientId, audience, expires_at: expiresAt, revoked_at: at }));
+  }
+
+  /**
+   * One statement for the batch. When it fails for a reason other than an outage and it carried several entries,
+   * each is tried alone, so only its own caller fails.
+   */
+  private async appendTokens(batch: TokenRevocationRow[]): Promise<void> {
+    try {
+      await preparedQuery(this.dataSource, {
+        name: 'tessera_revocations_append_tokens',
+        text: APPEND_TOKENS,
+        values: [REVOCATION_LOG_LOCK, JSON.stringify(batch), CHANGE_CHANNEL, changePayload({ kind: 'revocation' })],
+      });
+    } catch (error) {
+      if (batch.length === 1 || isDatabaseOutage(error)) throw error;
+      const outcomes = await Promise.allSettled(batch.map((entry) => this.appendTokens([entry])));
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
   }
 
   listAfter(after: string, limit: number): Promise<RevocationEntry[]> {
@@ -66,33 +96,73 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
     });
   }
 
-  /** One query: the token's jti, an issued-before mark for its client (and its subject or grant, when the mark names one), or its signing key. */
+  /** One prepared statement (IS_REVOKED): the token's jti, an issued-before mark for its client (and its subject or grant, when the mark names one), or its signing key. */
   isRevoked(claims: AccessTokenClaims): Promise<boolean> {
     return translateOutage(async () => {
-      const [{ revoked }] = await this.dataSource.query<{ revoked: boolean }[]>(
-        // Three lookups, each on an index of its own (jti, and the partial indexes of marks and keys): one WHERE with ORs
-        // over the three made PostgreSQL read the whole log for every check.
-        `SELECT EXISTS (SELECT 1 FROM revocations WHERE jti = $1)
-             OR EXISTS (SELECT 1 FROM revocations
-                        WHERE kind = 'issued-before' AND client_id = $2 AND issued_before > $3
-                          AND (subject IS NULL OR subject = $4)
-                          AND (grant_id IS NULL OR grant_id::text = $5))
-             OR EXISTS (SELECT 1 FROM revocations WHERE kind = 'key' AND kid = $6) AS revoked`,
+      const [{ revoked }] = await preparedQuery<{ revoked: boolean }>(this.dataSource, {
+        name: 'tessera_revocations_is_revoked',
+        text: IS_REVOKED,
         // grant_id as text: a grant id that is no UUID matches no mark, rather than failing the query.
-        [claims.jti, claims.clientId, new Date(claims.iat * 1000), claims.sub, claims.grantId ?? null, claims.kid ?? null],
-      );
+        values: [claims.jti, claims.clientId, new Date(claims.iat * 1000), claims.sub, claims.grantId ?? null, claims.kid ?? null],
+      });
       return revoked;
     });
   }
 }
 
 /**
+ * Three lookups, each on an index of its own (jti, and the partial indexes of marks and keys): one WHERE with ORs
+ * over the three made PostgreSQL read the whole log for every check.
+ */
+const IS_REVOKED = `SELECT EXISTS (SELECT 1 FROM revocations WHERE jti = $1)
+    OR EXISTS (SELECT 1 FROM revocations
+               WHERE kind = 'issued-before' AND client_id = $2 AND issued_before > $3
+                 AND (subject IS NULL OR subject = $4)
+                 AND (grant_id IS NULL OR grant_id::text = $5))
+    OR EXISTS (SELECT 1 FROM revocations WHERE kind = 'key' AND kid = $6) AS revoked`;
+
+/** A 'token' entry as APPEND_TOKENS reads it from its JSON parameter. */
+interface TokenRevocationRow {
+  jti: string;
+  client_id: string;
+  audience: string[];
+  expires_at: Date;
+  revoked_at: Date;
+}
+
+/** Entries per statement at most. */
+const MAX_TOKEN_REVOCATIONS_PER_BATCH = 500;
+
+/**
+ * A batch of 'token' entries in one statement, in its own transaction (autocommit): take the log's lock, append the
+ * entries in the batch's order (a jti already recorded, or twice in the batch, is left out: the first one counts),
+ * and queue one notification when any was appended. The lock CTE is volatile, so PostgreSQL runs it once and never
+ * inlines it; the INSERT's one-time condition needs its row, so the lock is held before any seq is drawn, and it is
+ * held until the commit, so entries still commit in seq order (see `appendToLog`).
+ */
+const APPEND_TOKENS = `WITH log_lock AS (SELECT pg_advisory_xact_lock($1::bigint) AS locked),
+  wanted AS (
+    SELECT DISTINCT ON (e.jti) e.jti, e.client_id, e.audience, e.expires_at, e.revoked_at, e.n
+    FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (jti text, client_id text, audience text[], expires_at timestamptz, revoked_at timestamptz))
+      WITH ORDINALITY AS e(jti, client_id, audience, expires_at, revoked_at, n)
+    ORDER BY e.jti, e.n
+  ),
+  entry AS (
+    INSERT INTO revocations (kind, jti, client_id, audience, expires_at, revoked_at)
+    SELECT 'token', jti, client_id, audience, expires_at, revoked_at FROM wanted WHERE EXISTS (SELECT 1 FROM log_lock) ORDER BY n
+    ON CONFLICT DO NOTHING
+    RETURNING jti
+  ),
+  notified AS (SELECT pg_notify($3, $4) FROM (SELECT 1 FROM entry LIMIT 1) any_appended)
+  SELECT (SELECT count(*) FROM entry) AS appended, (SELECT count(*) FROM notified) AS notified`;
+
+/**
  * Revocations are appended one transaction at a time (a transaction-scoped
  * advisory lock, taken before the seq is drawn and held until the commit), so
  * entries commit in `seq` order and a feed reader that has seen seq N has seen
- * every entry below it. The lock costs nothing on the token hot path; an opaque
- * token's revocation holds it for one statement and its commit
- * (TypeOrmAccessTokenRepository.revoke).
+ * every entry below it. The lock costs nothing on the token hot path; a batch of
+ * token revocations holds it for one statement and its commit
+ * (TypeOrmAccessTokenRepository.revoke, and revokeToken's APPEND_TOKENS).
  */
 export const REVOCATION_LOG_LOCK = 0x7e55e7a;
 
@@ -114,22 +184,6 @@ function toEntry(r: RevocationEntity): RevocationEntry {
 /** Appends a revocation of every token the signing key `kid` signed, in `manager`'s transaction. */
 export async function recordKeyRevocation(manager: EntityManager, revocation: { kid: string; expiresAt: Date; revokedAt: Date }): Promise<void> {
   await appendToLog(manager, () => manager.insert(RevocationEntity, { kind: 'key', clientId: null, ...revocation }));
-}
-
-/** Appends a 'token' revocation in `manager`'s transaction; a jti already recorded is left as it is. */
-export async function recordTokenRevocation(
-  manager: EntityManager,
-  revocation: { jti: string; clientId: string; audience: string[]; expiresAt: Date; revokedAt: Date },
-): Promise<void> {
-  await appendToLog(manager, () => manager
-    .createQueryBuilder()
-    .insert()
-    .into(RevocationEntity)
-    .values({ kind: 'token', ...revocation })
-    .orIgnore() // ON CONFLICT DO NOTHING, on the unique index over jti
-    .updateEntity(false)
-    .execute(),
-  );
 }
 
 /** Appends an 'issued-before' revocation in `manager`'s transaction. */

@@ -1,6 +1,7 @@
 import { issuedBeforeNow, UserRepository, type User } from '@tessera/oauth-core';
 import { IsNull, type DataSource } from 'typeorm';
 import { translateOutage } from './database-outage.js';
+import { preparedQuery } from './pg-pool.js';
 import { RefreshTokenEntity } from './entities/refresh-token.entity.js';
 import { SessionEntity } from './entities/session.entity.js';
 import { UserEntity } from './entities/user.entity.js';
@@ -17,7 +18,11 @@ export class TypeOrmUserRepository extends UserRepository {
   findById(id: string): Promise<User | null> {
     // A sub that is no UUID (a client_credentials token's) names no user, rather than failing the query.
     if (!UUID.test(id)) return Promise.resolve(null);
-    return translateOutage(async () => toUser(await this.dataSource.manager.findOneBy(UserEntity, { id })));
+    // A prepared statement: the refresh grant reads the user at each refresh.
+    return translateOutage(async () => {
+      const [row] = await preparedQuery<UserRow>(this.dataSource, { name: 'tessera_user_by_id', text: FIND_BY_ID, values: [id] });
+      return row ? { id: row.id, username: row.username, passwordHash: row.password_hash, disabledAt: row.disabled_at, createdAt: row.created_at } : null;
+    });
   }
 
   findByUsername(username: string): Promise<User | null> {
@@ -61,6 +66,16 @@ export class TypeOrmUserRepository extends UserRepository {
     });
   }
 }
+
+interface UserRow {
+  id: string;
+  username: string;
+  password_hash: string;
+  disabled_at: Date | null;
+  created_at: Date;
+}
+
+const FIND_BY_ID = `SELECT id, username, password_hash, disabled_at, created_at FROM users WHERE id = $1`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { FixedClock, LocalChangeFeed, SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tessera/oauth-core';
 import { InMemoryRevocationRepository, InMemorySigningKeyRepository, someClaims } from '@tessera/testing';
@@ -47,6 +48,20 @@ describe('JwtAccessTokenStrategy', () => {
       gid: 'grant-1',
     });
     expect(await strategy.verify(token)).toEqual(signed(claims));
+  });
+
+  it.each(SIGNING_ALGORITHMS)('signs %s without WebCrypto (node:crypto, synchronously), in a form jose verifies', async (alg) => {
+    keySet.close();
+    await setUp(alg);
+    const signing = jest.spyOn(globalThis.crypto.subtle, 'sign');
+    try {
+      const claims = someClaims({ format: 'jwt' });
+      const tokens = [await strategy.issue(claims), await strategy.issue(claims)];
+      expect(signing).not.toHaveBeenCalled();
+      for (const token of tokens) expect(await strategy.verify(token)).toEqual(signed(claims));
+    } finally {
+      signing.mockRestore();
+    }
   });
 
   it('writes aud as a list unless there is exactly one, and leaves out an empty scope and a missing grant', async () => {
@@ -140,6 +155,40 @@ describe('JwtAccessTokenStrategy', () => {
     } finally {
       lagging.close();
     }
+  });
+
+  describe('a token verified once', () => {
+    let verifications: jest.SpiedFunction<SubtleCrypto['verify']>;
+    beforeEach(() => (verifications = jest.spyOn(globalThis.crypto.subtle, 'verify')));
+    afterEach(() => verifications.mockRestore());
+
+    it('is not verified again: its signature is checked once', async () => {
+      const claims = someClaims({ format: 'jwt' });
+      const token = await strategy.issue(claims);
+      for (let i = 0; i < 3; i++) expect(await strategy.verify(token)).toEqual(signed(claims));
+      expect(verifications).toHaveBeenCalledTimes(1);
+      // The very token only: another one with the same signature and other claims is checked, and refused.
+      const [header, , signature] = token.split('.');
+      const forged = Buffer.from(JSON.stringify({ ...decodeJwt(token), scope: 'admin' })).toString('base64url');
+      expect(await strategy.verify(`${header}.${forged}.${signature}`)).toBeNull();
+      expect(verifications).toHaveBeenCalledTimes(2);
+    });
+
+    it('still expires', async () => {
+      const token = await strategy.issue(someClaims({ format: 'jwt' }));
+      expect(await strategy.verify(token)).not.toBeNull();
+      clock.advance(3600);
+      expect(await strategy.verify(token)).toBeNull();
+    });
+
+    it('is refused once its key is dropped', async () => {
+      const before = await strategy.issue(someClaims({ exp: clock.nowSeconds() + 7200, format: 'jwt' }));
+      expect(await strategy.verify(before)).not.toBeNull();
+      await keySet.rotate('ES256');
+      expect(await strategy.verify(before)).not.toBeNull();
+      clock.advance(3600 + RETIRED_KEY_SKEW_SECONDS + 1);
+      expect(await strategy.verify(before)).toBeNull(); // the retired key is no longer published
+    });
   });
 
   it('revokes by jti until the token expires', async () => {

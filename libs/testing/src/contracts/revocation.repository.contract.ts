@@ -35,6 +35,18 @@ export function revocationRepositoryContract(name: string, makePorts: MakePorts<
       expect(await revocations.isRevoked(other)).toBe(true);
     });
 
+    it('records each of many concurrent revocations once, with its own client, audience and times', async () => {
+      const tokens = Array.from({ length: 12 }, (_, i) => someClaims({ aud: [`https://api${i}.example`] }));
+      const when = (i: number) => new Date(at.getTime() + i * 1000);
+      await Promise.all([...tokens, tokens[3], tokens[7]].map((c, i) => revocations.revokeToken(c.jti, c.clientId, c.aud, expiresAt, when(i % tokens.length))));
+      for (const c of tokens) expect(await revocations.isRevoked(c)).toBe(true);
+      const entries = await revocations.listAfter('0', 100);
+      expect(entries.map((e) => BigInt(e.seq))).toEqual(entries.map((e) => BigInt(e.seq)).sort((x, y) => (x < y ? -1 : 1)));
+      expect(entries.map(({ seq: _, ...e }) => e).sort((x, y) => (x.kind === 'token' && y.kind === 'token' ? x.jti.localeCompare(y.jti) : 0))).toEqual(
+        tokens.map((c, i) => ({ kind: 'token', jti: c.jti, clientId: c.clientId, audience: c.aud, expiresAt, revokedAt: when(i) })).sort((x, y) => x.jti.localeCompare(y.jti)),
+      );
+    });
+
     it('applies a client-wide issued-before mark to tokens issued strictly before it', async () => {
       await markIssuedBefore({ clientId: 'client-a', issuedBefore: new Date('2026-05-01T12:00:00Z') });
       const token = (iso: string, clientId = 'client-a') => someClaims({ clientId, sub: randomUUID(), grantId: randomUUID(), iat: epoch(iso) });
