@@ -34,7 +34,7 @@ async function inMemoryPorts(): Promise<ContractPorts> {
     rateLimits: new InMemoryRateLimitRepository(),
     authorizationCodes: new InMemoryAuthorizationCodeRepository(),
     refreshTokens,
-    clients: new InMemoryClientRepository(revocations),
+    clients: new InMemoryClientRepository(revocations, refreshTokens),
     accessTokens: new InMemoryAccessTokenRepository(revocations),
     revocations,
     signingKeys: new InMemorySigningKeyRepository(revocations),

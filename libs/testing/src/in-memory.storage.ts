@@ -17,7 +17,7 @@ export function inMemoryStorage(): ServerStorage & { changes: LocalChangeFeed } 
   const refreshTokens = new InMemoryRefreshTokenRepository(revocations);
   const users = new InMemoryUserRepository(revocations, refreshTokens);
   return {
-    clients: new InMemoryClientRepository(revocations),
+    clients: new InMemoryClientRepository(revocations, refreshTokens),
     accessTokens: new InMemoryAccessTokenRepository(revocations),
     refreshTokens,
     authorizationCodes: new InMemoryAuthorizationCodeRepository(),

@@ -44,9 +44,9 @@ export function userGrantsSetup() {
   const random = new CryptoRandomSource();
   const hasher = new ClientSecretHasher();
   const revocations = new InMemoryRevocationRepository();
-  const clients = new InMemoryClientRepository(revocations);
-  const accessTokenRepo = new InMemoryAccessTokenRepository(revocations);
   const refreshTokens = new InMemoryRefreshTokenRepository(revocations);
+  const clients = new InMemoryClientRepository(revocations, refreshTokens);
+  const accessTokenRepo = new InMemoryAccessTokenRepository(revocations);
   const codes = new InMemoryAuthorizationCodeRepository();
   const users = new InMemoryUserRepository(revocations, refreshTokens);
   const opaque = new OpaqueAccessTokenStrategy(accessTokenRepo, random, clock);

@@ -1,13 +1,14 @@
-import type { Client } from '@tessera/oauth-core';
+import type { Client, RefreshToken } from '@tessera/oauth-core';
 import { aClient, someClaims } from '../fixtures.js';
 import type { ContractPorts, MakePorts } from './contract-ports.js';
 
 /** The behaviour every ClientRepository shares; `makePorts` returns empty stores. */
-export function clientRepositoryContract(name: string, makePorts: MakePorts<'clients' | 'revocations'>): void {
+export function clientRepositoryContract(name: string, makePorts: MakePorts<'clients' | 'revocations' | 'refreshTokens'>): void {
   describe(`${name}: ClientRepository contract`, () => {
     let clients: ContractPorts['clients'];
     let revocations: ContractPorts['revocations'];
-    beforeEach(async () => ({ clients, revocations } = await makePorts()));
+    let refreshTokens: ContractPorts['refreshTokens'];
+    beforeEach(async () => ({ clients, revocations, refreshTokens } = await makePorts()));
 
     const full = (): Client =>
       aClient({
@@ -113,6 +114,35 @@ export function clientRepositoryContract(name: string, makePorts: MakePorts<'cli
       expect(await revocations.isRevoked(mine(at('2026-06-01T12:00:01Z')))).toBe(false);
       expect(await revocations.isRevoked(someClaims({ clientId: other.clientId, iat: at('2026-06-01T11:00:00Z') }))).toBe(false);
       expect((await clients.findById(client.clientId))?.secretHash).toBe('rotated');
+    });
+
+    it("revokes the client's refresh tokens with its tokens (they must not come back when it is enabled again), and only its", async () => {
+      const client = aClient();
+      const other = aClient();
+      await clients.create(client);
+      await clients.create(other);
+      const issuedAt = new Date('2026-06-01T11:00:00.000Z');
+      const refreshToken = (clientId: string, grantId: string): RefreshToken => ({
+        familyId: grantId,
+        clientId,
+        subject: 'alice',
+        scope: ['read'],
+        audience: [],
+        grantId,
+        issuedAt,
+        familyIssuedAt: issuedAt,
+        expiresAt: new Date('2026-07-01T00:00:00.000Z'),
+      });
+      await refreshTokens.insert('mine', refreshToken(client.clientId, '00000000-0000-4000-8000-000000000001'));
+      await refreshTokens.insert('theirs', refreshToken(other.clientId, '00000000-0000-4000-8000-000000000002'));
+      await clients.update(client.clientId, { scopes: [] });
+      expect((await refreshTokens.findByHash('mine'))?.revokedAt).toBeNull();
+
+      const cutoff = new Date('2026-06-01T12:00:00.000Z');
+      await clients.update(client.clientId, { disabledAt: cutoff }, cutoff);
+      await clients.update(client.clientId, { disabledAt: null });
+      expect((await refreshTokens.findByHash('mine'))?.revokedAt).toEqual(cutoff);
+      expect((await refreshTokens.findByHash('theirs'))?.revokedAt).toBeNull();
     });
 
     it('replaces a secret hash only while it is still the expected one', async () => {

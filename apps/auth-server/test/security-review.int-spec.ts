@@ -1,0 +1,74 @@
+// Issue 12 security review: regressions for what the review found in the parts issue 12 added, on real
+// PostgreSQL through the real app module.
+import { randomBytes } from 'node:crypto';
+import { ClientRepository, s256Challenge, UserRepository } from '@tessera/oauth-core';
+import { aUser } from '@tessera/testing';
+import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
+
+const REDIRECT_URI = 'https://app.example/cb';
+type Credentials = { client_id: string; client_secret: string };
+
+let server: RunningAuthServer;
+beforeAll(async () => {
+  server = await startAuthServer();
+});
+afterAll(() => server.stop());
+
+const as = (c: Credentials) => ({ authorization: basicAuth(c.client_id, c.client_secret) });
+
+describe('refresh tokens of a client whose tokens were revoked', () => {
+  async function webClient(): Promise<Credentials> {
+    return registerClient(server.url, { client_name: 'web app', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [REDIRECT_URI] });
+  }
+
+  async function refreshTokenFor(web: Credentials): Promise<string> {
+    const user = aUser();
+    await server.app.get(UserRepository).create(user);
+    const client = (await server.app.get(ClientRepository).findById(web.client_id))!;
+    const codeVerifier = randomBytes(32).toString('base64url');
+    const code = await server.services.authorizationCodeIssuer.issue({
+      client,
+      redirectUri: REDIRECT_URI,
+      codeChallenge: s256Challenge(codeVerifier),
+      codeChallengeMethod: 'S256',
+      scope: ['read'],
+      resources: [],
+      subject: user.id,
+    });
+    const res = await postForm(`${server.url}/oauth2/token`, { grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: REDIRECT_URI }, as(web));
+    expect(res.status).toBe(200);
+    return (await res.json()).refresh_token;
+  }
+
+  const refresh = (web: Credentials, refreshToken: string) =>
+    postForm(`${server.url}/oauth2/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, as(web));
+
+  async function expectRefused(res: Response) {
+    expect({ status: res.status, body: await res.json() }).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'invalid refresh token' } });
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  }
+
+  it('stay revoked once a disabled client is enabled again (disabling revokes every token issued to it)', async () => {
+    const web = await webClient();
+    const refreshToken = await refreshTokenFor(web);
+    await server.services.registrar.disable(web.client_id);
+    await server.services.registrar.enable(web.client_id);
+    await expectRefused(await refresh(web, refreshToken));
+    // A refresh token issued after the client was enabled again works.
+    expect((await refresh(web, await refreshTokenFor(web))).status).toBe(200);
+  });
+
+  it('stop working when the secret is rotated with its tokens revoked', async () => {
+    const web = await webClient();
+    const refreshToken = await refreshTokenFor(web);
+    const { clientSecret } = await server.services.registrar.rotateSecret(web.client_id, true);
+    await expectRefused(await refresh({ client_id: web.client_id, client_secret: clientSecret }, refreshToken));
+  });
+
+  it('keep working when the secret is rotated without revoking tokens', async () => {
+    const web = await webClient();
+    const refreshToken = await refreshTokenFor(web);
+    const { clientSecret } = await server.services.registrar.rotateSecret(web.client_id, false);
+    expect((await refresh({ client_id: web.client_id, client_secret: clientSecret }, refreshToken)).status).toBe(200);
+  });
+});
