@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { ClientRepository, s256Challenge, UserRepository } from '@tessera/oauth-core';
 import { aUser } from '@tessera/testing';
-import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
+import { basicAuth, INITIAL_ACCESS_TOKEN, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
 
 const REDIRECT_URI = 'https://app.example/cb';
 type Credentials = { client_id: string; client_secret: string };
@@ -70,5 +70,39 @@ describe('refresh tokens of a client whose tokens were revoked', () => {
     const refreshToken = await refreshTokenFor(web);
     const { clientSecret } = await server.services.registrar.rotateSecret(web.client_id, false);
     expect((await refresh({ client_id: web.client_id, client_secret: clientSecret }, refreshToken)).status).toBe(200);
+  });
+});
+
+describe('the client configuration endpoint (RFC 7592)', () => {
+  type Registered = Credentials & { registration_access_token: string; registration_client_uri: string };
+  const register = () => registerClient(server.url, { client_name: 'svc', scope: 'read' }) as Promise<Registered>;
+
+  it('takes the Bearer scheme in any case (RFC 9110 §11.1: the scheme name is case-insensitive), as registration does', async () => {
+    const c = await register();
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+      const res = await fetch(c.registration_client_uri, { headers: { authorization: `${scheme} ${c.registration_access_token}` } });
+      expect({ scheme, status: res.status }).toEqual({ scheme, status: 200 });
+    }
+    const registered = await fetch(`${server.url}/oauth2/register`, {
+      method: 'POST',
+      headers: { authorization: `bearer ${INITIAL_ACCESS_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'lower-case scheme' }),
+    });
+    expect(registered.status).toBe(201);
+  });
+
+  it('refuses a client_name with a lone surrogate (not a character; stored, it would turn into U+FFFD)', async () => {
+    const c = await register();
+    const res = await fetch(c.registration_client_uri, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${c.registration_access_token}`, 'content-type': 'application/json' },
+      body: `{"client_id":"${c.client_id}","client_name":"a\\ud800b"}`,
+    });
+    expect({ status: res.status, body: await res.json() }).toEqual({
+      status: 400,
+      body: { error: 'invalid_client_metadata', error_description: 'client_name must not contain control or bidirectional formatting characters' },
+    });
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await (await fetch(c.registration_client_uri, { headers: { authorization: `Bearer ${c.registration_access_token}` } })).json()).toMatchObject({ client_name: 'svc' });
   });
 });
