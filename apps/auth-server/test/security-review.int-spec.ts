@@ -106,3 +106,29 @@ describe('the client configuration endpoint (RFC 7592)', () => {
     expect(await (await fetch(c.registration_client_uri, { headers: { authorization: `Bearer ${c.registration_access_token}` } })).json()).toMatchObject({ client_name: 'svc' });
   });
 });
+
+describe('the per-address limit of registration and client configuration, without TESSERA_TRUST_PROXY', () => {
+  let limited: RunningAuthServer;
+  beforeAll(async () => {
+    limited = await startAuthServer({ env: { TESSERA_RATE_LIMIT_REGISTRATION_PER_ADDRESS: '4', TESSERA_RATE_LIMIT_WINDOW: '86400', TESSERA_RATE_LIMIT_FLUSH_INTERVAL: '3600' } });
+  });
+  afterAll(() => limited.stop());
+
+  it('counts by the peer address, whatever X-Forwarded-For claims, and answers 429 as RFC 6749 §5.2 errors are answered', async () => {
+    const c = (await registerClient(limited.url)) as Credentials & { registration_access_token: string; registration_client_uri: string };
+    const read = (forwardedFor: string, token = c.registration_access_token) =>
+      fetch(c.registration_client_uri, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': forwardedFor, forwarded: `for=${forwardedFor}` } });
+    // One registration spent; three more requests, each claiming another address, one with a wrong token.
+    expect([(await read('198.51.100.1')).status, (await read('198.51.100.2', 'tsr_rat_wrong')).status, (await read('2001:db8::1')).status]).toEqual([200, 401, 200]);
+    const refused = await read('198.51.100.4');
+    expect({ status: refused.status, body: await refused.json() }).toEqual({
+      status: 429,
+      body: { error: 'too_many_requests', error_description: expect.stringMatching(/^too many requests from this address, try again in \d+ s$/) },
+    });
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(refused.headers.get('cache-control')).toBe('no-store');
+    expect(refused.headers.get('www-authenticate')).toBeNull();
+    // Deleting and replacing count on the same budget.
+    expect((await fetch(c.registration_client_uri, { method: 'DELETE', headers: { authorization: `Bearer ${c.registration_access_token}` } })).status).toBe(429);
+  });
+});
