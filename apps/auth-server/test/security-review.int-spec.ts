@@ -3,7 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { ClientRepository, s256Challenge, UserRepository } from '@tessera/oauth-core';
 import { aUser } from '@tessera/testing';
-import { basicAuth, INITIAL_ACCESS_TOKEN, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
+import pg from 'pg';
+import { runCli } from '../../cli/src/cli.js';
+import { basicAuth, INITIAL_ACCESS_TOKEN, postForm, registerClient, startAuthServer, TEST_KEY_ENCRYPTION_KEY, type RunningAuthServer } from './auth-server.harness.js';
 
 const REDIRECT_URI = 'https://app.example/cb';
 type Credentials = { client_id: string; client_secret: string };
@@ -130,5 +132,32 @@ describe('the per-address limit of registration and client configuration, withou
     expect(refused.headers.get('www-authenticate')).toBeNull();
     // Deleting and replacing count on the same budget.
     expect((await fetch(c.registration_client_uri, { method: 'DELETE', headers: { authorization: `Bearer ${c.registration_access_token}` } })).status).toBe(429);
+  });
+});
+
+describe('the operator CLI on a client name stored before names were checked', () => {
+  async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const env = { DATABASE_URL: server.databaseUrl, TESSERA_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY };
+    const code = await runCli(args, { out: { write: (t: string) => (out += t) }, err: { write: (t: string) => (err += t) } }, env);
+    return { code, out, err };
+  }
+
+  it('prints no terminal escape or bidi override of it (in `clients list` and `clients show`)', async () => {
+    const c = await registerClient(server.url, { client_name: 'plain' });
+    const db = new pg.Client({ connectionString: server.databaseUrl });
+    await db.connect();
+    try {
+      await db.query('UPDATE clients SET client_name = $1 WHERE client_id = $2', ['\x1b]0;owned\x07\x1b[2Jtrusted\u202eevil', c.client_id]);
+    } finally {
+      await db.end();
+    }
+    for (const args of [['clients', 'list'], ['clients', 'show', c.client_id]]) {
+      const { code, out } = await cli(...args);
+      expect({ args, code }).toEqual({ args, code: 0 });
+      expect(out).toContain('trustedevil');
+      expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u202e]/);
+    }
   });
 });
