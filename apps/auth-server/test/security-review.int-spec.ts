@@ -2,7 +2,7 @@
 // PostgreSQL through the real app module.
 import { randomBytes } from 'node:crypto';
 import { ClientRepository, s256Challenge, UserRepository } from '@tessera/oauth-core';
-import { aUser } from '@tessera/testing';
+import { aUser, ManualClock } from '@tessera/testing';
 import pg from 'pg';
 import { runCli } from '../../cli/src/cli.js';
 import { basicAuth, INITIAL_ACCESS_TOKEN, postForm, registerClient, startAuthServer, TEST_KEY_ENCRYPTION_KEY, type RunningAuthServer } from './auth-server.harness.js';
@@ -158,6 +158,34 @@ describe('the operator CLI on a client name stored before names were checked', (
       expect({ args, code }).toEqual({ args, code: 0 });
       expect(out).toContain('trustedevil');
       expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u202e]/);
+    }
+  });
+});
+
+describe('scheduled key rotation', () => {
+  it("destroys the retired key's private half (only its public half stays published)", async () => {
+    const clock = new ManualClock();
+    const rotating = await startAuthServer({ clock, env: { TESSERA_ACCESS_TOKEN_TTL: '60', TESSERA_MAX_ACCESS_TOKEN_TTL: '60', TESSERA_KEY_ROTATION_INTERVAL: '60' } });
+    try {
+      const before = rotating.services.keys.signingKey().kid;
+      clock.advance(61);
+      expect(await rotating.services.keys.rotateIfDue(60)).toBe(true);
+      const db = new pg.Client({ connectionString: rotating.databaseUrl });
+      await db.connect();
+      try {
+        const rows = (await db.query('SELECT kid, status, private_key IS NULL AS destroyed FROM signing_keys ORDER BY created_at')).rows;
+        expect(rows).toEqual([
+          { kid: before, status: 'retired', destroyed: true },
+          { kid: expect.any(String), status: 'active', destroyed: false },
+        ]);
+      } finally {
+        await db.end();
+      }
+      const jwks = await (await fetch(`${rotating.url}/.well-known/jwks.json`)).json();
+      expect(jwks.keys.map((k: { kid: string }) => k.kid)).toContain(before);
+      expect(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined)).toBe(true);
+    } finally {
+      await rotating.stop();
     }
   });
 });
