@@ -16,7 +16,7 @@
 //                                 deployment whose notes database was made with the shared one (before the
 //                                 volumes were split), that one, which that database still has
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SECRETS = ['TESSERA_KEY_ENCRYPTION_KEY', 'TESSERA_INITIAL_ACCESS_TOKEN', 'PGPASSWORD'];
@@ -31,8 +31,15 @@ function read(dir, name) {
   return value === '' ? undefined : value;
 }
 
+/** Written, or rewritten, readable by its owner only (the mode of `writeFileSync` applies to a new file alone). */
 function write(dir, name, value) {
   writeFileSync(join(dir, name), value, { mode: 0o600 });
+  chmodSync(join(dir, name), 0o600);
+}
+
+/** A kept secret whose mode was loosened (a copy, a restore from a backup) is made owner-only again. */
+function tighten(dir, name) {
+  chmodSync(join(dir, name), 0o600);
 }
 
 /** Creates each missing secret (32 random bytes, base64url) in `dir`; returns the names it created. */
@@ -40,7 +47,10 @@ export function initSecrets(dir) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const created = [];
   for (const name of SECRETS) {
-    if (read(dir, name) !== undefined) continue;
+    if (read(dir, name) !== undefined) {
+      tighten(dir, name);
+      continue;
+    }
     write(dir, name, newSecret());
     created.push(name);
   }
@@ -60,7 +70,10 @@ export function initResourceSecrets(resourceDir, authDir, sharedPassword) {
   if (read(resourceDir, 'PGPASSWORD') === undefined) {
     write(resourceDir, 'PGPASSWORD', sharedPassword ?? newSecret());
     created.push('PGPASSWORD');
+  } else {
+    tighten(resourceDir, 'PGPASSWORD');
   }
+  tighten(resourceDir, 'TESSERA_INITIAL_ACCESS_TOKEN');
   return created;
 }
 

@@ -292,8 +292,11 @@ describe('docker-compose.yml and the Dockerfile (read as files: no Docker engine
         expect(statSync(join(dir, 's', name)).mode & 0o777).toBe(0o600);
       }
       expect(new Set(Object.values(values)).size).toBe(3);
+      // A kept secret whose mode was loosened is made owner-only again.
+      chmodSync(join(dir, 's', 'PGPASSWORD'), 0o644);
       expect(init()).toMatchObject({ status: 0, stdout: expect.stringContaining('kept TESSERA_KEY_ENCRYPTION_KEY, TESSERA_INITIAL_ACCESS_TOKEN, PGPASSWORD') });
       expect(read('TESSERA_KEY_ENCRYPTION_KEY')).toBe(values.TESSERA_KEY_ENCRYPTION_KEY);
+      expect(statSync(join(dir, 's', 'PGPASSWORD')).mode & 0o777).toBe(0o600);
 
       const seen = spawnSync(
         'sh',
