@@ -93,6 +93,31 @@ describe('the client configuration endpoint (RFC 7592)', () => {
     expect(registered.status).toBe(201);
   });
 
+  it.each([
+    ['no Authorization header', undefined],
+    ['an empty bearer token', 'Bearer '],
+    ['another scheme', 'Basic dXNlcjpwYXNz'],
+  ])('answers a request with %s by a challenge without an error code (RFC 6750 §3.1), at both endpoints', async (_, authorization) => {
+    const c = await register();
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization }) };
+    const configuration = await fetch(c.registration_client_uri, { headers });
+    const registration = await fetch(`${server.url}/oauth2/register`, { method: 'POST', headers, body: '{}' });
+    for (const [res, description] of [
+      [configuration, 'a registration access token is required'],
+      [registration, 'a valid initial access token is required'],
+    ] as const) {
+      expect({ status: res.status, challenge: res.headers.get('www-authenticate'), body: await res.json() }).toEqual({
+        status: 401,
+        challenge: 'Bearer realm="tessera"',
+        body: { error: 'invalid_token', error_description: description },
+      });
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+    // A token that is there but wrong keeps its error code.
+    const wrong = await fetch(c.registration_client_uri, { headers: { authorization: 'Bearer tsr_rat_wrong' } });
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="tessera", error="invalid_token", error_description="the registration access token is not valid for this client"');
+  });
+
   it('refuses a client_name with a lone surrogate (not a character; stored, it would turn into U+FFFD)', async () => {
     const c = await register();
     const res = await fetch(c.registration_client_uri, {

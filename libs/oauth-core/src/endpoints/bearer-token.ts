@@ -4,7 +4,10 @@
 import { OAuthError } from '../errors/oauth-error.js';
 
 export function bearerToken(authorization: string | undefined, missing: string): string {
-  const match = /^Bearer ([\x21-\x7E]+)$/i.exec(authorization?.trim() ?? '');
-  if (!match) throw OAuthError.invalidToken(missing);
-  return match[1];
+  const header = authorization?.trim() ?? '';
+  const match = /^Bearer ([\x21-\x7E]+)$/i.exec(header);
+  if (match) return match[1];
+  // No header, an empty one, or another scheme: no bearer token at all (RFC 6750 §3.1: a challenge without an error).
+  if (!/^Bearer\s+\S/i.test(header)) throw OAuthError.missingToken(missing);
+  throw OAuthError.invalidToken(missing);
 }
