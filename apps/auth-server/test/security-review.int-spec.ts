@@ -214,3 +214,12 @@ describe('scheduled key rotation', () => {
     }
   });
 });
+
+describe('the public documents', () => {
+  it('/openapi.json and /metrics are never sniffed as another type (X-Content-Type-Options: nosniff), like /docs', async () => {
+    for (const path of ['/openapi.json', '/metrics', '/docs']) {
+      const res = await fetch(`${server.url}${path}`);
+      expect({ path, status: res.status, nosniff: res.headers.get('x-content-type-options') }).toEqual({ path, status: 200, nosniff: 'nosniff' });
+    }
+  });
+});
