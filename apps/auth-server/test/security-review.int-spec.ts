@@ -60,6 +60,27 @@ describe('refresh tokens of a client whose tokens were revoked', () => {
     expect((await refresh(web, await refreshTokenFor(web))).status).toBe(200);
   });
 
+  it('come with no code issued before the client was disabled: such a code is void once it is enabled again', async () => {
+    const web = await webClient();
+    const user = aUser();
+    await server.app.get(UserRepository).create(user);
+    const client = (await server.app.get(ClientRepository).findById(web.client_id))!;
+    const codeVerifier = randomBytes(32).toString('base64url');
+    const code = await server.services.authorizationCodeIssuer.issue({
+      client,
+      redirectUri: REDIRECT_URI,
+      codeChallenge: s256Challenge(codeVerifier),
+      codeChallengeMethod: 'S256',
+      scope: ['read'],
+      resources: [],
+      subject: user.id,
+    });
+    await server.services.registrar.disable(web.client_id);
+    await server.services.registrar.enable(web.client_id);
+    const res = await postForm(`${server.url}/oauth2/token`, { grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: REDIRECT_URI }, as(web));
+    expect({ status: res.status, body: await res.json() }).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'invalid authorization code' } });
+  });
+
   it('stop working when the secret is rotated with its tokens revoked', async () => {
     const web = await webClient();
     const refreshToken = await refreshTokenFor(web);

@@ -1,4 +1,5 @@
 import { ClientRepository, type Client, type ClientChanges } from '@tessera/oauth-core';
+import type { InMemoryAuthorizationCodeRepository } from './in-memory-authorization-code.repository.js';
 import type { InMemoryRefreshTokenRepository } from './in-memory-refresh-token.repository.js';
 import type { InMemoryRevocationRepository } from './in-memory-revocation.repository.js';
 
@@ -8,6 +9,7 @@ export class InMemoryClientRepository extends ClientRepository {
   constructor(
     private readonly revocations?: InMemoryRevocationRepository,
     private readonly refreshTokens?: InMemoryRefreshTokenRepository,
+    private readonly codes?: InMemoryAuthorizationCodeRepository,
   ) {
     super();
     if (revocations) revocations.clientIds = () => this.clients.keys();
@@ -30,6 +32,7 @@ export class InMemoryClientRepository extends ClientRepository {
     if (revokeTokensIssuedBefore) {
       this.revocations?.markIssuedBefore({ clientId, issuedBefore: revokeTokensIssuedBefore });
       this.refreshTokens?.revokeClient(clientId, revokeTokensIssuedBefore);
+      this.codes?.dropUnredeemed(clientId);
     }
     return structuredClone(updated);
   }

@@ -45,9 +45,9 @@ export function userGrantsSetup() {
   const hasher = new ClientSecretHasher();
   const revocations = new InMemoryRevocationRepository();
   const refreshTokens = new InMemoryRefreshTokenRepository(revocations);
-  const clients = new InMemoryClientRepository(revocations, refreshTokens);
-  const accessTokenRepo = new InMemoryAccessTokenRepository(revocations);
   const codes = new InMemoryAuthorizationCodeRepository();
+  const clients = new InMemoryClientRepository(revocations, refreshTokens, codes);
+  const accessTokenRepo = new InMemoryAccessTokenRepository(revocations);
   const users = new InMemoryUserRepository(revocations, refreshTokens);
   const opaque = new OpaqueAccessTokenStrategy(accessTokenRepo, random, clock);
   const issuer = new AccessTokenIssuer([opaque], random, clock, { issuer: ISSUER, defaultTtl: 3600 });
