@@ -14,6 +14,7 @@
 import { OAuthError } from '../errors/oauth-error.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { RateLimitRepository } from '../ports/rate-limit.repository.js';
+import { describeFailureSummary, FailureSummary } from '../failures/failure-summary.js';
 
 export type RateLimitDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
@@ -21,8 +22,23 @@ export interface RateLimiterOptions {
   windowSeconds: number;
   /** How often this instance adds its hits to the shared counts (and learns the others'). */
   flushIntervalMs: number;
-  /** Told when the store fails (first failure of a run) and when it works again (error undefined). */
+  /**
+   * Told of failed flushes, summarised (FailureSummary): the first in full (with its error), then how many more
+   * once per `failureLogIntervalMs` (with the latest error), then the recovery (error undefined).
+   */
   logger?: (message: string, error: unknown) => void;
+  /** At most one count line per this many milliseconds while flushes fail; default 10 s. */
+  failureLogIntervalMs?: number;
+  /** Told of each flush (for metrics); called where it happens, never on the request path. */
+  observer?: Pick<RateLimitObserver, 'flushed'>;
+}
+
+/** What a metrics collector hears of the limits: requests refused, flushes done. Both optional, both cheap. */
+export interface RateLimitObserver {
+  /** A request refused (429) over the limit of `endpoint`, per client or per address. */
+  limited?(endpoint: RateLimitedEndpoint, limit: 'client' | 'address'): void;
+  /** A flush ended: how many keys it sent, and whether the store took them. */
+  flushed?(keys: number, ok: boolean): void;
 }
 
 export class RateLimiter {
@@ -37,7 +53,9 @@ export class RateLimiter {
   private inFlight: Promise<void> | null = null;
   private purging: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | undefined;
-  private failing = false;
+  private readonly failures: FailureSummary;
+  /** The error of the latest failed flush, for the summary's lines. */
+  private lastError: unknown;
 
   constructor(
     private readonly store: RateLimitRepository,
@@ -45,6 +63,29 @@ export class RateLimiter {
     private readonly options: RateLimiterOptions,
   ) {
     this.windowMs = options.windowSeconds * 1000;
+    const logger = options.logger;
+    this.failures = new FailureSummary(
+      (line) => {
+        if (!logger) return;
+        if (line.kind === 'first') logger('rate-limit counts could not be shared; limiting from this instance’s counts meanwhile', this.lastError);
+        else if (line.kind === 'repeated') logger(describeFailureSummary('rate-limit counts not shared', line), this.lastError);
+        else logger(describeFailureSummary('rate-limit counts are shared again', line), undefined);
+      },
+      { intervalMs: options.failureLogIntervalMs ?? 10_000, now: () => clock.now().getTime() },
+    );
+  }
+
+  /** Whether the latest flush failed: this instance limits from its own counts until one succeeds. */
+  get sharingFailed(): boolean {
+    return this.failures.failing;
+  }
+
+  /** Hits admitted here that the shared counts do not hold yet (a flush under way, or failing). Read at scrape time. */
+  get unsharedHits(): number {
+    let n = 0;
+    for (const v of this.sending.values()) n += v;
+    for (const v of this.pending.values()) n += v;
+    return n;
   }
 
   /** Flushes every `flushIntervalMs` until `close()`. */
@@ -59,6 +100,7 @@ export class RateLimiter {
   close(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.failures.close();
   }
 
   /** Counts one request under `key` if it is within `limit` in the current window; otherwise counts nothing. */
@@ -98,13 +140,14 @@ export class RateLimiter {
     try {
       const totals = await this.store.add(new Date(windowStart), batch);
       if (this.windowStart === windowStart) for (const [key, count] of totals) this.shared.set(key, count);
-      if (this.failing) this.options.logger?.('rate-limit counts are shared again', undefined);
-      this.failing = false;
+      this.failures.success();
+      this.options.observer?.flushed?.(batch.size, true);
     } catch (error) {
       // Fail open: keep deciding from this instance's counts, and send these hits with the next flush.
       if (this.windowStart === windowStart) for (const [key, n] of batch) this.pending.set(key, (this.pending.get(key) ?? 0) + n);
-      if (!this.failing) this.options.logger?.('rate-limit counts could not be shared; limiting from this instance’s counts meanwhile', error);
-      this.failing = true;
+      this.lastError = error;
+      this.failures.failure(error instanceof Error ? error.message : String(error));
+      this.options.observer?.flushed?.(batch.size, false);
     } finally {
       if (this.windowStart === windowStart) this.sending = new Map();
     }
@@ -144,22 +187,25 @@ export class RequestRateLimits {
   constructor(
     private readonly limiter: RateLimiter,
     private readonly limits: RateLimits,
+    private readonly observer?: Pick<RateLimitObserver, 'limited'>,
   ) {}
 
   /** Counts a request from `address` (by `addressKey`); call before anything else is done with it. */
   checkAddress(endpoint: RateLimitedEndpoint, address: string): void {
-    this.check(this.limits.perAddress[endpoint], `${endpoint}:address:${addressKey(address)}`, 'address');
+    this.check(endpoint, this.limits.perAddress[endpoint], `${endpoint}:address:${addressKey(address)}`, 'address');
   }
 
   /** Counts a request of a client that authenticated (never one that only named its client_id). */
   checkClient(endpoint: RateLimitedEndpoint, clientId: string): void {
-    this.check(this.limits.perClient[endpoint], `${endpoint}:client:${clientId}`, 'client');
+    this.check(endpoint, this.limits.perClient[endpoint], `${endpoint}:client:${clientId}`, 'client');
   }
 
-  private check(limit: number | undefined, key: string, whose: string): void {
+  private check(endpoint: RateLimitedEndpoint, limit: number | undefined, key: string, whose: 'client' | 'address'): void {
     if (!limit) return;
     const decision = this.limiter.hit(key, limit);
-    if (!decision.allowed) throw OAuthError.tooManyRequests(whose, decision.retryAfterSeconds);
+    if (decision.allowed) return;
+    this.observer?.limited?.(endpoint, whose);
+    throw OAuthError.tooManyRequests(whose, decision.retryAfterSeconds);
   }
 }
 
