@@ -85,6 +85,33 @@ describe('GET /metrics on the auth server', () => {
     expect(deltas(beforeMissing, afterMissing, [[LATENCY, { route: 'unmatched', method: 'GET', status_class: '4xx' }]])).toEqual([1]);
   });
 
+  it('observes the rows of each group-commit statement: every row once, in at most as many statements', async () => {
+    const opaque = await registerClient(server.url, { access_token_format: 'opaque' });
+    const jwt = await registerClient(server.url, { access_token_format: 'jwt' });
+    const issue = async (c: { client_id: string; client_secret: string }) => {
+      const res = await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(c.client_id, c.client_secret) });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { access_token: string }).access_token;
+    };
+    const revoke = async (c: { client_id: string; client_secret: string }, token: string) =>
+      expect((await postForm(`${server.url}/oauth2/revoke`, { token }, { authorization: basicAuth(c.client_id, c.client_secret) })).status).toBe(200);
+    const jwts = await Promise.all(Array.from({ length: 5 }, () => issue(jwt)));
+    const before = await scrape(server.url);
+    const opaques = await Promise.all(Array.from({ length: 20 }, () => issue(opaque)));
+    await Promise.all(opaques.slice(0, 3).map((t) => revoke(opaque, t)));
+    await Promise.all(jwts.map((t) => revoke(jwt, t)));
+    const after = await scrape(server.url);
+    const ROWS = 'tessera_group_commit_rows';
+    const statements = ['access_token_insert', 'access_token_revocation', 'token_revocation'];
+    expect(deltas(before, after, statements.map((statement) => [`${ROWS}_sum`, { statement }]))).toEqual([20, 3, 5]);
+    const counts = deltas(before, after, statements.map((statement) => [`${ROWS}_count`, { statement }]));
+    [20, 3, 5].forEach((rows, i) => {
+      expect(counts[i]).toBeGreaterThanOrEqual(1);
+      expect(counts[i]).toBeLessThanOrEqual(rows);
+    });
+    expect(after.types.get(ROWS)).toBe('histogram');
+  });
+
   it('counts database outages and still answers, pool gauges included, while PostgreSQL is down', async () => {
     const opaque = await registerClient(server.url, { access_token_format: 'opaque' });
     const auth = { authorization: basicAuth(opaque.client_id, opaque.client_secret) };
