@@ -64,7 +64,8 @@ export function authServerLogging(config: AuthServerConfig, destination?: Destin
 /** What an adapter's translated error (an OAuthError temporarily_unavailable) was caused by: the driver's error says more. */
 function underlying(error: unknown): unknown {
   const cause = error instanceof Error ? error.cause : undefined;
-  return cause instanceof Error ? cause : error;
+  // Duck-typed: a driver's error may come from another realm (Node's own, under a test runner's VM context).
+  return typeof cause === 'object' && cause !== null && typeof (cause as Error).message === 'string' ? cause : error;
 }
 
 /**

@@ -146,7 +146,7 @@ export class RateLimiter {
       // Fail open: keep deciding from this instance's counts, and send these hits with the next flush.
       if (this.windowStart === windowStart) for (const [key, n] of batch) this.pending.set(key, (this.pending.get(key) ?? 0) + n);
       this.lastError = error;
-      this.failures.failure(error instanceof Error ? error.message : String(error));
+      this.failures.failure(failureMessage(error));
       this.options.observer?.flushed?.(batch.size, false);
     } finally {
       if (this.windowStart === windowStart) this.sending = new Map();
@@ -169,6 +169,14 @@ export class RateLimiter {
       );
     }
   }
+}
+
+/** What a failed flush says in the log: the driver's message under an adapter's `temporarily_unavailable`, when there is one. */
+function failureMessage(error: unknown): string {
+  // Duck-typed: a driver's error may come from another realm (Node's own, under a test runner's VM context).
+  const messageOf = (e: unknown) => (typeof e === 'object' && e !== null && typeof (e as Error).message === 'string' ? (e as Error).message : undefined);
+  const cause = typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined;
+  return messageOf(cause) ?? messageOf(error) ?? String(error);
 }
 
 /** The endpoint groups that have limits of their own. */
