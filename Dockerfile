@@ -40,8 +40,11 @@ COPY --from=dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # scripts/: the entrypoint, the health check, the init service's secret generator, and cli.mjs.
 COPY scripts ./scripts
-# Owned by the unprivileged user, so a named volume mounted here (compose's tessera-secrets) is too.
-RUN mkdir -p /run/tessera/secrets && chown node:node /run/tessera/secrets && chmod 700 /run/tessera/secrets
+# Owned by the unprivileged user, so a named volume mounted here (compose's tessera-secrets, and
+# tessera-resource-secrets where the init service fills it) is too.
+RUN mkdir -p /run/tessera/secrets /run/tessera/resource-secrets \
+    && chown node:node /run/tessera/secrets /run/tessera/resource-secrets \
+    && chmod 700 /run/tessera/secrets /run/tessera/resource-secrets
 USER node
 EXPOSE 3000 3001
 # /health/ready of whichever app the container runs (scripts/healthcheck.mjs; no curl in a slim image).

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, chmodSync, cpSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -188,7 +188,7 @@ describe('docker-compose.yml and the Dockerfile (read as files: no Docker engine
     expect(services.init.command).toEqual(['node', 'scripts/init-secrets.mjs']);
     expect(services.postgres.image).toBe('postgres:16');
     expect(services['notes-db'].image).toBe('postgres:16');
-    expect(Object.keys(compose.volumes).sort()).toEqual(['notes-pgdata', 'pgdata', 'tessera-secrets']);
+    expect(Object.keys(compose.volumes).sort()).toEqual(['notes-pgdata', 'pgdata', 'tessera-resource-secrets', 'tessera-secrets']);
   });
 
   it('publishes the auth server on 3000 and the resource server on 3001, and no database', () => {
@@ -215,8 +215,15 @@ describe('docker-compose.yml and the Dockerfile (read as files: no Docker engine
   });
 
   it('runs on no built-in secret: the init service generates them into a volume that the others only read', () => {
-    expect(services.init.volumes).toEqual(['tessera-secrets:/run/tessera/secrets']);
-    for (const name of ['postgres', 'notes-db', 'auth-server', 'resource-server']) expect(services[name].volumes).toContain(SECRETS_RO);
+    expect(services.init.volumes).toEqual(['tessera-secrets:/run/tessera/secrets', 'tessera-resource-secrets:/run/tessera/resource-secrets']);
+    expect(services.init.environment).toEqual({ TESSERA_RESOURCE_SECRETS_DIR: '/run/tessera/resource-secrets' });
+    for (const name of ['postgres', 'auth-server']) expect(services[name].volumes).toContain(SECRETS_RO);
+    // The resource server (and its database) read a volume of their own: never the key-encryption key or the
+    // auth database's password.
+    for (const name of ['notes-db', 'resource-server']) {
+      expect(services[name].volumes).toContain('tessera-resource-secrets:/run/tessera/secrets:ro');
+      expect(services[name].volumes!.filter((v) => v.startsWith('tessera-secrets:'))).toEqual([]);
+    }
     for (const name of ['postgres', 'notes-db']) {
       expect(services[name].environment).toMatchObject({ POSTGRES_USER: 'tessera', POSTGRES_PASSWORD_FILE: '/run/tessera/secrets/PGPASSWORD' });
       expect(services[name].environment).not.toHaveProperty('POSTGRES_PASSWORD');
@@ -224,7 +231,7 @@ describe('docker-compose.yml and the Dockerfile (read as files: no Docker engine
     // A secret-like variable is either empty by default (then the init service's file is used) or the operator's.
     for (const [name, service] of Object.entries(services)) {
       for (const [key, value] of Object.entries(service.environment ?? {})) {
-        if (/KEY|TOKEN|SECRET|PASSWORD|PEPPER/.test(key) && !key.endsWith('_FILE')) {
+        if (/KEY|TOKEN|SECRET|PASSWORD|PEPPER/.test(key) && !key.endsWith('_FILE') && !key.endsWith('_DIR')) {
           expect(`${name}.${key}=${value}`).toMatch(new RegExp(`^${name}\\.${key}=\\$\\{[A-Z_]+:-\\}$`));
         }
       }
@@ -285,8 +292,11 @@ describe('docker-compose.yml and the Dockerfile (read as files: no Docker engine
         expect(statSync(join(dir, 's', name)).mode & 0o777).toBe(0o600);
       }
       expect(new Set(Object.values(values)).size).toBe(3);
+      // A kept secret whose mode was loosened is made owner-only again.
+      chmodSync(join(dir, 's', 'PGPASSWORD'), 0o644);
       expect(init()).toMatchObject({ status: 0, stdout: expect.stringContaining('kept TESSERA_KEY_ENCRYPTION_KEY, TESSERA_INITIAL_ACCESS_TOKEN, PGPASSWORD') });
       expect(read('TESSERA_KEY_ENCRYPTION_KEY')).toBe(values.TESSERA_KEY_ENCRYPTION_KEY);
+      expect(statSync(join(dir, 's', 'PGPASSWORD')).mode & 0o777).toBe(0o600);
 
       const seen = spawnSync(
         'sh',
@@ -295,6 +305,35 @@ describe('docker-compose.yml and the Dockerfile (read as files: no Docker engine
       );
       expect(seen.status).toBe(0);
       expect(JSON.parse(seen.stdout)).toEqual([values.TESSERA_KEY_ENCRYPTION_KEY, 'the-operators-own-token', values.PGPASSWORD]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("init-secrets gives the resource server's volume only the initial access token and a database password of its own", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-secrets-'));
+    try {
+      const init = (auth: string, resource: string) =>
+        spawnSync(process.execPath, [join(ROOT, 'scripts/init-secrets.mjs')], {
+          env: { PATH: process.env.PATH, TESSERA_SECRETS_DIR: join(dir, auth), TESSERA_RESOURCE_SECRETS_DIR: join(dir, resource) },
+          encoding: 'utf8',
+        });
+      const read = (sub: string, name: string) => readFileSync(join(dir, sub, name), 'utf8');
+      expect(init('auth', 'resource').status).toBe(0);
+      expect(readdirSync(join(dir, 'resource')).sort()).toEqual(['PGPASSWORD', 'TESSERA_INITIAL_ACCESS_TOKEN']);
+      expect(read('resource', 'TESSERA_INITIAL_ACCESS_TOKEN')).toBe(read('auth', 'TESSERA_INITIAL_ACCESS_TOKEN'));
+      expect(Buffer.from(read('resource', 'PGPASSWORD'), 'base64url')).toHaveLength(32);
+      expect(read('resource', 'PGPASSWORD')).not.toBe(read('auth', 'PGPASSWORD'));
+      for (const name of ['PGPASSWORD', 'TESSERA_INITIAL_ACCESS_TOKEN']) expect(statSync(join(dir, 'resource', name)).mode & 0o777).toBe(0o600);
+      const password = read('resource', 'PGPASSWORD');
+      expect(init('auth', 'resource').status).toBe(0);
+      expect(read('resource', 'PGPASSWORD')).toBe(password);
+
+      // A deployment from before the split: its notes database was made with the shared password, which it keeps.
+      expect(init('old', 'unused').status).toBe(0);
+      rmSync(join(dir, 'unused'), { recursive: true });
+      expect(init('old', 'split').status).toBe(0);
+      expect(read('split', 'PGPASSWORD')).toBe(read('old', 'PGPASSWORD'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

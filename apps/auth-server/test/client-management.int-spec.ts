@@ -39,6 +39,11 @@ async function expectInvalidToken(res: Response, description = 'the registration
   expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="tessera", error="invalid_token", error_description="${description}"`);
   await expectError(res, 401, 'invalid_token', description);
 }
+/** No bearer token at all: RFC 6750 §3.1's challenge names no error. */
+async function expectMissingToken(res: Response) {
+  expect(res.headers.get('www-authenticate')).toBe('Bearer realm="tessera"');
+  await expectError(res, 401, 'invalid_token', 'a registration access token is required');
+}
 
 const token = (c: { client_id: string; client_secret: string }, scope?: string) =>
   postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials', ...(scope ? { scope } : {}) }, { authorization: basicAuth(c.client_id, c.client_secret) });
@@ -110,16 +115,18 @@ describe('GET: read the client (RFC 7592 §2.1)', () => {
   });
 
   it.each([
-    ['no Authorization header', undefined, 'a registration access token is required'],
-    ['an empty bearer token', 'Bearer ', 'a registration access token is required'],
-    ['the Basic scheme', 'Basic dXNlcjpwYXNz', 'a registration access token is required'],
+    ['no Authorization header', undefined, null],
+    ['an empty bearer token', 'Bearer ', null],
+    ['the Basic scheme', 'Basic dXNlcjpwYXNz', null],
     ['a bearer token with a space', 'Bearer a b', 'a registration access token is required'],
     ['a wrong token', 'Bearer tsr_rat_wrong', undefined],
     ['the initial access token', `Bearer ${INITIAL_ACCESS_TOKEN}`, undefined],
   ])('refuses %s with 401 invalid_token and a Bearer challenge', async (_, authorization, description) => {
     const c = await register();
     const res = await configuration(c, { headers: authorization === undefined ? {} : { authorization } });
-    await expectInvalidToken(res, description);
+    // null: no bearer token at all, answered with a challenge that names no error (RFC 6750 §3.1).
+    if (description === null) await expectMissingToken(res);
+    else await expectInvalidToken(res, description);
   });
 
   it("refuses another client's token, and leaves that token working for its own client", async () => {
@@ -164,7 +171,7 @@ describe('PUT: update the client (RFC 7592 §2.2)', () => {
     const c = await register({ client_name: 'before', scope: 'read write', access_token_format: 'jwt', access_token_lifetime: 600, resources: [API] });
     // Issued before the update: cached by the server, which must see the change.
     expect((await token(c, 'write')).status).toBe(200);
-    const res = await put(c, { client_id: c.client_id, scope: 'read' });
+    const res = await put(c, { client_id: c.client_id, scope: 'read', resources: [API] });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const body = {
@@ -174,6 +181,7 @@ describe('PUT: update the client (RFC 7592 §2.2)', () => {
       token_endpoint_auth_method: 'client_secret_basic',
       scope: 'read',
       access_token_format: 'opaque',
+      resources: [API],
       registration_access_token: c.registration_access_token,
       registration_client_uri: c.registration_client_uri,
     };
@@ -260,11 +268,24 @@ describe('PUT: update the client (RFC 7592 §2.2)', () => {
     expect(body).toMatchObject({ token_endpoint_auth_method: 'client_secret_basic', client_secret: expect.stringMatching(/^tsr_cs_/), client_secret_expires_at: 0 });
     expect(await (await read(spa)).json()).not.toHaveProperty('client_secret');
 
-    const c = await register({ scope: 'read' });
-    const res = await put(c, { client_id: c.client_id, token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1:9/cb'] });
+    const c = await register({ scope: 'read', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['http://127.0.0.1:9/cb'] });
+    const res = await put(c, { client_id: c.client_id, scope: 'read', token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1:9/cb'] });
     expect(await res.json()).toMatchObject({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] });
     expect(await query('SELECT secret_hash FROM clients WHERE client_id = $1', [c.client_id])).toEqual([{ secret_hash: null }]);
     await expectError(await token(c), 401, 'invalid_client', 'client authentication failed');
+  });
+
+  it("narrows what the client may ask for, never widens it: scope, grant_types and resources stay within the current ones", async () => {
+    const c = await register({ scope: 'read', resources: [API] });
+    const widen = async (metadata: Record<string, unknown>, description: string) =>
+      expectError(await put(c, { client_id: c.client_id, scope: 'read', resources: [API], ...metadata }), 400, 'invalid_client_metadata', description);
+    await widen({ scope: 'read admin' }, "scope cannot be widened here: admin is not among the client's current scope");
+    await widen({ grant_types: ['client_credentials', 'authorization_code'], redirect_uris: ['http://127.0.0.1:9/cb'] }, "grant_types cannot be widened here: authorization_code is not among the client's current grant_types");
+    await widen({ resources: [API, 'https://other.example'] }, "resources cannot be widened here: https://other.example is not among the client's current resources");
+    await widen({ resources: undefined }, 'resources cannot be widened here: the client is limited to its current resources');
+    // Unchanged by the refusals; narrowing is fine.
+    expect(await (await read(c)).json()).toMatchObject({ scope: 'read', resources: [API] });
+    expect((await put(c, { client_id: c.client_id, scope: '', resources: [API] })).status).toBe(200);
   });
 });
 
@@ -307,7 +328,7 @@ describe('DELETE: delete the client (RFC 7592 §2.3)', () => {
 
   it('refuses without a valid token, and deletes nothing', async () => {
     const c = await register();
-    await expectInvalidToken(await configuration(c, { method: 'DELETE' }), 'a registration access token is required');
+    await expectMissingToken(await configuration(c, { method: 'DELETE' }));
     await expectInvalidToken(await del(c, 'tsr_rat_wrong'));
     expect((await token(c)).status).toBe(200);
   });

@@ -12,6 +12,7 @@ export class MetricsController {
   @Get('metrics')
   @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   @Header('Cache-Control', 'no-store')
+  @Header('X-Content-Type-Options', 'nosniff')
   metrics(): Promise<string> {
     return this.registry.metrics();
   }

@@ -1,8 +1,10 @@
 import { ClientRepository, type Client, type ClientChanges } from '@tessera/oauth-core';
-import type { DataSource } from 'typeorm';
+import { IsNull, type DataSource } from 'typeorm';
 import { notifyChange } from './change-notification.js';
 import { translateOutage } from './database-outage.js';
+import { AuthorizationCodeEntity } from './entities/authorization-code.entity.js';
 import { ClientEntity } from './entities/client.entity.js';
+import { RefreshTokenEntity } from './entities/refresh-token.entity.js';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, recordIssuedBefore } from './typeorm-revocation.repository.js';
 
 
@@ -41,6 +43,11 @@ export class TypeOrmClientRepository extends ClientRepository {
             expiresAt: new Date(revokeTokensIssuedBefore.getTime() + this.maxTokenTtlSeconds * 1000),
             revokedAt: revokeTokensIssuedBefore,
           });
+          // Refresh tokens are judged by their own row, not by the mark: revoked here, or enabling the client
+          // again (or its new secret) would bring them back.
+          await manager.update(RefreshTokenEntity, { clientId, revokedAt: IsNull() }, { revokedAt: revokeTokensIssuedBefore });
+          // And its codes not yet redeemed: redeemed later (the client enabled again), they would give fresh tokens.
+          await manager.delete(AuthorizationCodeEntity, { clientId, redeemedAt: IsNull() });
         }
         await notifyChange(manager, { kind: 'client', clientId });
         return plain(await manager.findOneBy(ClientEntity, { clientId }));

@@ -8,6 +8,11 @@ export class InMemoryAuthorizationCodeRepository extends AuthorizationCodeReposi
     this.codes.set(codeHash, { code: structuredClone(code), redeemedAt: null });
   }
 
+  /** Forgets the client's codes not yet redeemed (its tokens were revoked: disabled, deleted, or its secret rotated). */
+  dropUnredeemed(clientId: string): void {
+    for (const [hash, entry] of this.codes) if (entry.code.clientId === clientId && entry.redeemedAt === null) this.codes.delete(hash);
+  }
+
   async redeem(codeHash: string, clientId: string, at: Date): Promise<RedeemedAuthorizationCode | null> {
     const entry = this.codes.get(codeHash);
     if (!entry || entry.code.clientId !== clientId) return null;

@@ -1,10 +1,16 @@
 import { ClientRepository, type Client, type ClientChanges } from '@tessera/oauth-core';
+import type { InMemoryAuthorizationCodeRepository } from './in-memory-authorization-code.repository.js';
+import type { InMemoryRefreshTokenRepository } from './in-memory-refresh-token.repository.js';
 import type { InMemoryRevocationRepository } from './in-memory-revocation.repository.js';
 
 export class InMemoryClientRepository extends ClientRepository {
   readonly clients = new Map<string, Client>();
 
-  constructor(private readonly revocations?: InMemoryRevocationRepository) {
+  constructor(
+    private readonly revocations?: InMemoryRevocationRepository,
+    private readonly refreshTokens?: InMemoryRefreshTokenRepository,
+    private readonly codes?: InMemoryAuthorizationCodeRepository,
+  ) {
     super();
     if (revocations) revocations.clientIds = () => this.clients.keys();
   }
@@ -23,7 +29,11 @@ export class InMemoryClientRepository extends ClientRepository {
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
     const updated = { ...c, ...structuredClone(defined), updatedAt: new Date() };
     this.clients.set(clientId, updated);
-    if (revokeTokensIssuedBefore) this.revocations?.markIssuedBefore({ clientId, issuedBefore: revokeTokensIssuedBefore });
+    if (revokeTokensIssuedBefore) {
+      this.revocations?.markIssuedBefore({ clientId, issuedBefore: revokeTokensIssuedBefore });
+      this.refreshTokens?.revokeClient(clientId, revokeTokensIssuedBefore);
+      this.codes?.dropUnredeemed(clientId);
+    }
     return structuredClone(updated);
   }
   async replaceSecretHash(clientId: string, expected: string, next: string): Promise<boolean> {

@@ -33,6 +33,11 @@ export class InMemoryRefreshTokenRepository extends RefreshTokenRepository {
   }
 
   /** Revokes every refresh token of a subject (a disabled user's), or only those at `clientId` when given. */
+  /** Every refresh token of the client not yet revoked (the client was disabled, deleted or had its tokens revoked). */
+  revokeClient(clientId: string, at: Date): void {
+    for (const t of this.tokens.values()) if (t.clientId === clientId) t.revokedAt ??= at;
+  }
+
   revokeSubject(subject: string, at: Date, clientId?: string): void {
     for (const t of this.tokens.values()) if (t.subject === subject && (clientId === undefined || t.clientId === clientId)) t.revokedAt ??= at;
   }

@@ -26,15 +26,16 @@ async function inMemoryPorts(): Promise<ContractPorts> {
   const revocations = new InMemoryRevocationRepository();
   const refreshTokens = new InMemoryRefreshTokenRepository(revocations);
   const users = new InMemoryUserRepository(revocations, refreshTokens);
+  const authorizationCodes = new InMemoryAuthorizationCodeRepository();
   return {
     users,
     sessions: new InMemorySessionRepository(users),
     consents: new InMemoryConsentRepository(revocations, refreshTokens),
     signInFailures: new InMemorySignInFailureRepository(),
     rateLimits: new InMemoryRateLimitRepository(),
-    authorizationCodes: new InMemoryAuthorizationCodeRepository(),
+    authorizationCodes,
     refreshTokens,
-    clients: new InMemoryClientRepository(revocations),
+    clients: new InMemoryClientRepository(revocations, refreshTokens, authorizationCodes),
     accessTokens: new InMemoryAccessTokenRepository(revocations),
     revocations,
     signingKeys: new InMemorySigningKeyRepository(revocations),

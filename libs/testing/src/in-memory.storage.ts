@@ -16,11 +16,12 @@ export function inMemoryStorage(): ServerStorage & { changes: LocalChangeFeed } 
   const revocations = new InMemoryRevocationRepository();
   const refreshTokens = new InMemoryRefreshTokenRepository(revocations);
   const users = new InMemoryUserRepository(revocations, refreshTokens);
+  const authorizationCodes = new InMemoryAuthorizationCodeRepository();
   return {
-    clients: new InMemoryClientRepository(revocations),
+    clients: new InMemoryClientRepository(revocations, refreshTokens, authorizationCodes),
     accessTokens: new InMemoryAccessTokenRepository(revocations),
     refreshTokens,
-    authorizationCodes: new InMemoryAuthorizationCodeRepository(),
+    authorizationCodes,
     revocations,
     signingKeys: new InMemorySigningKeyRepository(revocations),
     users,

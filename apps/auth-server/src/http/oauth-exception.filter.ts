@@ -27,6 +27,8 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     if (error.code === 'invalid_client') {
       reply.header('WWW-Authenticate', `${error.authScheme ?? 'Basic'} realm="${this.realm}"`);
+    } else if (error.code === 'invalid_token' && error.noCredentials) {
+      reply.header('WWW-Authenticate', `Bearer realm="${this.realm}"`);
     } else if (error.code === 'invalid_token') {
       reply.header('WWW-Authenticate', `Bearer realm="${this.realm}", error="invalid_token", error_description="${error.description.replace(/["\\]/g, '')}"`);
     } else if (error.code === 'temporarily_unavailable') {

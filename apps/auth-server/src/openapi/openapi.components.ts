@@ -112,9 +112,9 @@ const HEADERS: Record<string, Header> = {
     schema: { type: 'string', pattern: '^Basic realm="[^"]*"$', examples: ['Basic realm="tessera"'] },
   },
   WWWAuthenticateBearer: {
-    description: 'RFC 6750 §3: the bearer challenge, with the error.',
+    description: 'RFC 6750 §3: the bearer challenge, with the error; without it when the request carried no bearer token at all (§3.1).',
     required: true,
-    schema: { type: 'string', pattern: '^Bearer realm="[^"]*", error="invalid_token", error_description="[^"]*"$' },
+    schema: { type: 'string', pattern: '^Bearer realm="[^"]*"(, error="invalid_token", error_description="[^"]*")?$' },
   },
   Location: { description: 'Where the browser goes next.', required: true, schema: { type: 'string', minLength: 1 } },
   ContentSecurityPolicy: {

@@ -46,6 +46,7 @@ export class OpenApiController {
   @Get(OPENAPI_PATHS.document)
   @Header('Content-Type', 'application/json; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
+  @Header('X-Content-Type-Options', 'nosniff')
   openApi(): string {
     return this.json;
   }

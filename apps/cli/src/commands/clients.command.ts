@@ -3,6 +3,7 @@
 import {
   clientResponse,
   ClientRegistrar,
+  displayText,
   formatScope,
   OAuthError,
   parseClientMetadata,
@@ -67,6 +68,11 @@ function withStatus(client: Client): Record<string, unknown> {
   };
 }
 
+/** The client's name, quoted, without the terminal escapes or bidi overrides a name stored before names were checked may hold. */
+function shownName(client: Client): string {
+  return JSON.stringify(client.clientName === null ? null : displayText(client.clientName));
+}
+
 function statusOf(client: Client): string {
   return client.deletedAt ? 'deleted' : client.disabledAt ? 'disabled' : 'active';
 }
@@ -75,7 +81,8 @@ function statusOf(client: Client): string {
 function describe(client: Client): string[] {
   return [
     `  client_id:      ${client.clientId}`,
-    `  name:           ${client.clientName ?? ''}`,
+    // A name stored before names were checked may hold terminal escapes or bidi overrides: shown without them.
+    `  name:           ${displayText(client.clientName ?? '')}`,
     `  status:         ${statusOf(client)}`,
     `  auth method:    ${client.tokenEndpointAuthMethod}`,
     `  grant types:    ${client.grantTypes.join(', ')}`,
@@ -144,7 +151,7 @@ const create: Command = {
     if (values.json) return printJson(io, clientResponse(client, clientSecret));
     io.out.write(
       [
-        `Created client ${JSON.stringify(client.clientName)}`,
+        `Created client ${shownName(client)}`,
         `  client_id:      ${client.clientId}`,
         `  client_secret:  ${clientSecret ?? '(none: a public client)'}`,
         `  auth method:    ${client.tokenEndpointAuthMethod}`,
@@ -179,7 +186,7 @@ const list: Command = {
       ['CLIENT_ID', 'NAME', 'STATUS', 'FORMAT', 'TTL', 'AUTH_METHOD', 'GRANT_TYPES', 'SCOPE'],
       all.map((c) => [
         c.clientId,
-        c.clientName ?? '',
+        displayText(c.clientName ?? ''),
         statusOf(c),
         c.accessTokenFormat,
         c.accessTokenTtl === null ? 'default' : `${c.accessTokenTtl}s`,
@@ -272,7 +279,7 @@ const show: Command = {
   async run(ctx, { values, args: [clientId] }, io) {
     const client = await findOrFail(services(ctx).clients, clientId);
     if (values.json) return printJson(io, withStatus(client));
-    io.out.write([`Client ${JSON.stringify(client.clientName)}`, ...describe(client), ''].join('\n'));
+    io.out.write([`Client ${shownName(client)}`, ...describe(client), ''].join('\n'));
   },
 };
 
@@ -313,7 +320,7 @@ const update: Command = {
     if (values.json) return printJson(io, { ...withStatus(client), ...(clientSecret ? { client_secret: clientSecret, client_secret_expires_at: 0 } : {}) });
     io.out.write(
       [
-        `Updated client ${JSON.stringify(client.clientName)}`,
+        `Updated client ${shownName(client)}`,
         ...describe(client),
         ...(clientSecret ? [`  client_secret:  ${clientSecret}`, 'Store the client secret now: it is not shown again (only its hash is kept).'] : []),
         ...(existing.secretHash !== null && client.secretHash === null ? ['The client is public now: its secret no longer works.'] : []),

@@ -84,6 +84,18 @@ export class ClientConfigurationEndpoint {
       if (!same) throw bad('resource_server_for is given by the operator and cannot be changed here');
     }
     const metadata = parseClientMetadata({ ...m, resource_server_for: client.resourceServerFor }, this.policy);
+    // A client may narrow what it was allowed, never widen it: what it may ask for was the registrar's or the
+    // operator's to give (an operator's `clients update` must not be undone by the client).
+    const widened = (name: string, asked: string[], allowed: string[]) => {
+      const extra = asked.filter((v) => !allowed.includes(v));
+      if (extra.length > 0) throw bad(`${name} cannot be widened here: ${extra.join(' ')} is not among the client's current ${name}`);
+    };
+    widened('scope', metadata.scopes, client.scopes);
+    widened('grant_types', metadata.grantTypes, client.grantTypes);
+    if (client.resources.length > 0) {
+      if (metadata.resources.length === 0) throw bad('resources cannot be widened here: the client is limited to its current resources');
+      widened('resources', metadata.resources, client.resources);
+    }
     const { client: updated, clientSecret } = await this.registrar.update(clientId, metadata).catch(gone);
     return clientConfigurationResponse(updated, clientSecret, token, uri);
   }

@@ -49,12 +49,18 @@ export interface OAuthErrorOptions {
   authScheme?: string;
   /** For too_many_requests: seconds until the caller may try again, sent as Retry-After. */
   retryAfterSeconds?: number;
+  /**
+   * For invalid_token: the request carried no bearer token at all, so the challenge names no error (RFC 6750
+   * §3.1: "the resource server SHOULD NOT include an error code or other error information").
+   */
+  noCredentials?: boolean;
 }
 
 export class OAuthError extends Error {
   readonly status: number;
   readonly authScheme?: string;
   readonly retryAfterSeconds?: number;
+  readonly noCredentials?: boolean;
 
   constructor(
     readonly code: OAuthErrorCode,
@@ -66,6 +72,7 @@ export class OAuthError extends Error {
     this.status = OAUTH_ERROR_STATUS[code];
     this.authScheme = options.authScheme;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.noCredentials = options.noCredentials;
   }
 
   static invalidRequest(description: string, cause?: unknown) {
@@ -103,6 +110,10 @@ export class OAuthError extends Error {
   }
   static invalidToken(description: string) {
     return new OAuthError('invalid_token', description);
+  }
+  /** No bearer token was presented (RFC 6750 §3.1): invalid_token, whose challenge carries no error code. */
+  static missingToken(description: string) {
+    return new OAuthError('invalid_token', description, { noCredentials: true });
   }
   static temporarilyUnavailable(cause?: unknown) {
     return new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable, try again later', { cause });

@@ -10,9 +10,10 @@ const CONTROL = /\p{Cc}/u;
 /**
  * What must not reach a page a person reads: controls, and the characters that reorder or hide
  * text around them (Unicode bidi embeddings, overrides, isolates and marks, and the line and
- * paragraph separators), which let a name pose as another ("Trojan Source", CVE-2021-42574).
+ * paragraph separators), which let a name pose as another ("Trojan Source", CVE-2021-42574), and lone
+ * surrogates (no character at all: PostgreSQL would store U+FFFD in their place).
  */
-const UNSAFE_FOR_DISPLAY = /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+const UNSAFE_FOR_DISPLAY = /[\p{Cc}\p{Cs}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 const UNSAFE_FOR_DISPLAY_ALL = new RegExp(UNSAFE_FOR_DISPLAY.source, 'gu');
 
 export function hasControlCharacter(value: string): boolean {

@@ -44,10 +44,10 @@ export function userGrantsSetup() {
   const random = new CryptoRandomSource();
   const hasher = new ClientSecretHasher();
   const revocations = new InMemoryRevocationRepository();
-  const clients = new InMemoryClientRepository(revocations);
-  const accessTokenRepo = new InMemoryAccessTokenRepository(revocations);
   const refreshTokens = new InMemoryRefreshTokenRepository(revocations);
   const codes = new InMemoryAuthorizationCodeRepository();
+  const clients = new InMemoryClientRepository(revocations, refreshTokens, codes);
+  const accessTokenRepo = new InMemoryAccessTokenRepository(revocations);
   const users = new InMemoryUserRepository(revocations, refreshTokens);
   const opaque = new OpaqueAccessTokenStrategy(accessTokenRepo, random, clock);
   const issuer = new AccessTokenIssuer([opaque], random, clock, { issuer: ISSUER, defaultTtl: 3600 });

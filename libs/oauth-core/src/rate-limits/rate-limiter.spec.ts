@@ -95,6 +95,47 @@ describe('RateLimiter', () => {
       'rate-limit counts are shared again: recovered after 0 s and 2 failure(s)',
     ]);
   });
+  describe('under address spraying (a key per request)', () => {
+    const spray = (limiter: RateLimiter, n: number, from = 0) => {
+      for (let i = from; i < from + n; i++) expect(limiter.hit(`token:address:2001:db8:${i.toString(16)}::/64`, 10).allowed).toBe(true);
+    };
+
+    it('holds at most maxKeys keys while the store fails, and still refuses the caller that kept hitting', async () => {
+      const store = new (class extends RateLimitRepository {
+        add() {
+          return Promise.reject(new Error('connection refused'));
+        }
+        purgeBefore() {
+          return Promise.reject(new Error('connection refused'));
+        }
+      })();
+      const limiter = new RateLimiter(store, clockAt(10), { ...options, maxKeys: 100 });
+      for (let i = 0; i < 3; i++) expect(limiter.hit('flood', 3)).toEqual({ allowed: true });
+      for (let round = 0; round < 10; round++) {
+        spray(limiter, 1000, round * 1000);
+        await limiter.flush();
+        expect(limiter.trackedKeys).toBeLessThanOrEqual(100);
+      }
+      expect(limiter.hit('flood', 3).allowed).toBe(false);
+    });
+
+    it('holds at most maxKeys keys of the shared counts, and learns a forgotten key again from the store', async () => {
+      const store = new InMemoryRateLimitRepository();
+      const limiter = new RateLimiter(store, clockAt(10), { ...options, maxKeys: 100 });
+      for (let i = 0; i < 3; i++) limiter.hit('flood', 3);
+      for (let round = 0; round < 10; round++) {
+        spray(limiter, 60, round * 60);
+        await limiter.flush();
+        expect(limiter.trackedKeys).toBeLessThanOrEqual(100);
+      }
+      expect(limiter.hit('flood', 3).allowed).toBe(false);
+      // A key seen once, long forgotten here, still has its count in the store: back in view at the next flush.
+      const first = 'token:address:2001:db8:0::/64';
+      expect(limiter.hit(first, 2)).toEqual({ allowed: true });
+      await limiter.flush();
+      expect(limiter.hit(first, 2).allowed).toBe(false);
+    });
+  });
 });
 
 describe('RateLimiter while the store fails', () => {

@@ -11,6 +11,11 @@
 // instances a key gets at most `limit` plus what the other N-1 instances admit for it in that time, and never more
 // than N x `limit` in one window. Windows are fixed (aligned to multiples of the window length), so a caller can
 // also fit up to 2 x `limit` around a window boundary.
+//
+// Memory is bounded: each map holds at most `maxKeys` keys, however many addresses a caller sprays from (an IPv6
+// caller has a /64 per home, a provider's worth of them elsewhere). Past the bound, the keys seen once go first,
+// then the oldest: a key that keeps hitting is kept, and one forgotten from the shared view is learnt again from
+// the store at its next flush.
 import { OAuthError } from '../errors/oauth-error.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { RateLimitRepository } from '../ports/rate-limit.repository.js';
@@ -31,6 +36,8 @@ export interface RateLimiterOptions {
   failureLogIntervalMs?: number;
   /** Told of each flush (for metrics); called where it happens, never on the request path. */
   observer?: Pick<RateLimitObserver, 'flushed'>;
+  /** The most keys each of this instance's maps holds (default `DEFAULT_MAX_RATE_LIMIT_KEYS`). */
+  maxKeys?: number;
 }
 
 /** What a metrics collector hears of the limits: requests refused, flushes done. Both optional, both cheap. */
@@ -41,8 +48,12 @@ export interface RateLimitObserver {
   flushed?(keys: number, ok: boolean): void;
 }
 
+/** 100,000 keys: some tens of MB at most, far more distinct callers than one instance sees in a window. */
+export const DEFAULT_MAX_RATE_LIMIT_KEYS = 100_000;
+
 export class RateLimiter {
   private readonly windowMs: number;
+  private readonly maxKeys: number;
   private windowStart = Number.NEGATIVE_INFINITY;
   /** Every instance's hits per key in this window, as the store last returned them. */
   private shared = new Map<string, number>();
@@ -63,6 +74,7 @@ export class RateLimiter {
     private readonly options: RateLimiterOptions,
   ) {
     this.windowMs = options.windowSeconds * 1000;
+    this.maxKeys = Math.max(2, options.maxKeys ?? DEFAULT_MAX_RATE_LIMIT_KEYS);
     const logger = options.logger;
     this.failures = new FailureSummary(
       (line) => {
@@ -88,6 +100,11 @@ export class RateLimiter {
     return n;
   }
 
+  /** How many keys this instance holds in memory (the largest of its maps). */
+  get trackedKeys(): number {
+    return Math.max(this.shared.size, this.sending.size, this.pending.size);
+  }
+
   /** Flushes every `flushIntervalMs` until `close()`. */
   start(): this {
     this.timer ??= setInterval(() => {
@@ -111,7 +128,9 @@ export class RateLimiter {
     if (used >= limit) {
       return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((this.windowStart + this.windowMs - now) / 1000)) };
     }
-    this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+    const pending = this.pending.get(key);
+    if (pending === undefined) bound(this.pending, this.maxKeys);
+    this.pending.set(key, (pending ?? 0) + 1);
     return { allowed: true };
   }
 
@@ -139,12 +158,22 @@ export class RateLimiter {
     this.sending = batch;
     try {
       const totals = await this.store.add(new Date(windowStart), batch);
-      if (this.windowStart === windowStart) for (const [key, count] of totals) this.shared.set(key, count);
+      if (this.windowStart === windowStart) {
+        // Re-inserted, so that the map's order is the order of last use (what `bound` forgets first).
+        for (const [key, count] of totals) {
+          this.shared.delete(key);
+          this.shared.set(key, count);
+        }
+        bound(this.shared, this.maxKeys);
+      }
       this.failures.success();
       this.options.observer?.flushed?.(batch.size, true);
     } catch (error) {
       // Fail open: keep deciding from this instance's counts, and send these hits with the next flush.
-      if (this.windowStart === windowStart) for (const [key, n] of batch) this.pending.set(key, (this.pending.get(key) ?? 0) + n);
+      if (this.windowStart === windowStart) {
+        for (const [key, n] of batch) this.pending.set(key, (this.pending.get(key) ?? 0) + n);
+        bound(this.pending, this.maxKeys);
+      }
       this.lastError = error;
       this.failures.failure(failureMessage(error));
       this.options.observer?.flushed?.(batch.size, false);
@@ -177,6 +206,20 @@ function failureMessage(error: unknown): string {
   const messageOf = (e: unknown) => (typeof e === 'object' && e !== null && typeof (e as Error).message === 'string' ? (e as Error).message : undefined);
   const cause = typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined;
   return messageOf(cause) ?? messageOf(error) ?? String(error);
+}
+
+/**
+ * Keeps `counts` under `maxKeys` (making room for one more key): when full, the keys counted once go, then the
+ * oldest, down to half the bound, so that the work is done once per `maxKeys / 2` new keys, not per key.
+ */
+function bound(counts: Map<string, number>, maxKeys: number): void {
+  if (counts.size < maxKeys) return;
+  for (const [key, n] of counts) if (n <= 1) counts.delete(key);
+  const target = Math.floor(maxKeys / 2);
+  for (const key of counts.keys()) {
+    if (counts.size <= target) break;
+    counts.delete(key);
+  }
 }
 
 /** The endpoint groups that have limits of their own. */

@@ -1,13 +1,15 @@
-import type { Client } from '@tessera/oauth-core';
+import type { AuthorizationCode, Client, RefreshToken } from '@tessera/oauth-core';
 import { aClient, someClaims } from '../fixtures.js';
 import type { ContractPorts, MakePorts } from './contract-ports.js';
 
 /** The behaviour every ClientRepository shares; `makePorts` returns empty stores. */
-export function clientRepositoryContract(name: string, makePorts: MakePorts<'clients' | 'revocations'>): void {
+export function clientRepositoryContract(name: string, makePorts: MakePorts<'clients' | 'revocations' | 'refreshTokens' | 'authorizationCodes'>): void {
   describe(`${name}: ClientRepository contract`, () => {
     let clients: ContractPorts['clients'];
     let revocations: ContractPorts['revocations'];
-    beforeEach(async () => ({ clients, revocations } = await makePorts()));
+    let refreshTokens: ContractPorts['refreshTokens'];
+    let authorizationCodes: ContractPorts['authorizationCodes'];
+    beforeEach(async () => ({ clients, revocations, refreshTokens, authorizationCodes } = await makePorts()));
 
     const full = (): Client =>
       aClient({
@@ -113,6 +115,52 @@ export function clientRepositoryContract(name: string, makePorts: MakePorts<'cli
       expect(await revocations.isRevoked(mine(at('2026-06-01T12:00:01Z')))).toBe(false);
       expect(await revocations.isRevoked(someClaims({ clientId: other.clientId, iat: at('2026-06-01T11:00:00Z') }))).toBe(false);
       expect((await clients.findById(client.clientId))?.secretHash).toBe('rotated');
+    });
+
+    it("revokes the client's refresh tokens and unredeemed codes with its tokens (they must not come back when it is enabled again), and only its", async () => {
+      const client = aClient();
+      const other = aClient();
+      await clients.create(client);
+      await clients.create(other);
+      const issuedAt = new Date('2026-06-01T11:00:00.000Z');
+      const refreshToken = (clientId: string, grantId: string): RefreshToken => ({
+        familyId: grantId,
+        clientId,
+        subject: 'alice',
+        scope: ['read'],
+        audience: [],
+        grantId,
+        issuedAt,
+        familyIssuedAt: issuedAt,
+        expiresAt: new Date('2026-07-01T00:00:00.000Z'),
+      });
+      const code = (clientId: string, grantId: string): AuthorizationCode => ({
+        clientId,
+        subject: 'alice',
+        redirectUri: 'https://app.example/cb',
+        codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        codeChallengeMethod: 'S256',
+        scope: ['read'],
+        audience: [],
+        grantId,
+        issuedAt,
+        expiresAt: new Date('2026-06-01T11:01:00.000Z'),
+      });
+      await refreshTokens.insert('mine', refreshToken(client.clientId, '00000000-0000-4000-8000-000000000001'));
+      await refreshTokens.insert('theirs', refreshToken(other.clientId, '00000000-0000-4000-8000-000000000002'));
+      await authorizationCodes.insert('my-code', code(client.clientId, '00000000-0000-4000-8000-000000000003'));
+      await authorizationCodes.insert('their-code', code(other.clientId, '00000000-0000-4000-8000-000000000004'));
+      await clients.update(client.clientId, { scopes: [] });
+      expect((await refreshTokens.findByHash('mine'))?.revokedAt).toBeNull();
+
+      const cutoff = new Date('2026-06-01T12:00:00.000Z');
+      await clients.update(client.clientId, { disabledAt: cutoff }, cutoff);
+      await clients.update(client.clientId, { disabledAt: null });
+      expect((await refreshTokens.findByHash('mine'))?.revokedAt).toEqual(cutoff);
+      expect((await refreshTokens.findByHash('theirs'))?.revokedAt).toBeNull();
+      // Its codes not yet redeemed are void too (redeemed now, they would give fresh tokens); another's are not.
+      expect(await authorizationCodes.redeem('my-code', client.clientId, cutoff)).toBeNull();
+      expect(await authorizationCodes.redeem('their-code', other.clientId, cutoff)).toMatchObject({ previouslyRedeemedAt: null });
     });
 
     it('replaces a secret hash only while it is still the expected one', async () => {
