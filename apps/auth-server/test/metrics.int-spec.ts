@@ -221,6 +221,8 @@ describe('GET /metrics: rate limits, purges and scheduled key rotations', () => 
       ]),
     ).toEqual([1, 0, 1, 4]);
     expect(flushed.value('tessera_rate_limit_unshared_hits')).toBe(0);
+    // The four keys just flushed, and the registration's address key, in the shared view.
+    expect(flushed.value('tessera_rate_limit_tracked_keys')).toBe(5);
 
     // PostgreSQL unreachable: the flush fails, the hits stay this instance's own until one succeeds.
     expect((await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials' }, auth('203.0.113.3'))).status).toBe(429);

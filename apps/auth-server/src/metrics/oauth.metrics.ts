@@ -92,6 +92,14 @@ export class OAuthMetrics implements RateLimitObserver {
         if (metrics.rateLimiter) this.set(metrics.rateLimiter.sharingFailed ? 1 : 0);
       },
     });
+    new Gauge({
+      name: `${METRIC_PREFIX}rate_limit_tracked_keys`,
+      help: 'Rate-limit keys this instance holds in memory (the largest of its maps; bounded).',
+      registers: [registry],
+      collect() {
+        if (metrics.rateLimiter) this.set(metrics.rateLimiter.trackedKeys);
+      },
+    });
     this.purgedRows = new Counter({
       name: `${METRIC_PREFIX}purged_rows_total`,
       help: 'Rows this instance deleted in its purges of what can no longer matter, by kind.',
