@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AuthServerConfig } from '@tessera/config';
-import { createLogger, errorForLog, PinoAuditLog, PinoNestLogger, RequestLog, requestId, type Logger } from '@tessera/logging';
+import { createLogger, errorForLog, PinoAuditLog, scrubCredentials, PinoNestLogger, RequestLog, requestId, type Logger } from '@tessera/logging';
 import { ENDPOINT_PATHS, parseForm } from '@tessera/oauth-core';
 import type { ComposeOptions } from '@tessera/server';
 import type { DestinationStream } from 'pino';
@@ -75,8 +75,9 @@ function underlying(error: unknown): unknown {
  */
 export function backgroundLogger(logger: Logger): NonNullable<ComposeOptions['logger']> {
   return (message, error) => {
-    if (error === undefined) logger.info(message);
-    else logger.warn({ error: errorForLog(underlying(error)).split('\n')[0] }, message);
+    // Credentials scrubbed from the message too: a summary line quotes the latest error's message.
+    if (error === undefined) logger.info(scrubCredentials(message));
+    else logger.warn({ error: errorForLog(underlying(error)).split('\n')[0] }, scrubCredentials(message));
   };
 }
 
