@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { AuthServerConfig } from '@tessera/config';
 import { DatabaseFailureLog, PersistenceModule } from '@tessera/persistence';
+import { createMetricsRegistry, groupCommitMetrics } from '@tessera/metrics';
 import type { ComposeOptions } from '@tessera/server';
 import { HealthController } from './health/health.controller.js';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter.js';
@@ -13,12 +14,13 @@ import { OAuthModule } from './oauth/oauth.module.js';
 export class AppModule {
   /** `options`: what replaces production's clock, randomness or password hasher (in tests). */
   static forRoot(config: AuthServerConfig, options: ComposeOptions = {}): DynamicModule {
+    const registry = createMetricsRegistry();
     return {
       module: AppModule,
       imports: [
-        PersistenceModule.forRoot({ url: config.database.url, maxTokenTtlSeconds: config.tokens.maxAccessTokenTtl }),
+        PersistenceModule.forRoot({ url: config.database.url, maxTokenTtlSeconds: config.tokens.maxAccessTokenTtl, groupCommits: groupCommitMetrics(registry) }),
         OAuthModule.forRoot(config, options),
-        AuthServerMetricsModule.forRoot(config),
+        AuthServerMetricsModule.forRoot(config, registry),
       ],
       controllers: [HealthController],
       providers: [

@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AuthServerConfig } from '@tessera/config';
-import { createLogger, PinoAuditLog, PinoNestLogger, RequestLog, requestId, type Logger } from '@tessera/logging';
+import { createLogger, errorForLog, PinoAuditLog, scrubCredentials, PinoNestLogger, RequestLog, requestId, type Logger } from '@tessera/logging';
 import { ENDPOINT_PATHS, parseForm } from '@tessera/oauth-core';
 import type { ComposeOptions } from '@tessera/server';
 import type { DestinationStream } from 'pino';
@@ -38,8 +38,11 @@ export interface AuthServerLogging {
   logger: Logger;
   nest: PinoNestLogger;
   requestLog: RequestLog;
-  /** What composeAuthServer reports to: audit events, and the client each request authenticated. */
-  compose: Pick<ComposeOptions, 'audit' | 'onClientAuthenticated'>;
+  /**
+   * What composeAuthServer reports to: audit events, the client each request authenticated, and failures in the
+   * background (rate-limit counts not shared, summarised by the limiter; signing keys not reloaded).
+   */
+  compose: Pick<ComposeOptions, 'audit' | 'onClientAuthenticated' | 'logger'>;
 }
 
 /** `destination`: where the lines go instead of stdout (tests read them). */
@@ -50,7 +53,31 @@ export function authServerLogging(config: AuthServerConfig, destination?: Destin
     logger,
     nest: new PinoNestLogger(logger),
     requestLog,
-    compose: { audit: new PinoAuditLog(logger), onClientAuthenticated: (clientId) => requestLog.noteClientId(clientId) },
+    compose: {
+      audit: new PinoAuditLog(logger),
+      onClientAuthenticated: (clientId) => requestLog.noteClientId(clientId),
+      logger: backgroundLogger(logger.child({ context: 'AuthServer' })),
+    },
+  };
+}
+
+/** What an adapter's translated error (an OAuthError temporarily_unavailable) was caused by: the driver's error says more. */
+function underlying(error: unknown): unknown {
+  const cause = error instanceof Error ? error.cause : undefined;
+  // Duck-typed: a driver's error may come from another realm (Node's own, under a test runner's VM context).
+  return typeof cause === 'object' && cause !== null && typeof (cause as Error).message === 'string' ? cause : error;
+}
+
+/**
+ * ComposeOptions.logger on pino: a failure (with its error's first line, credentials scrubbed) is a warning, a
+ * recovery (no error) is info. Whoever calls it summarises repeated failures (the rate limiter through
+ * FailureSummary), so this writes every call.
+ */
+export function backgroundLogger(logger: Logger): NonNullable<ComposeOptions['logger']> {
+  return (message, error) => {
+    // Credentials scrubbed from the message too: a summary line quotes the latest error's message.
+    if (error === undefined) logger.info(scrubCredentials(message));
+    else logger.warn({ error: errorForLog(underlying(error)).split('\n')[0] }, scrubCredentials(message));
   };
 }
 

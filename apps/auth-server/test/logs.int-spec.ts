@@ -1,4 +1,6 @@
 import { LogCapture } from '@tessera/logging';
+import { FixedClock } from '@tessera/oauth-core';
+import { Purger } from '../src/maintenance/purger.js';
 import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
 
 const logs = new LogCapture();
@@ -71,6 +73,26 @@ describe('the request log', () => {
   });
 });
 
+describe('the request log of the RFC 7592 client configuration endpoint', () => {
+  it('names the client once its registration access token is verified, and no client when it is not', async () => {
+    const created = await registerClient(server.url, { client_name: 'configured' });
+    const uri = `${server.url}/oauth2/register/${created.client_id}`;
+    const rat = { authorization: `Bearer ${created.registration_access_token as string}` };
+    logs.clear();
+    expect((await fetch(uri, { headers: rat })).status).toBe(200);
+    const put = await fetch(uri, { method: 'PUT', headers: { ...rat, 'content-type': 'application/json' }, body: JSON.stringify({ client_id: created.client_id, client_name: 'renamed' }) });
+    expect(put.status).toBe(200);
+    expect((await fetch(uri, { headers: { authorization: 'Bearer not-the-token' } })).status).toBe(401);
+    expect((await fetch(uri, { method: 'DELETE', headers: rat })).status).toBe(204);
+    expect(requestLines().map((l) => [l.method, l.route, l.status, l.client_id])).toEqual([
+      ['GET', '/oauth2/register/:clientId', 200, created.client_id],
+      ['PUT', '/oauth2/register/:clientId', 200, created.client_id],
+      ['GET', '/oauth2/register/:clientId', 401, undefined],
+      ['DELETE', '/oauth2/register/:clientId', 204, created.client_id],
+    ]);
+  });
+});
+
 describe('audit lines', () => {
   it('records a registration as client.created', async () => {
     logs.clear();
@@ -114,5 +136,65 @@ describe("Nest's start-up narration", () => {
       await a.stop();
       await b.stop();
     }
+  });
+});
+
+describe('background work in the log', () => {
+  // The clock stands still unless moved; rate-limit counts are flushed when the test says so.
+  const clock = new FixedClock(new Date());
+  const background = new LogCapture();
+  let cut: RunningAuthServer;
+  beforeAll(async () => {
+    cut = await startAuthServer({
+      logs: background,
+      proxy: true,
+      clock,
+      env: { TESSERA_RATE_LIMIT_WINDOW: '86400', TESSERA_RATE_LIMIT_FLUSH_INTERVAL: '3600', TESSERA_REVOCATION_PURGE_INTERVAL: '86400' },
+    });
+  });
+  afterAll(() => cut.stop());
+
+  const rateLimitLines = () => background.lines.filter((l) => l.context === 'AuthServer' && String(l.msg).startsWith('rate-limit counts'));
+
+  it('summarises rate-limit counts that cannot be shared: the first failure, then a count per 10 s, then the recovery', async () => {
+    const client = await registerClient(cut.url, { access_token_format: 'jwt' });
+    const token = () => postForm(`${cut.url}/oauth2/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(client.client_id, client.client_secret) });
+    const limiter = cut.services.rateLimiter!;
+    await limiter.flush();
+    expect((await token()).status).toBe(200);
+    background.clear();
+    await cut.proxy!.stop();
+    try {
+      for (let i = 0; i < 5; i++) await limiter.flush();
+      expect(rateLimitLines()).toEqual([
+        expect.objectContaining({ level: 'warn', msg: 'rate-limit counts could not be shared; limiting from this instance’s counts meanwhile', error: expect.stringMatching(/^(?!a thrown)(?!OAuthError)\S/) }),
+      ]);
+      clock.advance(11);
+      await limiter.flush();
+      expect(rateLimitLines().slice(1)).toEqual([
+        expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/^rate-limit counts not shared: 5 more failure\(s\), failing for 11 s \(latest: (?!temporarily_unavailable).+\)$/) }),
+      ]);
+    } finally {
+      await cut.proxy!.start();
+    }
+    await limiter.flush();
+    expect(rateLimitLines().slice(2)).toEqual([
+      expect.objectContaining({ level: 'info', msg: 'rate-limit counts are shared again: recovered after 11 s and 6 failure(s)' }),
+    ]);
+    expect(rateLimitLines()).toHaveLength(3);
+  });
+
+  it('writes one line per purge that deleted anything, none for one that deleted nothing', async () => {
+    const client = await registerClient(cut.url, { access_token_format: 'opaque' });
+    for (let i = 0; i < 3; i++) {
+      expect((await postForm(`${cut.url}/oauth2/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(client.client_id, client.client_secret) })).status).toBe(200);
+    }
+    clock.advance(2 * 86400);
+    background.clear();
+    expect(await cut.app.get(Purger).purge()).toMatchObject({ accessTokens: 3 });
+    expect(await cut.app.get(Purger).purge()).toMatchObject({ accessTokens: 0 });
+    expect(background.lines.filter((l) => l.context === 'Purger')).toEqual([
+      expect.objectContaining({ level: 'info', msg: 'purged 3 row(s): 3 expired access tokens' }),
+    ]);
   });
 });

@@ -1,4 +1,7 @@
+import { FixedClock } from '@tessera/oauth-core';
 import { freePort, parsePrometheusText, type Scrape } from '@tessera/testing';
+import { KeyRotationScheduler } from '../src/maintenance/key-rotation.scheduler.js';
+import { Purger } from '../src/maintenance/purger.js';
 import { basicAuth, postForm, registerClient, startAuthServer, type RunningAuthServer } from './auth-server.harness.js';
 
 async function scrape(url: string): Promise<Scrape> {
@@ -82,6 +85,33 @@ describe('GET /metrics on the auth server', () => {
     expect(deltas(beforeMissing, afterMissing, [[LATENCY, { route: 'unmatched', method: 'GET', status_class: '4xx' }]])).toEqual([1]);
   });
 
+  it('observes the rows of each group-commit statement: every row once, in at most as many statements', async () => {
+    const opaque = await registerClient(server.url, { access_token_format: 'opaque' });
+    const jwt = await registerClient(server.url, { access_token_format: 'jwt' });
+    const issue = async (c: { client_id: string; client_secret: string }) => {
+      const res = await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(c.client_id, c.client_secret) });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { access_token: string }).access_token;
+    };
+    const revoke = async (c: { client_id: string; client_secret: string }, token: string) =>
+      expect((await postForm(`${server.url}/oauth2/revoke`, { token }, { authorization: basicAuth(c.client_id, c.client_secret) })).status).toBe(200);
+    const jwts = await Promise.all(Array.from({ length: 5 }, () => issue(jwt)));
+    const before = await scrape(server.url);
+    const opaques = await Promise.all(Array.from({ length: 20 }, () => issue(opaque)));
+    await Promise.all(opaques.slice(0, 3).map((t) => revoke(opaque, t)));
+    await Promise.all(jwts.map((t) => revoke(jwt, t)));
+    const after = await scrape(server.url);
+    const ROWS = 'tessera_group_commit_rows';
+    const statements = ['access_token_insert', 'access_token_revocation', 'token_revocation'];
+    expect(deltas(before, after, statements.map((statement) => [`${ROWS}_sum`, { statement }]))).toEqual([20, 3, 5]);
+    const counts = deltas(before, after, statements.map((statement) => [`${ROWS}_count`, { statement }]));
+    [20, 3, 5].forEach((rows, i) => {
+      expect(counts[i]).toBeGreaterThanOrEqual(1);
+      expect(counts[i]).toBeLessThanOrEqual(rows);
+    });
+    expect(after.types.get(ROWS)).toBe('histogram');
+  });
+
   it('counts database outages and still answers, pool gauges included, while PostgreSQL is down', async () => {
     const opaque = await registerClient(server.url, { access_token_format: 'opaque' });
     const auth = { authorization: basicAuth(opaque.client_id, opaque.client_secret) };
@@ -125,5 +155,122 @@ describe('TESSERA_AUTH_METRICS_PORT', () => {
     }
     // Closed with the app.
     await expect(fetch(`http://127.0.0.1:${metricsPort}/metrics`)).rejects.toThrow();
+  });
+});
+
+describe('GET /metrics: rate limits, purges and scheduled key rotations', () => {
+  // The clock stands still (a window of an hour never rolls mid-test) and flushes happen when the test calls them.
+  const clock = new FixedClock(new Date());
+  let server: RunningAuthServer;
+  beforeAll(async () => {
+    server = await startAuthServer({
+      proxy: true,
+      clock,
+      env: {
+        TESSERA_TRUST_PROXY: '127.0.0.1',
+        TESSERA_RATE_LIMIT_WINDOW: '3600',
+        TESSERA_RATE_LIMIT_FLUSH_INTERVAL: '3600',
+        TESSERA_RATE_LIMIT_TOKEN_PER_CLIENT: '2',
+        TESSERA_RATE_LIMIT_INTROSPECTION_PER_ADDRESS: '1',
+        TESSERA_REVOCATION_PURGE_INTERVAL: '86400',
+        TESSERA_KEY_ROTATION_INTERVAL: '86400',
+      },
+    });
+  });
+  afterAll(() => server.stop());
+
+  const LIMITED = 'tessera_rate_limited_requests_total';
+  const FLUSHES = 'tessera_rate_limit_flushes_total';
+
+  it('counts throttled requests by endpoint group and limit (the per-address ones refused by the guard too), flushes, keys per flush and hits not shared', async () => {
+    const client = await registerClient(server.url, { access_token_format: 'jwt' });
+    const auth = (from: string) => ({ authorization: basicAuth(client.client_id, client.client_secret), 'x-forwarded-for': from });
+    const limiter = server.services.rateLimiter!;
+    await limiter.flush();
+    const before = await scrape(server.url);
+    expect(before.value('tessera_rate_limit_unshared_hits')).toBe(0);
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials' }, auth('203.0.113.1'))).status);
+    for (let i = 0; i < 2; i++) statuses.push((await postForm(`${server.url}/oauth2/introspect`, { token: 'tsr_at_unknown' }, auth('203.0.113.2'))).status);
+    expect(statuses).toEqual([200, 200, 429, 200, 429]);
+
+    const throttled = await scrape(server.url);
+    expect(
+      deltas(before, throttled, [
+        [LIMITED, { endpoint: 'token', limit: 'client' }],
+        [LIMITED, { endpoint: 'introspection', limit: 'address' }],
+        [LIMITED, { endpoint: 'token', limit: 'address' }],
+        [LIMITED, { endpoint: 'introspection', limit: 'client' }],
+        [TOKENS, { grant_type: 'client_credentials', format: 'none', outcome: 'too_many_requests' }],
+        [LATENCY, { route: '/oauth2/introspect', method: 'POST', status_class: '4xx' }],
+      ]),
+    ).toEqual([1, 1, 0, 0, 1, 1]);
+    // Admitted, not yet shared: 3 token requests by address, 2 by client; 1 introspection by address, 1 by client.
+    expect(throttled.value('tessera_rate_limit_unshared_hits')).toBe(7);
+    expect(throttled.value('tessera_rate_limit_sharing_failed')).toBe(0);
+
+    await limiter.flush();
+    const flushed = await scrape(server.url);
+    expect(
+      deltas(throttled, flushed, [
+        [FLUSHES, { outcome: 'ok' }],
+        [FLUSHES, { outcome: 'failed' }],
+        ['tessera_rate_limit_flush_keys_count', {}],
+        ['tessera_rate_limit_flush_keys_sum', {}],
+      ]),
+    ).toEqual([1, 0, 1, 4]);
+    expect(flushed.value('tessera_rate_limit_unshared_hits')).toBe(0);
+    // The four keys just flushed, and the registration's address key, in the shared view.
+    expect(flushed.value('tessera_rate_limit_tracked_keys')).toBe(5);
+
+    // PostgreSQL unreachable: the flush fails, the hits stay this instance's own until one succeeds.
+    expect((await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials' }, auth('203.0.113.3'))).status).toBe(429);
+    await server.proxy!.stop();
+    try {
+      await limiter.flush();
+      await limiter.flush();
+      const during = await scrape(server.url);
+      expect(deltas(flushed, during, [[FLUSHES, { outcome: 'failed' }], [FLUSHES, { outcome: 'ok' }], [LIMITED, { endpoint: 'token', limit: 'client' }]])).toEqual([2, 0, 1]);
+      expect(during.value('tessera_rate_limit_unshared_hits')).toBe(1);
+      expect(during.value('tessera_rate_limit_sharing_failed')).toBe(1);
+    } finally {
+      await server.proxy!.start();
+    }
+    await limiter.flush();
+    const recovered = await scrape(server.url);
+    expect(recovered.value('tessera_rate_limit_unshared_hits')).toBe(0);
+    expect(recovered.value('tessera_rate_limit_sharing_failed')).toBe(0);
+    expect(recovered.types.get(LIMITED)).toBe('counter');
+    expect(recovered.types.get('tessera_rate_limit_flush_keys')).toBe('histogram');
+    expect(recovered.types.get('tessera_rate_limit_unshared_hits')).toBe('gauge');
+  });
+
+  it('counts purged rows per kind and scheduled key rotations', async () => {
+    const client = await registerClient(server.url, { access_token_format: 'opaque' });
+    // Two opaque access tokens (stored), within the per-client limit.
+    for (let i = 0; i < 2; i++) {
+      const res = await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(client.client_id, client.client_secret), 'x-forwarded-for': '203.0.113.9' });
+      expect(res.status).toBe(200);
+    }
+    const before = await scrape(server.url);
+    // Two days on: the tokens have expired (purged), and the signing key is due (rotated).
+    clock.advance(2 * 86400);
+    const purged = await server.app.get(Purger).purge();
+    expect(purged).toMatchObject({ accessTokens: 2, sessions: 0, revocations: 0 });
+    expect(await server.app.get(KeyRotationScheduler).check()).toBe(true);
+    expect(await server.app.get(KeyRotationScheduler).check()).toBe(false);
+    const after = await scrape(server.url);
+    expect(
+      deltas(before, after, [
+        ['tessera_purged_rows_total', { kind: 'access_tokens' }],
+        ['tessera_purged_rows_total', { kind: 'sessions' }],
+        ['tessera_purged_rows_total', { kind: 'refresh_token_families' }],
+        ['tessera_scheduled_key_rotations_total', {}],
+      ]),
+    ).toEqual([2, 0, 0, 1]);
+    expect(after.samples.filter((x) => x.name === 'tessera_purged_rows_total').map((x) => x.labels.kind).sort()).toEqual(
+      ['access_tokens', 'redeemed_codes', 'refresh_token_families', 'revocations', 'sessions', 'sign_in_failures', 'unredeemed_codes'],
+    );
   });
 });

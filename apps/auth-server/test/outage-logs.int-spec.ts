@@ -36,6 +36,7 @@ describe('the log while PostgreSQL is down', () => {
     await server.proxy!.stop();
     logs.clear();
     const REQUESTS = 150;
+    const started = Date.now();
     for (let i = 0; i < REQUESTS; i++) {
       expect((await token()).status).toBe(503);
       const page = await postForm(`${server.url}/login`, { csrf: form.csrf, username: 'nobody', password: 'whatever-password' }, { cookie: form.cookie });
@@ -43,12 +44,18 @@ describe('the log while PostgreSQL is down', () => {
       if (i % 5 === 0) await follow();
     }
     const during = narrative();
+    const intervals = Math.ceil((Date.now() - started) / 10_000);
     // Each request was logged, as a request line.
     expect(logs.lines.filter((l) => l.msg === 'request' && l.status === 503 && ['/oauth2/token', '/login'].includes(l.route as string))).toHaveLength(2 * REQUESTS);
     expect(logs.lines.filter((l) => l.msg === 'request' && l.route === '/oauth2/revocations')).toHaveLength(REQUESTS / 5);
-    // The failures were not: a first line, and at most a count per 10 s interval (this loop takes a few seconds).
+    // The failures were not: per source a first line, and at most a count per 10 s interval (this loop takes a few
+    // seconds). The sources: the requests (Database), the revocation feed's reader, the rate limiter's flushes
+    // (AuthServer), and once each the change feed's lost connection and the signing keys' reload it set off.
     expect(during.length).toBeGreaterThanOrEqual(1);
-    expect(during.length).toBeLessThanOrEqual(8);
+    expect(during.length).toBeLessThanOrEqual(6 + 3 * intervals);
+    const rateLimits = during.filter((l) => l.context === 'AuthServer' && String(l.msg).startsWith('rate-limit counts'));
+    expect(rateLimits[0]).toMatchObject({ level: 'warn', msg: 'rate-limit counts could not be shared; limiting from this instance’s counts meanwhile' });
+    expect(rateLimits.length).toBeLessThanOrEqual(1 + intervals);
     const database = during.filter((l) => l.context === 'Database');
     expect(database[0]).toMatchObject({ level: 'warn', msg: expect.stringMatching(/^database unavailable: /) });
     // Later lines of it are counts (one per 10 s at most).
@@ -57,6 +64,10 @@ describe('the log while PostgreSQL is down', () => {
     logs.clear();
     await server.proxy!.start();
     expect((await token()).status).toBe(200);
+    await server.services.rateLimiter!.flush();
+    expect(narrative().filter((l) => l.context === 'AuthServer')).toEqual([
+      expect.objectContaining({ level: 'info', msg: expect.stringMatching(/^rate-limit counts are shared again: recovered after \d+ s and \d+ failure\(s\)$/) }),
+    ]);
     expect(narrative().filter((l) => l.context === 'Database')).toEqual([
       expect.objectContaining({ level: 'info', msg: expect.stringMatching(/^database unavailable: recovered after \d+ s and \d+ failure\(s\)$/) }),
     ]);

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { Registry } from 'prom-client';
 import type { ResourceServerConfig } from '@tessera/config';
@@ -10,6 +10,7 @@ import { TokenGuardModule, type TokenGuardOptions } from '@tessera/token-guard';
 import { dataSourceOptions } from './database/data-source.js';
 import { HealthController } from './health/health.controller.js';
 import { ApiExceptionFilter } from './http/api-exception.filter.js';
+import { StoppingGuard } from './http/stopping.js';
 import { IntrospectionCredentials } from './introspection/introspection-credentials.js';
 import { IntrospectionModule } from './introspection/introspection.module.js';
 import { NotesModule } from './notes/notes.module.js';
@@ -39,6 +40,7 @@ export class ResourceServerModule {
       providers: [
         { provide: DatabaseFailureLog, useFactory: (dataSource: DataSource) => new DatabaseFailureLog(dataSource), inject: [DataSource] },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        { provide: APP_GUARD, useClass: StoppingGuard },
       ],
     };
   }

@@ -5,12 +5,14 @@ import { createLogger, PinoNestLogger, RequestLog, requestId, type Logger } from
 import { verifiedTokenOf } from '@tessera/token-guard';
 import type { DestinationStream } from 'pino';
 import { ResourceServerModule } from './app.module.js';
+import { StoppableFastifyAdapter } from './http/stopping.js';
 
 /** A note is at most 200 + 10 000 characters: 128 KiB holds any valid one, even with every character \u-escaped (12 bytes for one outside the BMP). */
 const BODY_LIMIT = 128 * 1024;
 
 export function fastifyAdapter(): FastifyAdapter {
-  return new FastifyAdapter({
+  // While the app stops, responses close their connections and new requests get the API's 503 (see stopping.ts).
+  return new StoppableFastifyAdapter({
     bodyLimit: BODY_LIMIT,
     // A slow or stalled client never holds a request open for long.
     requestTimeout: 10_000,

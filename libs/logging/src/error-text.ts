@@ -12,9 +12,12 @@ export function scrubCredentials(text: string): string {
  * (`invalid input syntax for type uuid: "…"`). Something thrown that is not an Error is named by its type only.
  */
 export function errorForLog(error: unknown): string {
-  if (!(error instanceof Error)) return `a thrown ${error === null ? 'null' : typeof error}`;
-  let text = error.stack ?? `${error.name}: ${error.message}`;
-  if (isDatabaseError(error)) text = text.replace(/"[^"\n]*"|'[^'\n]*'/g, '"…"');
+  // An Error of another realm (Node's own, under a test runner's VM context) is an Error too.
+  const isError = error instanceof Error || Object.prototype.toString.call(error) === '[object Error]';
+  if (!isError) return `a thrown ${error === null ? 'null' : typeof error}`;
+  const e = error as Error;
+  let text = e.stack ?? `${e.name}: ${e.message}`;
+  if (isDatabaseError(e)) text = text.replace(/"[^"\n]*"|'[^'\n]*'/g, '"…"');
   return scrubCredentials(text);
 }
 

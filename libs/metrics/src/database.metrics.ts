@@ -1,5 +1,5 @@
-import { isDatabaseOutage, pgPool } from '@tessera/persistence';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { isDatabaseOutage, pgPool, type GroupCommitObserver } from '@tessera/persistence';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { ChildCache } from './child-cache.js';
 import { METRIC_PREFIX } from './metrics-registry.js';
@@ -46,4 +46,20 @@ export class DatabaseOutageMetrics {
     if (outage) this.children.get(route).inc();
     return outage;
   }
+}
+
+/**
+ * `tessera_group_commit_rows{statement}`: rows per group-commit statement (concurrent writes that shared one
+ * INSERT or revocation statement, and its commit). Observed once per statement, not per request.
+ */
+export function groupCommitMetrics(registry: Registry): GroupCommitObserver {
+  const histogram = new Histogram({
+    name: `${METRIC_PREFIX}group_commit_rows`,
+    help: 'Rows written per group-commit statement (concurrent writes sharing one statement and commit), by statement.',
+    labelNames: ['statement'],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [registry],
+  });
+  const children = new ChildCache((statement) => histogram.labels(statement));
+  return (statement, rows) => children.get(statement).observe(rows);
 }

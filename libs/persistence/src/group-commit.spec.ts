@@ -12,6 +12,21 @@ function manualWrites() {
 const settled = () => new Promise((r) => setImmediate(r));
 
 describe('GroupCommit', () => {
+  it('tells its observer the rows of each statement as it starts', async () => {
+    const { calls, write } = manualWrites();
+    const observed: number[] = [];
+    const commit = new GroupCommit(write, { maxRows: 3, maxInFlight: 1, observe: (rows) => observed.push(rows) });
+    const adds = [1, 2, 3, 4, 5].map((n) => commit.add(n));
+    expect(observed).toEqual([1]);
+    calls[0].finish();
+    await settled();
+    calls[1].finish();
+    await settled();
+    calls[2].finish();
+    await Promise.all(adds);
+    expect(observed).toEqual([1, 3, 1]);
+  });
+
   it('writes a lone row at once, alone, with no timer', async () => {
     const { calls, write } = manualWrites();
     const commit = new GroupCommit(write, { maxRows: 10, maxInFlight: 1 });

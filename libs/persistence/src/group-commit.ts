@@ -14,7 +14,12 @@ export class GroupCommit<Row, Result = void> {
 
   constructor(
     private readonly write: (rows: Row[]) => Promise<Result[] | void>,
-    private readonly options: { maxRows: number; maxInFlight: number },
+    private readonly options: {
+      maxRows: number;
+      maxInFlight: number;
+      /** Told the rows of each statement as it starts (metrics: how well writes group). */
+      observe?: (rows: number) => void;
+    },
   ) {}
 
   add(row: Row): Promise<Result> {
@@ -30,6 +35,7 @@ export class GroupCommit<Row, Result = void> {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.maxRows);
+        this.options.observe?.(batch.length);
         try {
           const results = await this.write(batch.map((entry) => entry.row));
           batch.forEach((entry, i) => entry.resolve(results ? results[i] : (undefined as Result)));
@@ -42,3 +48,9 @@ export class GroupCommit<Row, Result = void> {
     }
   }
 }
+
+/** The statements that group-commit their rows. */
+export type GroupCommitStatement = 'access_token_insert' | 'access_token_revocation' | 'token_revocation';
+
+/** Told the rows of each group-commit statement (`GroupCommit`'s `observe`), by statement. */
+export type GroupCommitObserver = (statement: GroupCommitStatement, rows: number) => void;

@@ -29,3 +29,4 @@ export * from './expired-row.purger.js';
 export * from './typeorm-rate-limit.repository.js';
 export * from './pg-pool.js';
 export * from './database-failure.log.js';
+export type { GroupCommitObserver, GroupCommitStatement } from './group-commit.js';

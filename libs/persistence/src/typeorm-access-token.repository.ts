@@ -2,12 +2,15 @@ import { AccessTokenRepository, type AccessTokenClaims, type StoredAccessToken }
 import type { DataSource } from 'typeorm';
 import { CHANGE_CHANNEL, changePayload } from './change-notification.js';
 import { isDatabaseOutage, translateOutage } from './database-outage.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type GroupCommitObserver } from './group-commit.js';
 import { preparedQuery } from './pg-pool.js';
 import { REVOCATION_LOG_LOCK } from './typeorm-revocation.repository.js';
 
 export class TypeOrmAccessTokenRepository extends AccessTokenRepository {
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly groupCommits?: GroupCommitObserver,
+  ) {
     super();
   }
 
@@ -15,6 +18,7 @@ export class TypeOrmAccessTokenRepository extends AccessTokenRepository {
   private readonly inserts = new GroupCommit<AccessTokenRow>((rows) => this.insertRows(rows), {
     maxRows: MAX_ROWS_PER_INSERT,
     maxInFlight: MAX_INSERTS_IN_FLIGHT,
+    observe: (rows) => this.groupCommits?.('access_token_insert', rows),
   });
 
   /** Resolves once the row is committed, in one statement with the rows of concurrent calls. */
@@ -79,6 +83,7 @@ export class TypeOrmAccessTokenRepository extends AccessTokenRepository {
     maxRows: MAX_REVOCATIONS_PER_BATCH,
     // One batch at a time: each takes the log's lock until its commit anyway.
     maxInFlight: 1,
+    observe: (rows) => this.groupCommits?.('access_token_revocation', rows),
   });
 
   revoke(tokenHash: string, at: Date): Promise<boolean> {

@@ -4,7 +4,7 @@ import { CHANGE_CHANNEL, changePayload, notifyChange } from './change-notificati
 import { isDatabaseOutage, translateOutage } from './database-outage.js';
 import { ClientEntity } from './entities/client.entity.js';
 import { RevocationEntity } from './entities/revocation.entity.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type GroupCommitObserver } from './group-commit.js';
 import { preparedQuery } from './pg-pool.js';
 
 /** Used when no longest token lifetime is configured: how long an issued-before mark must be kept. */
@@ -15,6 +15,7 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
   constructor(
     private readonly dataSource: DataSource,
     private readonly maxTokenTtlSeconds = DEFAULT_MAX_TOKEN_TTL_SECONDS,
+    private readonly groupCommits?: GroupCommitObserver,
   ) {
     super();
   }
@@ -40,6 +41,7 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
     maxRows: MAX_TOKEN_REVOCATIONS_PER_BATCH,
     // One batch at a time: each holds the log's lock until its commit anyway.
     maxInFlight: 1,
+    observe: (rows) => this.groupCommits?.('token_revocation', rows),
   });
 
   revokeToken(jti: string, clientId: string, audience: string[], expiresAt: Date, at: Date): Promise<void> {

@@ -1,5 +1,6 @@
 import { LocalChangeFeed, type ChangeFeed, type ServerStorage } from '@tessera/oauth-core';
 import type { DataSource } from 'typeorm';
+import type { GroupCommitObserver } from './group-commit.js';
 import { TypeOrmAccessTokenRepository } from './typeorm-access-token.repository.js';
 import { TypeOrmAuthorizationCodeRepository } from './typeorm-authorization-code.repository.js';
 import { TypeOrmClientRepository } from './typeorm-client.repository.js';
@@ -21,6 +22,8 @@ export interface TypeOrmStorageOptions {
    * only its own (enough for a CLI command).
    */
   changes?: ChangeFeed;
+  /** Told the rows of each group-commit statement (metrics); default no one. */
+  groupCommits?: GroupCommitObserver;
 }
 
 /** The TypeORM/PostgreSQL adapters of every storage port, on one (initialized) data source. No framework needed. */
@@ -28,10 +31,10 @@ export function typeOrmStorage(dataSource: DataSource, options: TypeOrmStorageOp
   const ttl = options.maxTokenTtlSeconds;
   return {
     clients: new TypeOrmClientRepository(dataSource, ttl),
-    accessTokens: new TypeOrmAccessTokenRepository(dataSource),
+    accessTokens: new TypeOrmAccessTokenRepository(dataSource, options.groupCommits),
     refreshTokens: new TypeOrmRefreshTokenRepository(dataSource, ttl),
     authorizationCodes: new TypeOrmAuthorizationCodeRepository(dataSource),
-    revocations: new TypeOrmRevocationRepository(dataSource, ttl),
+    revocations: new TypeOrmRevocationRepository(dataSource, ttl, options.groupCommits),
     signingKeys: new TypeOrmSigningKeyRepository(dataSource),
     users: new TypeOrmUserRepository(dataSource, ttl),
     sessions: new TypeOrmSessionRepository(dataSource),

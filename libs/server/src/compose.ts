@@ -18,6 +18,7 @@ import {
   NoAuditLog,
   RefreshTokenIssuer,
   RateLimiter,
+  type RateLimitObserver,
   RegistrationEndpoint,
   RequestRateLimits,
   RevocationEndpoint,
@@ -60,8 +61,13 @@ export interface ComposeOptions {
   logger?: (message: string, error: unknown) => void;
   /** Where audit events go (sign-ins, reuse, changes to clients, users and keys, revocations); default nowhere. */
   audit?: AuditLog;
-  /** Told of each client authenticated at an endpoint, while its request runs (for the request log's `client_id`). */
+  /**
+   * Told of each client authenticated at an endpoint (or whose registration access token was verified at the
+   * client configuration endpoint), while its request runs (for the request log's `client_id`).
+   */
   onClientAuthenticated?: (clientId: string) => void;
+  /** Told of requests refused over a rate limit and of the limiter's flushes (metrics); default no one. */
+  rateLimitObserver?: RateLimitObserver;
 }
 
 /** The password hasher of a production server: scrypt, N=2^17, r=8, p=1. */
@@ -188,9 +194,9 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
   const told = onAuthenticated && ((client: Client) => onAuthenticated(client.clientId));
   const authenticator = new ClientAuthenticator(clients, secretHasher, undefined, told);
   const rateLimiter = config.rateLimits
-    ? new RateLimiter(storage.rateLimits, clock, { ...config.rateLimits, logger: options.logger }).start()
+    ? new RateLimiter(storage.rateLimits, clock, { ...config.rateLimits, logger: options.logger, observer: options.rateLimitObserver }).start()
     : null;
-  const rateLimits = rateLimiter && config.rateLimits ? new RequestRateLimits(rateLimiter, config.rateLimits) : null;
+  const rateLimits = rateLimiter && config.rateLimits ? new RequestRateLimits(rateLimiter, config.rateLimits, options.rateLimitObserver) : null;
   // Each limited endpoint's own authenticator counts the requests of the clients that authenticated there.
   const limitedAuthenticator = (endpoint: 'token' | 'introspection' | 'revocation') =>
     rateLimits ? new ClientAuthenticator(clients, secretHasher, (client) => rateLimits.checkClient(endpoint, client.clientId), told) : authenticator;
@@ -214,7 +220,7 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
     ? new RegistrationEndpoint(registrar, metadataPolicy, registrationSettings.initialAccessToken, issuerUrl)
     : null;
   // Reads the clients uncached (a token or a deletion is judged on what the database holds), writes through the cache.
-  const clientConfiguration = registrationSettings ? new ClientConfigurationEndpoint(storage.clients, registrar, secretHasher, metadataPolicy, issuerUrl) : null;
+  const clientConfiguration = registrationSettings ? new ClientConfigurationEndpoint(storage.clients, registrar, secretHasher, metadataPolicy, issuerUrl, told) : null;
   // The authorization endpoint and its pages exist when the code grant does.
   const pages = config.features.grants.includes('authorization_code');
   const authorization = pages ? new AuthorizationEndpoint(clients, storage.consents, authorizationCodeIssuer, clock, issuerUrl) : null;

@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { AuthServerConfig } from '@tessera/config';
 import { KeySet } from '@tessera/tokens';
+import { OAuthMetrics } from '../metrics/oauth.metrics.js';
 import { AUTH_SERVER_CONFIG } from '../oauth/oauth.tokens.js';
 
 /**
@@ -19,6 +20,7 @@ export class KeyRotationScheduler implements OnApplicationBootstrap, BeforeAppli
   constructor(
     private readonly keys: KeySet,
     @Inject(AUTH_SERVER_CONFIG) private readonly config: AuthServerConfig,
+    @Optional() @Inject(OAuthMetrics) private readonly metrics?: OAuthMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -39,6 +41,7 @@ export class KeyRotationScheduler implements OnApplicationBootstrap, BeforeAppli
     const run = (this.running ??= this.keys
       .rotateIfDue(this.config.tokens.keyRotationInterval)
       .then((rotated) => {
+        if (rotated) this.metrics?.scheduledKeyRotation();
         if (rotated) this.logger.log(`rotated the signing key on schedule; now signing with ${this.keys.signingKey().kid}`);
         return rotated;
       })

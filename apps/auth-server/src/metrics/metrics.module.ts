@@ -7,8 +7,8 @@ import { OAuthMetricsInterceptor } from './oauth-metrics.interceptor.js';
 /** The auth server's metrics: the shared ones (process, requests, database) and the protocol's (`OAuthMetrics`). */
 @Module({})
 export class AuthServerMetricsModule {
-  static forRoot(config: AuthServerConfig): DynamicModule {
-    const registry = createMetricsRegistry();
+  /** `registry`: the app's (AppModule creates it, to hand the persistence its group-commit metrics too). */
+  static forRoot(config: AuthServerConfig, registry = createMetricsRegistry()): DynamicModule {
     return {
       module: AuthServerMetricsModule,
       global: true, // the interceptor MetricsModule registers injects OAuthMetrics

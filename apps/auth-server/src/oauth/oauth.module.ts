@@ -23,6 +23,7 @@ import { BrowserCookies } from '../interaction/browser.js';
 import { PAGES_CONFIG, type PagesConfig } from '../interaction/interaction.tokens.js';
 import { SignInController } from '../interaction/sign-in.controller.js';
 import { KeyRotationScheduler } from '../maintenance/key-rotation.scheduler.js';
+import { OAuthMetrics } from '../metrics/oauth.metrics.js';
 import { Purger } from '../maintenance/purger.js';
 import { OpenApiController } from '../openapi/openapi.controller.js';
 import { RevocationFeedController } from '../revocations/revocation-feed.controller.js';
@@ -71,8 +72,13 @@ export class OAuthModule {
         { provide: AUTH_SERVER_CONFIG, useValue: config },
         {
           provide: AUTH_SERVER,
-          useFactory: (storage: ServerStorage) => composeAuthServer(config, storage, options),
-          inject: [SERVER_STORAGE],
+          // The metrics hear of throttled requests and rate-limit flushes where they happen, off the request path.
+          useFactory: async (storage: ServerStorage, metrics: OAuthMetrics | undefined) => {
+            const server = await composeAuthServer(config, storage, { rateLimitObserver: metrics, ...options });
+            metrics?.watchRateLimiter(server.rateLimiter);
+            return server;
+          },
+          inject: [SERVER_STORAGE, { token: OAuthMetrics, optional: true }],
         },
         part(Clock, (s) => s.clock),
         part(KeySet, (s) => s.keys),

@@ -3,6 +3,7 @@ import { errorForLog } from '@tessera/logging';
 import { DatabaseFailureLog, isDatabaseOutage } from '@tessera/persistence';
 import type { FastifyReply } from 'fastify';
 import { ApiError } from './api-error.js';
+import { SERVER_STOPPING } from './stopping.js';
 
 export interface ErrorBody {
   error: string;
@@ -33,7 +34,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
         const cause = exception instanceof ApiError ? exception.cause : exception;
         // Summarised: while PostgreSQL is down every request fails.
         if (isDatabaseOutage(cause)) this.databaseFailures.failure(cause);
-        else this.logger.warn(`temporarily_unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+        else if (cause !== SERVER_STOPPING) this.logger.warn(`temporarily_unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
       }
     } else if (status >= 500) {
       this.logger.error(`server_error: ${errorForLog(exception)}`);

@@ -35,6 +35,8 @@ export class ClientConfigurationEndpoint {
     private readonly hasher: SecretHasher,
     private readonly policy: ClientMetadataPolicy,
     private readonly issuer: string,
+    /** Told of the client once its registration access token is verified (for the request log's `client_id`). */
+    private readonly onAuthorized?: (client: Client) => void,
   ) {}
 
   /**
@@ -120,6 +122,7 @@ export class ClientConfigurationEndpoint {
     const stored = Buffer.from(expected ?? DECOY_HASH);
     const matches = presented.length === stored.length && timingSafeEqual(presented, stored);
     if (!client || expected === null || !matches) throw OAuthError.invalidToken(INVALID);
+    this.onAuthorized?.(client);
     return { client, token };
   }
 }

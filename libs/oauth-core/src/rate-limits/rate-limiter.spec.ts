@@ -92,7 +92,7 @@ describe('RateLimiter', () => {
     expect([...counts.counts.values()].map((c) => c.hits)).toEqual([2]);
     expect(logged.map(([m]) => m)).toEqual([
       'rate-limit counts could not be shared; limiting from this instance’s counts meanwhile',
-      'rate-limit counts are shared again',
+      'rate-limit counts are shared again: recovered after 0 s and 2 failure(s)',
     ]);
   });
   describe('under address spraying (a key per request)', () => {
@@ -135,6 +135,54 @@ describe('RateLimiter', () => {
       await limiter.flush();
       expect(limiter.hit(first, 2).allowed).toBe(false);
     });
+  });
+});
+
+describe('RateLimiter while the store fails', () => {
+  it('summarises failed flushes (first, a count per interval, recovery), tells its observer of each flush, and counts the hits not shared', async () => {
+    const logged: [string, unknown][] = [];
+    const flushes: [number, boolean][] = [];
+    let down = true;
+    const counts = new InMemoryRateLimitRepository();
+    const refused = new Error('connection refused');
+    const store = new (class extends RateLimitRepository {
+      add(windowStart: Date, hits: ReadonlyMap<string, number>) {
+        return down ? Promise.reject(refused) : counts.add(windowStart, hits);
+      }
+      purgeBefore(before: Date) {
+        return counts.purgeBefore(before);
+      }
+    })();
+    const clock = clockAt(1);
+    const limiter = new RateLimiter(store, clock, {
+      windowSeconds: 3600,
+      flushIntervalMs: 60_000,
+      failureLogIntervalMs: 10_000,
+      logger: (message, error) => logged.push([message, error]),
+      observer: { flushed: (keys, ok) => flushes.push([keys, ok]) },
+    });
+    try {
+      limiter.hit('a', 100);
+      limiter.hit('b', 100);
+      expect([limiter.unsharedHits, limiter.sharingFailed]).toEqual([2, false]);
+      for (let i = 0; i < 5; i++) {
+        limiter.hit('a', 100);
+        await limiter.flush();
+        clock.advance(1);
+      }
+      expect([limiter.unsharedHits, limiter.sharingFailed]).toEqual([7, true]);
+      expect(logged).toEqual([['rate-limit counts could not be shared; limiting from this instance’s counts meanwhile', refused]]);
+      clock.advance(10);
+      await limiter.flush();
+      expect(logged.slice(1)).toEqual([['rate-limit counts not shared: 5 more failure(s), failing for 15 s (latest: connection refused)', refused]]);
+      down = false;
+      await limiter.flush();
+      expect(logged.slice(2)).toEqual([['rate-limit counts are shared again: recovered after 15 s and 6 failure(s)', undefined]]);
+      expect([limiter.unsharedHits, limiter.sharingFailed]).toEqual([0, false]);
+      expect(flushes).toEqual([...Array(6).fill([2, false]), [2, true]]);
+    } finally {
+      limiter.close();
+    }
   });
 });
 

@@ -19,6 +19,7 @@
 import { OAuthError } from '../errors/oauth-error.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { RateLimitRepository } from '../ports/rate-limit.repository.js';
+import { describeFailureSummary, FailureSummary } from '../failures/failure-summary.js';
 
 export type RateLimitDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
@@ -26,10 +27,25 @@ export interface RateLimiterOptions {
   windowSeconds: number;
   /** How often this instance adds its hits to the shared counts (and learns the others'). */
   flushIntervalMs: number;
-  /** Told when the store fails (first failure of a run) and when it works again (error undefined). */
+  /**
+   * Told of failed flushes, summarised (FailureSummary): the first in full (with its error), then how many more
+   * once per `failureLogIntervalMs` (with the latest error), then the recovery (error undefined).
+   */
   logger?: (message: string, error: unknown) => void;
+  /** At most one count line per this many milliseconds while flushes fail; default 10 s. */
+  failureLogIntervalMs?: number;
+  /** Told of each flush (for metrics); called where it happens, never on the request path. */
+  observer?: Pick<RateLimitObserver, 'flushed'>;
   /** The most keys each of this instance's maps holds (default `DEFAULT_MAX_RATE_LIMIT_KEYS`). */
   maxKeys?: number;
+}
+
+/** What a metrics collector hears of the limits: requests refused, flushes done. Both optional, both cheap. */
+export interface RateLimitObserver {
+  /** A request refused (429) over the limit of `endpoint`, per client or per address. */
+  limited?(endpoint: RateLimitedEndpoint, limit: 'client' | 'address'): void;
+  /** A flush ended: how many keys it sent, and whether the store took them. */
+  flushed?(keys: number, ok: boolean): void;
 }
 
 /** 100,000 keys: some tens of MB at most, far more distinct callers than one instance sees in a window. */
@@ -48,7 +64,9 @@ export class RateLimiter {
   private inFlight: Promise<void> | null = null;
   private purging: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | undefined;
-  private failing = false;
+  private readonly failures: FailureSummary;
+  /** The error of the latest failed flush, for the summary's lines. */
+  private lastError: unknown;
 
   constructor(
     private readonly store: RateLimitRepository,
@@ -57,6 +75,29 @@ export class RateLimiter {
   ) {
     this.windowMs = options.windowSeconds * 1000;
     this.maxKeys = Math.max(2, options.maxKeys ?? DEFAULT_MAX_RATE_LIMIT_KEYS);
+    const logger = options.logger;
+    this.failures = new FailureSummary(
+      (line) => {
+        if (!logger) return;
+        if (line.kind === 'first') logger('rate-limit counts could not be shared; limiting from this instance’s counts meanwhile', this.lastError);
+        else if (line.kind === 'repeated') logger(describeFailureSummary('rate-limit counts not shared', line), this.lastError);
+        else logger(describeFailureSummary('rate-limit counts are shared again', line), undefined);
+      },
+      { intervalMs: options.failureLogIntervalMs ?? 10_000, now: () => clock.now().getTime() },
+    );
+  }
+
+  /** Whether the latest flush failed: this instance limits from its own counts until one succeeds. */
+  get sharingFailed(): boolean {
+    return this.failures.failing;
+  }
+
+  /** Hits admitted here that the shared counts do not hold yet (a flush under way, or failing). Read at scrape time. */
+  get unsharedHits(): number {
+    let n = 0;
+    for (const v of this.sending.values()) n += v;
+    for (const v of this.pending.values()) n += v;
+    return n;
   }
 
   /** How many keys this instance holds in memory (the largest of its maps). */
@@ -76,6 +117,7 @@ export class RateLimiter {
   close(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.failures.close();
   }
 
   /** Counts one request under `key` if it is within `limit` in the current window; otherwise counts nothing. */
@@ -124,16 +166,17 @@ export class RateLimiter {
         }
         bound(this.shared, this.maxKeys);
       }
-      if (this.failing) this.options.logger?.('rate-limit counts are shared again', undefined);
-      this.failing = false;
+      this.failures.success();
+      this.options.observer?.flushed?.(batch.size, true);
     } catch (error) {
       // Fail open: keep deciding from this instance's counts, and send these hits with the next flush.
       if (this.windowStart === windowStart) {
         for (const [key, n] of batch) this.pending.set(key, (this.pending.get(key) ?? 0) + n);
         bound(this.pending, this.maxKeys);
       }
-      if (!this.failing) this.options.logger?.('rate-limit counts could not be shared; limiting from this instance’s counts meanwhile', error);
-      this.failing = true;
+      this.lastError = error;
+      this.failures.failure(failureMessage(error));
+      this.options.observer?.flushed?.(batch.size, false);
     } finally {
       if (this.windowStart === windowStart) this.sending = new Map();
     }
@@ -155,6 +198,14 @@ export class RateLimiter {
       );
     }
   }
+}
+
+/** What a failed flush says in the log: the driver's message under an adapter's `temporarily_unavailable`, when there is one. */
+function failureMessage(error: unknown): string {
+  // Duck-typed: a driver's error may come from another realm (Node's own, under a test runner's VM context).
+  const messageOf = (e: unknown) => (typeof e === 'object' && e !== null && typeof (e as Error).message === 'string' ? (e as Error).message : undefined);
+  const cause = typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined;
+  return messageOf(cause) ?? messageOf(error) ?? String(error);
 }
 
 /**
@@ -187,22 +238,25 @@ export class RequestRateLimits {
   constructor(
     private readonly limiter: RateLimiter,
     private readonly limits: RateLimits,
+    private readonly observer?: Pick<RateLimitObserver, 'limited'>,
   ) {}
 
   /** Counts a request from `address` (by `addressKey`); call before anything else is done with it. */
   checkAddress(endpoint: RateLimitedEndpoint, address: string): void {
-    this.check(this.limits.perAddress[endpoint], `${endpoint}:address:${addressKey(address)}`, 'address');
+    this.check(endpoint, this.limits.perAddress[endpoint], `${endpoint}:address:${addressKey(address)}`, 'address');
   }
 
   /** Counts a request of a client that authenticated (never one that only named its client_id). */
   checkClient(endpoint: RateLimitedEndpoint, clientId: string): void {
-    this.check(this.limits.perClient[endpoint], `${endpoint}:client:${clientId}`, 'client');
+    this.check(endpoint, this.limits.perClient[endpoint], `${endpoint}:client:${clientId}`, 'client');
   }
 
-  private check(limit: number | undefined, key: string, whose: string): void {
+  private check(endpoint: RateLimitedEndpoint, limit: number | undefined, key: string, whose: 'client' | 'address'): void {
     if (!limit) return;
     const decision = this.limiter.hit(key, limit);
-    if (!decision.allowed) throw OAuthError.tooManyRequests(whose, decision.retryAfterSeconds);
+    if (decision.allowed) return;
+    this.observer?.limited?.(endpoint, whose);
+    throw OAuthError.tooManyRequests(whose, decision.retryAfterSeconds);
   }
 }
 
