@@ -7,6 +7,7 @@ import type { ComposeOptions } from '@tessera/server';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import type { FastifyReply } from 'fastify';
+import { installCors } from './http/cors.js';
 import { StoppableFastifyAdapter } from './http/stopping.js';
 import { OPENAPI_PATHS } from './openapi/openapi.document.js';
 
@@ -69,7 +70,7 @@ const CROSS_ORIGIN_PATHS = new Set<string>([
   ENDPOINT_PATHS.revocation,
   OPENAPI_PATHS.document,
 ]);
-const CROSS_ORIGIN = { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'], exposedHeaders: ['www-authenticate'], maxAge: 600 };
+const CROSS_ORIGIN = { methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'], exposedHeaders: ['www-authenticate'], maxAge: 600 };
 
 /** What main.ts and the integration tests both apply to a freshly created app. */
 export function configureApp(app: NestFastifyApplication, logging: AuthServerLogging): NestFastifyApplication {
@@ -82,9 +83,7 @@ export function configureApp(app: NestFastifyApplication, logging: AuthServerLog
       done(e as Error, undefined);
     }
   });
-  app.enableCors({
-    delegator: (req, done) => done(null, CROSS_ORIGIN_PATHS.has(req.url.split('?')[0]) ? CROSS_ORIGIN : { origin: false }),
-  });
+  installCors(app.getHttpAdapter().getInstance(), CROSS_ORIGIN_PATHS, CROSS_ORIGIN);
   app.enableShutdownHooks();
   return app;
 }
