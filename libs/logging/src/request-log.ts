@@ -37,11 +37,19 @@ const NOTES = Symbol('tessera.requestNotes');
  */
 export class RequestLog {
   private readonly storage = new AsyncLocalStorage<RequestNotes>();
+  /**
+   * The logger without its redaction: a request line's keys are fixed (above) and none is a redacted path, so
+   * redaction never changes it, and skipping it saves more than half of the line's cost (pino's redaction
+   * copies and walks every logged object).
+   */
+  private readonly logger: Logger;
 
   constructor(
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly options: RequestLogOptions = {},
-  ) {}
+  ) {
+    this.logger = logger.child({}, { redact: [] });
+  }
 
   install(fastify: FastifyInstance): void {
     const notes = this.options.notes === true;
