@@ -8,6 +8,7 @@ import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import type { FastifyReply } from 'fastify';
 import { installCors } from './http/cors.js';
+import { requestOfForm } from './http/form.decorator.js';
 import { StoppableFastifyAdapter } from './http/stopping.js';
 import { OPENAPI_PATHS } from './openapi/openapi.document.js';
 
@@ -46,12 +47,19 @@ export interface AuthServerLogging {
 /** `destination`: where the lines go instead of stdout (tests read them). */
 export function authServerLogging(config: AuthServerConfig, destination?: DestinationStream): AuthServerLogging {
   const logger = createLogger(config.logging, { app: 'auth-server', destination });
-  const requestLog = new RequestLog(logger, { notes: true });
+  const requestLog = new RequestLog(logger);
   return {
     logger,
     nest: new PinoNestLogger(logger),
     requestLog,
-    compose: { audit: new PinoAuditLog(logger), onClientAuthenticated: (clientId) => requestLog.noteClientId(clientId) },
+    compose: {
+      audit: new PinoAuditLog(logger),
+      // The request whose form authenticated the client (see formOf), without AsyncLocalStorage.
+      onClientAuthenticated: (clientId, params) => {
+        const request = requestOfForm(params);
+        if (request) requestLog.noteClientId(request, clientId);
+      },
+    },
   };
 }
 

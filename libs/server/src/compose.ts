@@ -28,6 +28,7 @@ import {
   UserDirectory,
   type AuditLog,
   type Client,
+  type FormParams,
   type Clock,
   type Grant,
   type PasswordHasher,
@@ -60,8 +61,11 @@ export interface ComposeOptions {
   logger?: (message: string, error: unknown) => void;
   /** Where audit events go (sign-ins, reuse, changes to clients, users and keys, revocations); default nowhere. */
   audit?: AuditLog;
-  /** Told of each client authenticated at an endpoint, while its request runs (for the request log's `client_id`). */
-  onClientAuthenticated?: (clientId: string) => void;
+  /**
+   * Told of each client authenticated at an endpoint, with the request's form (`FormParams`, one object per
+   * request, which the app maps to its request: the request log's `client_id`).
+   */
+  onClientAuthenticated?: (clientId: string, params: FormParams) => void;
 }
 
 /** The password hasher of a production server: scrypt, N=2^17, r=8, p=1. */
@@ -185,7 +189,7 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
   });
   const inspector = new AccessTokenInspector([opaque, jwt], storage.revocations, clients);
   const onAuthenticated = options.onClientAuthenticated;
-  const told = onAuthenticated && ((client: Client) => onAuthenticated(client.clientId));
+  const told = onAuthenticated && ((client: Client, params: FormParams) => onAuthenticated(client.clientId, params));
   const authenticator = new ClientAuthenticator(clients, secretHasher, undefined, told);
   const rateLimiter = config.rateLimits
     ? new RateLimiter(storage.rateLimits, clock, { ...config.rateLimits, logger: options.logger }).start()
