@@ -8,6 +8,7 @@ import { HealthController } from './health/health.controller.js';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter.js';
 import { StoppingGuard } from './http/stopping.js';
 import { AuthServerMetricsModule } from './metrics/metrics.module.js';
+import { OAuthOutcomes } from './metrics/oauth-outcomes.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 
 @Module({})
@@ -24,7 +25,11 @@ export class AppModule {
       ],
       controllers: [HealthController],
       providers: [
-        { provide: APP_FILTER, useFactory: (failures: DatabaseFailureLog) => new OAuthExceptionFilter(failures), inject: [DatabaseFailureLog] },
+        {
+          provide: APP_FILTER,
+          useFactory: (failures: DatabaseFailureLog, outcomes: OAuthOutcomes) => new OAuthExceptionFilter(failures, undefined, outcomes),
+          inject: [DatabaseFailureLog, OAuthOutcomes],
+        },
         { provide: APP_GUARD, useClass: StoppingGuard },
       ],
     };

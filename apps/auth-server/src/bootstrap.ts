@@ -7,6 +7,8 @@ import type { ComposeOptions } from '@tessera/server';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import type { FastifyReply } from 'fastify';
+import { installCors } from './http/cors.js';
+import { requestOfForm } from './http/form.decorator.js';
 import { StoppableFastifyAdapter } from './http/stopping.js';
 import { OPENAPI_PATHS } from './openapi/openapi.document.js';
 
@@ -48,14 +50,18 @@ export interface AuthServerLogging {
 /** `destination`: where the lines go instead of stdout (tests read them). */
 export function authServerLogging(config: AuthServerConfig, destination?: DestinationStream): AuthServerLogging {
   const logger = createLogger(config.logging, { app: 'auth-server', destination });
-  const requestLog = new RequestLog(logger, { notes: true });
+  const requestLog = new RequestLog(logger);
   return {
     logger,
     nest: new PinoNestLogger(logger),
     requestLog,
     compose: {
       audit: new PinoAuditLog(logger),
-      onClientAuthenticated: (clientId) => requestLog.noteClientId(clientId),
+      // The request whose form authenticated the client (see formOf), without AsyncLocalStorage.
+      onClientAuthenticated: (clientId, params) => {
+        const request = requestOfForm(params);
+        if (request) requestLog.noteClientId(request, clientId);
+      },
       logger: backgroundLogger(logger.child({ context: 'AuthServer' })),
     },
   };
@@ -96,7 +102,7 @@ const CROSS_ORIGIN_PATHS = new Set<string>([
   ENDPOINT_PATHS.revocation,
   OPENAPI_PATHS.document,
 ]);
-const CROSS_ORIGIN = { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'], exposedHeaders: ['www-authenticate'], maxAge: 600 };
+const CROSS_ORIGIN = { methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'], exposedHeaders: ['www-authenticate'], maxAge: 600 };
 
 /** What main.ts and the integration tests both apply to a freshly created app. */
 export function configureApp(app: NestFastifyApplication, logging: AuthServerLogging): NestFastifyApplication {
@@ -109,9 +115,7 @@ export function configureApp(app: NestFastifyApplication, logging: AuthServerLog
       done(e as Error, undefined);
     }
   });
-  app.enableCors({
-    delegator: (req, done) => done(null, CROSS_ORIGIN_PATHS.has(req.url.split('?')[0]) ? CROSS_ORIGIN : { origin: false }),
-  });
+  installCors(app.getHttpAdapter().getInstance(), CROSS_ORIGIN_PATHS, CROSS_ORIGIN);
   app.enableShutdownHooks();
   return app;
 }

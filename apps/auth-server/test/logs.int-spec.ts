@@ -36,6 +36,25 @@ describe('the request log', () => {
     ]);
   });
 
+  it('names the client on each endpoint it authenticated at, the revocation feed too, also when the request then failed', async () => {
+    const client = await registerClient(server.url);
+    const rs = await registerClient(server.url, { resource_server_for: ['https://api.logs.example'] });
+    const auth = { authorization: basicAuth(client.client_id, client.client_secret) };
+    logs.clear();
+    expect((await postForm(`${server.url}/oauth2/introspect`, { token: 'tsr_at_unknown' }, auth)).status).toBe(200);
+    expect((await postForm(`${server.url}/oauth2/revoke`, { token: 'tsr_at_unknown' }, auth)).status).toBe(200);
+    expect((await postForm(`${server.url}/oauth2/token`, { grant_type: 'client_credentials', scope: 'not-allowed' }, auth)).status).toBe(400);
+    expect((await fetch(`${server.url}/oauth2/revocations`, { headers: { authorization: basicAuth(rs.client_id, rs.client_secret) } })).status).toBe(200);
+    expect((await fetch(`${server.url}/oauth2/revocations`, { headers: auth })).status).toBe(403);
+    expect(requestLines().map((l) => [l.route, l.status, l.client_id])).toEqual([
+      ['/oauth2/introspect', 200, client.client_id],
+      ['/oauth2/revoke', 200, client.client_id],
+      ['/oauth2/token', 400, client.client_id],
+      ['/oauth2/revocations', 200, rs.client_id],
+      ['/oauth2/revocations', 403, client.client_id],
+    ]);
+  });
+
   it('names no client when authentication failed, and keeps a safe incoming X-Request-Id', async () => {
     const client = await registerClient(server.url);
     logs.clear();

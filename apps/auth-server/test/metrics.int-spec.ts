@@ -112,6 +112,14 @@ describe('GET /metrics on the auth server', () => {
     expect(after.types.get(ROWS)).toBe('histogram');
   });
 
+  it('counts a request refused while its parameters are read, by the grant it named (no interceptor counts it now)', async () => {
+    const before = await scrape(server.url);
+    const res = await fetch(`${server.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials' }) });
+    expect(res.status).toBe(400);
+    const after = await scrape(server.url);
+    expect(deltas(before, after, [[TOKENS, { grant_type: 'client_credentials', format: 'none', outcome: 'invalid_request' }]])).toEqual([1]);
+  });
+
   it('counts database outages and still answers, pool gauges included, while PostgreSQL is down', async () => {
     const opaque = await registerClient(server.url, { access_token_format: 'opaque' });
     const auth = { authorization: basicAuth(opaque.client_id, opaque.client_secret) };

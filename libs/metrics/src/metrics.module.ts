@@ -64,13 +64,14 @@ export class MetricsPort implements OnApplicationBootstrap, BeforeApplicationShu
 /**
  * Prometheus metrics of one app instance: its own registry (injectable as prom-client's `Registry`), with the
  * process metrics, the request-latency histogram, the database pool gauges and database-outage counts; served
- * at GET /metrics on the app's port, or on `settings.port`. `interceptor` replaces the one that counts outages
- * (the auth server's counts its protocol outcomes too, and outages through `DatabaseOutageMetrics`).
+ * at GET /metrics on the app's port, or on `settings.port`. `interceptor` replaces the one that counts outages;
+ * `null` registers none (the auth server counts outages, and its protocol outcomes, through `DatabaseOutageMetrics`
+ * in its exception filters, without an interceptor's per-request cost).
  * Needs a TypeORM DataSource and the Fastify platform.
  */
 @Module({})
 export class MetricsModule {
-  static forRoot(settings: MetricsSettings, options: { interceptor?: Type<NestInterceptor>; registry?: Registry } = {}): DynamicModule {
+  static forRoot(settings: MetricsSettings, options: { interceptor?: Type<NestInterceptor> | null; registry?: Registry } = {}): DynamicModule {
     const registry = options.registry ?? createMetricsRegistry();
     return {
       module: MetricsModule,
@@ -80,7 +81,7 @@ export class MetricsModule {
         { provide: Registry, useValue: registry },
         { provide: METRICS_SETTINGS, useValue: settings },
         { provide: DatabaseOutageMetrics, useValue: new DatabaseOutageMetrics(registry) },
-        { provide: APP_INTERCEPTOR, useClass: options.interceptor ?? DatabaseOutageInterceptor },
+        ...(options.interceptor === null ? [] : [{ provide: APP_INTERCEPTOR, useClass: options.interceptor ?? DatabaseOutageInterceptor }]),
         MetricsInstaller,
         MetricsPort,
       ],

@@ -29,6 +29,7 @@ import {
   UserDirectory,
   type AuditLog,
   type Client,
+  type FormParams,
   type Clock,
   type Grant,
   type PasswordHasher,
@@ -62,10 +63,10 @@ export interface ComposeOptions {
   /** Where audit events go (sign-ins, reuse, changes to clients, users and keys, revocations); default nowhere. */
   audit?: AuditLog;
   /**
-   * Told of each client authenticated at an endpoint (or whose registration access token was verified at the
-   * client configuration endpoint), while its request runs (for the request log's `client_id`).
+   * Told of each client authenticated at an endpoint, with the request's form (`FormParams`, one object per
+   * request, which the app maps to its request: the request log's `client_id`).
    */
-  onClientAuthenticated?: (clientId: string) => void;
+  onClientAuthenticated?: (clientId: string, params: FormParams) => void;
   /** Told of requests refused over a rate limit and of the limiter's flushes (metrics); default no one. */
   rateLimitObserver?: RateLimitObserver;
 }
@@ -191,7 +192,7 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
   });
   const inspector = new AccessTokenInspector([opaque, jwt], storage.revocations, clients);
   const onAuthenticated = options.onClientAuthenticated;
-  const told = onAuthenticated && ((client: Client) => onAuthenticated(client.clientId));
+  const told = onAuthenticated && ((client: Client, params: FormParams) => onAuthenticated(client.clientId, params));
   const authenticator = new ClientAuthenticator(clients, secretHasher, undefined, told);
   const rateLimiter = config.rateLimits
     ? new RateLimiter(storage.rateLimits, clock, { ...config.rateLimits, logger: options.logger, observer: options.rateLimitObserver }).start()
@@ -220,7 +221,7 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
     ? new RegistrationEndpoint(registrar, metadataPolicy, registrationSettings.initialAccessToken, issuerUrl)
     : null;
   // Reads the clients uncached (a token or a deletion is judged on what the database holds), writes through the cache.
-  const clientConfiguration = registrationSettings ? new ClientConfigurationEndpoint(storage.clients, registrar, secretHasher, metadataPolicy, issuerUrl, told) : null;
+  const clientConfiguration = registrationSettings ? new ClientConfigurationEndpoint(storage.clients, registrar, secretHasher, metadataPolicy, issuerUrl) : null;
   // The authorization endpoint and its pages exist when the code grant does.
   const pages = config.features.grants.includes('authorization_code');
   const authorization = pages ? new AuthorizationEndpoint(clients, storage.consents, authorizationCodeIssuer, clock, issuerUrl) : null;

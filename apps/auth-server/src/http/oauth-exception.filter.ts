@@ -2,7 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { errorForLog } from '@tessera/logging';
 import { OAuthError } from '@tessera/oauth-core';
 import { isDatabaseOutage, type DatabaseFailureLog } from '@tessera/persistence';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { OAuthOutcomes } from '../metrics/oauth-outcomes.js';
 
 /**
  * The only translator from errors to HTTP. OAuth errors get the RFC 6749 §5.2
@@ -18,10 +19,13 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     /** Where a database outage is told, summarised (a line per request would bury everything else). */
     private readonly databaseFailures?: DatabaseFailureLog,
     private readonly realm = 'tessera',
+    /** Where failures are counted (protocol outcomes, database outages). */
+    private readonly outcomes?: OAuthOutcomes,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    this.outcomes?.failed(host.switchToHttp().getRequest<FastifyRequest>(), exception);
     const error = this.toOAuthError(exception);
     const status = error.status === 400 && clientStatus(exception) ? clientStatus(exception)! : error.status;
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');

@@ -2,7 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, Inject, Logger } from '@nestjs/c
 import { errorForLog } from '@tessera/logging';
 import { OAuthError } from '@tessera/oauth-core';
 import { DatabaseFailureLog, isDatabaseOutage } from '@tessera/persistence';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { OAuthOutcomes } from '../metrics/oauth-outcomes.js';
 import { clientStatus } from '../http/oauth-exception.filter.js';
 import { sendPage } from './browser.js';
 import { errorPage } from './pages.js';
@@ -12,10 +13,14 @@ import { errorPage } from './pages.js';
 export class PageExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Pages');
 
-  constructor(@Inject(DatabaseFailureLog) private readonly databaseFailures: DatabaseFailureLog) {}
+  constructor(
+    @Inject(DatabaseFailureLog) private readonly databaseFailures: DatabaseFailureLog,
+    @Inject(OAuthOutcomes) private readonly outcomes: OAuthOutcomes,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    this.outcomes.failed(host.switchToHttp().getRequest<FastifyRequest>(), exception); // database outages, by route
     if (exception instanceof OAuthError && exception.code === 'temporarily_unavailable') {
       if (isDatabaseOutage(exception.cause)) this.databaseFailures.failure(exception.cause);
       else this.logger.warn(`temporarily_unavailable: ${exception.cause instanceof Error ? exception.cause.message : String(exception.cause)}`);

@@ -1,5 +1,7 @@
-import { Controller, Delete, Get, Headers, HttpCode, Param, Put, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Headers, HttpCode, Param, Put, Req, UseGuards } from '@nestjs/common';
+import { noteClientId } from '@tessera/logging';
 import { ClientConfigurationEndpoint } from '@tessera/oauth-core';
+import type { FastifyRequest } from 'fastify';
 import { JsonBody } from '../http/json-body.decorator.js';
 import { NoStore } from '../http/no-store.js';
 import { RateLimited, RateLimitGuard } from '../http/rate-limit.guard.js';
@@ -13,22 +15,22 @@ export class ClientConfigurationController {
   @Get('oauth2/register/:clientId')
   @RateLimited('registration')
   @NoStore()
-  read(@Headers('authorization') authorization: string | undefined, @Param('clientId') clientId: string) {
-    return this.endpoint.read(authorization, clientId);
+  read(@Headers('authorization') authorization: string | undefined, @Param('clientId') clientId: string, @Req() request: FastifyRequest) {
+    return this.endpoint.read(authorization, clientId, (id) => noteClientId(request, id));
   }
 
   @Put('oauth2/register/:clientId')
   @RateLimited('registration')
   @NoStore()
-  update(@Headers('authorization') authorization: string | undefined, @Param('clientId') clientId: string, @JsonBody() body: unknown) {
-    return this.endpoint.update(authorization, clientId, body);
+  update(@Headers('authorization') authorization: string | undefined, @Param('clientId') clientId: string, @JsonBody() body: unknown, @Req() request: FastifyRequest) {
+    return this.endpoint.update(authorization, clientId, body, (id) => noteClientId(request, id));
   }
 
   @Delete('oauth2/register/:clientId')
   @RateLimited('registration')
   @HttpCode(204)
   @NoStore()
-  async delete(@Headers('authorization') authorization: string | undefined, @Param('clientId') clientId: string): Promise<void> {
-    await this.endpoint.delete(authorization, clientId);
+  async delete(@Headers('authorization') authorization: string | undefined, @Param('clientId') clientId: string, @Req() request: FastifyRequest): Promise<void> {
+    await this.endpoint.delete(authorization, clientId, (id) => noteClientId(request, id));
   }
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { RevocationFeedEndpoint } from '@tessera/oauth-core';
 import type { FastifyReply } from 'fastify';
+import { formOf } from '../http/form.decorator.js';
 import { RevocationStreams } from './revocation-streams.js';
 
 @Controller()
@@ -20,12 +21,12 @@ export class RevocationFeedController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     if (accept?.includes('text/event-stream')) {
-      const { after, reader } = await this.endpoint.open(authorization, query, lastEventId);
+      const { after, reader } = await this.endpoint.open(authorization, query, lastEventId, formOf(reply.request));
       reply.hijack();
       await this.streams.serve(reply.raw, after, reader);
       return;
     }
-    const page = await this.endpoint.page(authorization, query);
+    const page = await this.endpoint.page(authorization, query, formOf(reply.request));
     void reply.header('Cache-Control', 'no-store').send(page);
   }
 }

@@ -92,8 +92,11 @@ export class ClientAuthenticator {
     private readonly clients: ClientRepository,
     private readonly hasher: SecretHasher,
     private readonly limitClient?: (client: Client) => void,
-    /** Told of each client authenticated, by secret or as a public client (the request log's `client_id`). */
-    private readonly authenticated?: (client: Client) => void,
+    /**
+     * Told of each client authenticated, by secret or as a public client, with the form of its request (one
+     * object per request, by which the app finds the request: the request log's `client_id`).
+     */
+    private readonly authenticated?: (client: Client, params: FormParams) => void,
   ) {
     this.decoyHash = hasher.hash('tessera-decoy-secret');
   }
@@ -118,7 +121,7 @@ export class ClientAuthenticator {
     if (!methodOk) {
       throw OAuthError.invalidClient(`client must authenticate with ${client.tokenEndpointAuthMethod}`, scheme);
     }
-    this.authenticated?.(client);
+    this.authenticated?.(client, params);
     if (presented.clientSecret !== null) this.limitClient?.(client);
     return client;
   }

@@ -35,16 +35,14 @@ export class ClientConfigurationEndpoint {
     private readonly hasher: SecretHasher,
     private readonly policy: ClientMetadataPolicy,
     private readonly issuer: string,
-    /** Told of the client once its registration access token is verified (for the request log's `client_id`). */
-    private readonly onAuthorized?: (client: Client) => void,
   ) {}
 
   /**
    * §2.1: the client information response of §3. It carries no client_secret: only its hash is kept, and
    * RFC 7591 §3.2.1 makes the member optional. The registration access token is the one presented (not rotated).
    */
-  async read(authorization: string | undefined, clientId: string): Promise<Record<string, unknown>> {
-    const { client, token } = await this.authorize(authorization, clientId);
+  async read(authorization: string | undefined, clientId: string, onAuthorized?: OnAuthorized): Promise<Record<string, unknown>> {
+    const { client, token } = await this.authorize(authorization, clientId, onAuthorized);
     return clientConfigurationResponse(client, null, token, clientConfigurationUri(this.issuer, clientId));
   }
 
@@ -56,8 +54,8 @@ export class ClientConfigurationEndpoint {
    * must be the same. The response is §2.1's, with a new client_secret only when the client has just got one
    * (a public client turned confidential).
    */
-  async update(authorization: string | undefined, clientId: string, body: unknown): Promise<Record<string, unknown>> {
-    const { client, token } = await this.authorize(authorization, clientId);
+  async update(authorization: string | undefined, clientId: string, body: unknown, onAuthorized?: OnAuthorized): Promise<Record<string, unknown>> {
+    const { client, token } = await this.authorize(authorization, clientId, onAuthorized);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw OAuthError.invalidClientMetadata('the request body must be a JSON object');
     }
@@ -104,8 +102,8 @@ export class ClientConfigurationEndpoint {
    * §2.3: the client is deleted: it can no longer authenticate or be managed, and every token issued to it is
    * revoked (recorded in the revocation log, so the revocation feed carries it to resource servers).
    */
-  async delete(authorization: string | undefined, clientId: string): Promise<void> {
-    await this.authorize(authorization, clientId);
+  async delete(authorization: string | undefined, clientId: string, onAuthorized?: OnAuthorized): Promise<void> {
+    await this.authorize(authorization, clientId, onAuthorized);
     await this.registrar.delete(clientId).catch(gone);
   }
 
@@ -114,7 +112,7 @@ export class ClientConfigurationEndpoint {
    * client's token or a client with none are all the same 401 invalid_token (RFC 6750 §3.1). A deleted client's
    * token was revoked with it (§2.1: "SHOULD be immediately revoked").
    */
-  private async authorize(authorization: string | undefined, clientId: string): Promise<{ client: Client; token: string }> {
+  private async authorize(authorization: string | undefined, clientId: string, onAuthorized?: OnAuthorized): Promise<{ client: Client; token: string }> {
     const token = bearerToken(authorization, 'a registration access token is required');
     const client = CLIENT_ID.test(clientId) ? await this.clients.findById(clientId) : null;
     const expected = client && !client.disabledAt && !client.deletedAt ? client.registrationAccessTokenHash : null;
@@ -122,10 +120,13 @@ export class ClientConfigurationEndpoint {
     const stored = Buffer.from(expected ?? DECOY_HASH);
     const matches = presented.length === stored.length && timingSafeEqual(presented, stored);
     if (!client || expected === null || !matches) throw OAuthError.invalidToken(INVALID);
-    this.onAuthorized?.(client);
+    onAuthorized?.(client.clientId);
     return { client, token };
   }
 }
+
+/** Told of the client once the request's registration access token is verified (the request log's `client_id`). */
+export type OnAuthorized = (clientId: string) => void;
 
 /** The client went away between the token check and the change (deleted meanwhile): the token is no longer valid. */
 function gone(e: unknown): never {

@@ -34,13 +34,19 @@ export class RevocationFeedEndpoint {
    * Authenticates the follower (HTTP Basic), which must be a resource server, and returns the cursor to
    * start after and who reads.
    */
-  async open(authorization: string | undefined, query: unknown, lastEventId?: string): Promise<{ after: string; reader: FeedReader }> {
+  async open(
+    authorization: string | undefined,
+    query: unknown,
+    lastEventId?: string,
+    /** The (empty) form the client authenticates with: the caller's own lets it recognise the request when told of the client. */
+    credentials: FormParams = FormParams.from({}),
+  ): Promise<{ after: string; reader: FeedReader }> {
     const params = FormParams.from(query);
     const after = lastEventId ?? params.get('after') ?? '0';
     if (!isRevocationSeq(after)) {
       throw OAuthError.invalidRequest(`${lastEventId === undefined ? 'after' : 'Last-Event-ID'} must be a revocation seq (a whole number from 0 to ${MAX_SEQ})`);
     }
-    const client = await this.authenticator.authenticate(authorization, FormParams.from({}), { anySecretMethod: true });
+    const client = await this.authenticator.authenticate(authorization, credentials, { anySecretMethod: true });
     if (client.resourceServerFor.length === 0 || !client.revocationFeedKey) {
       throw OAuthError.accessDenied('only resource servers may read the revocation feed (see resource_server_for)');
     }
@@ -66,8 +72,8 @@ export class RevocationFeedEndpoint {
   }
 
   /** One page of entries after the cursor: those the reader is shown, in its view; `next_after` covers the rest too. */
-  async page(authorization: string | undefined, query: unknown): Promise<Record<string, unknown>> {
-    const { after, reader } = await this.open(authorization, query);
+  async page(authorization: string | undefined, query: unknown, credentials?: FormParams): Promise<Record<string, unknown>> {
+    const { after, reader } = await this.open(authorization, query, undefined, credentials);
     const rawLimit = FormParams.from(query).get('limit') ?? String(FEED_MAX_PAGE);
     const limit = Number(rawLimit);
     if (!/^\d+$/.test(rawLimit) || limit < 1 || limit > FEED_MAX_PAGE) {
