@@ -13,7 +13,7 @@ import * as oauth from 'oauth4webapi';
 import pg from 'pg';
 import { INITIAL_ACCESS_TOKEN, registerClient, TEST_KEY_ENCRYPTION_KEY } from '../apps/auth-server/test/auth-server.harness.js';
 import { insecure } from './support/oauth-client.js';
-import { buildIfStale, running, startApp, stopProcess, type NodeProcess } from './support/processes.js';
+import { buildIfStale, startApp, stopProcess, untilReady, type NodeProcess } from './support/processes.js';
 
 const RESOURCE = 'http://notes.tessera.test';
 /** Requests in flight at any time (each a loop of requests one after the other). */
@@ -22,7 +22,6 @@ const CONCURRENCY = 64;
 const ANSWERED_BEFORE_KILL = 400;
 const REQUEST_TIMEOUT_MS = 10_000;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 let db: { url: string; drop: () => Promise<void> };
 let port: number;
@@ -41,19 +40,6 @@ function startAuthServer(): NodeProcess {
   return proc;
 }
 
-async function untilReady(proc: NodeProcess, withinMs = 60_000): Promise<void> {
-  const deadline = performance.now() + withinMs;
-  for (;;) {
-    if (!running(proc)) throw new Error(`the auth server exited while starting:\n${proc.output.slice(-30).join('\n')}`);
-    const status = await fetch(`${issuerUrl}/health/ready`, { signal: AbortSignal.timeout(2000) }).then(
-      async (r) => (await r.arrayBuffer(), r.status),
-      () => 0,
-    );
-    if (status === 200) return;
-    if (performance.now() > deadline) throw new Error(`the auth server is not ready (${status}):\n${proc.output.slice(-30).join('\n')}`);
-    await sleep(50);
-  }
-}
 
 beforeAll(async () => {
   await buildIfStale(['auth-server']);
@@ -69,7 +55,7 @@ afterAll(async () => {
 
 it('finds by introspection every opaque token answered 200 before the server was killed during group commits', async () => {
   let auth = startAuthServer();
-  await untilReady(auth);
+  await untilReady(auth, issuerUrl);
   const as: oauth.AuthorizationServer = {
     issuer: issuerUrl,
     token_endpoint: `${issuerUrl}/oauth2/token`,
@@ -139,7 +125,7 @@ it('finds by introspection every opaque token answered 200 before the server was
 
   // Restarted on the same database and port: every token answered 200 is active, for the resource server of its audience.
   auth = startAuthServer();
-  await untilReady(auth);
+  await untilReady(auth, issuerUrl);
   const resourceServer: oauth.Client = { client_id: api.client_id };
   const resourceServerAuth = oauth.ClientSecretBasic(api.client_secret);
   const lost: string[] = [];

@@ -13,11 +13,10 @@ import { defaultPasswordHasher } from '@tessera/server';
 import { createTestDatabase, freePort } from '@tessera/testing';
 import { startAuthServer as startInProcess, TEST_KEY_ENCRYPTION_KEY } from '../apps/auth-server/test/auth-server.harness.js';
 import { authorizationRequest, discover, insecure, redeem } from './support/oauth-client.js';
-import { buildIfStale, running, startApp, stopProcess, type NodeProcess } from './support/processes.js';
+import { buildIfStale, startApp, stopProcess, untilReady, type NodeProcess } from './support/processes.js';
 import { expectCallback, expectPage, UserAgent } from './support/user-agent.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:8080/callback';
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Every value that must never be logged, with a name for the failure message. */
 const secrets = new Map<string, string>();
@@ -44,19 +43,6 @@ let rs: NodeProcess;
 let issuer: string;
 let api: string;
 
-async function untilReady(proc: NodeProcess, url: string, withinMs = 60_000): Promise<void> {
-  const deadline = performance.now() + withinMs;
-  for (;;) {
-    if (!running(proc)) throw new Error(`${proc.label} exited while starting:\n${proc.output.slice(-30).join('\n')}`);
-    const status = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) }).then(
-      async (r) => (await r.arrayBuffer(), r.status),
-      () => 0,
-    );
-    if (status === 200) return;
-    if (performance.now() > deadline) throw new Error(`${proc.label} is not ready (${status}):\n${proc.output.slice(-30).join('\n')}`);
-    await sleep(50);
-  }
-}
 
 beforeAll(async () => {
   await buildIfStale(['auth-server', 'resource-server']);

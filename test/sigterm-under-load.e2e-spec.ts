@@ -21,7 +21,7 @@ import {
   TEST_KEY_ENCRYPTION_KEY,
   type RunningAuthServer,
 } from '../apps/auth-server/test/auth-server.harness.js';
-import { buildIfStale, running, startApp, stopProcess, type NodeProcess } from './support/processes.js';
+import { buildIfStale, startApp, stopProcess, untilReady, type NodeProcess } from './support/processes.js';
 
 type Registered = { client_id: string; client_secret: string };
 const RESOURCE = 'http://notes.tessera.test';
@@ -29,7 +29,6 @@ const CONCURRENCY = 32;
 /** Requests answered 200 before SIGTERM. */
 const ANSWERED_BEFORE_SIGTERM = 300;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 let db: { url: string; drop: () => Promise<void> };
 let port: number;
@@ -50,19 +49,6 @@ afterAll(async () => {
   await db?.drop();
 }, 60_000);
 
-async function untilReady(proc: NodeProcess, withinMs = 60_000): Promise<void> {
-  const deadline = performance.now() + withinMs;
-  for (;;) {
-    if (!running(proc)) throw new Error(`the auth server exited while starting:\n${proc.output.slice(-30).join('\n')}`);
-    const status = await fetch(`${issuerUrl}/health/ready`, { signal: AbortSignal.timeout(2000) }).then(
-      async (r) => (await r.arrayBuffer(), r.status),
-      () => 0,
-    );
-    if (status === 200) return;
-    if (performance.now() > deadline) throw new Error(`the auth server is not ready (${status}):\n${proc.output.slice(-30).join('\n')}`);
-    await sleep(50);
-  }
-}
 
 /** How a request ended, as its client saw it. */
 type Outcome =
@@ -142,7 +128,7 @@ it('loses no request answered 200 when SIGTERM arrives under load, and refuses t
     TESSERA_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN,
     TESSERA_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
   });
-  await untilReady(auth);
+  await untilReady(auth, issuerUrl);
   // The second instance: same database, same issuer, same key-encryption key.
   second = await startInProcess({ databaseUrl: db.url, env: { TESSERA_ISSUER: issuerUrl } });
   const api = await registerClient(issuerUrl, { client_name: 'notes api', scope: '', resource_server_for: [RESOURCE] });

@@ -111,6 +111,21 @@ export function running(proc: NodeProcess): boolean {
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
+/** Polls `url`/health/ready until 200; fails at once with the process's last lines if it exits meanwhile. */
+export async function untilReady(proc: NodeProcess, url: string, withinMs = 60_000): Promise<void> {
+  const deadline = performance.now() + withinMs;
+  for (;;) {
+    if (!running(proc)) throw new Error(`${proc.label} exited while starting:\n${proc.output.slice(-30).join('\n')}`);
+    const status = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) }).then(
+      async (r) => (await r.arrayBuffer(), r.status),
+      () => 0,
+    );
+    if (status === 200) return;
+    if (performance.now() > deadline) throw new Error(`${proc.label} is not ready (${status}):\n${proc.output.slice(-30).join('\n')}`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
 export async function stopProcess(proc: NodeProcess, graceMs = 10_000): Promise<void> {
   if (running(proc)) {
     proc.child.kill('SIGTERM');

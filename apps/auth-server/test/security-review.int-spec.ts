@@ -23,7 +23,8 @@ describe('refresh tokens of a client whose tokens were revoked', () => {
     return registerClient(server.url, { client_name: 'web app', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [REDIRECT_URI] });
   }
 
-  async function refreshTokenFor(web: Credentials): Promise<string> {
+  /** An authorization code for `web`, issued as the authorization endpoint would, for a new user. */
+  async function codeFor(web: Credentials): Promise<{ code: string; codeVerifier: string }> {
     const user = aUser();
     await server.app.get(UserRepository).create(user);
     const client = (await server.app.get(ClientRepository).findById(web.client_id))!;
@@ -37,6 +38,11 @@ describe('refresh tokens of a client whose tokens were revoked', () => {
       resources: [],
       subject: user.id,
     });
+    return { code, codeVerifier };
+  }
+
+  async function refreshTokenFor(web: Credentials): Promise<string> {
+    const { code, codeVerifier } = await codeFor(web);
     const res = await postForm(`${server.url}/oauth2/token`, { grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: REDIRECT_URI }, as(web));
     expect(res.status).toBe(200);
     return (await res.json()).refresh_token;
@@ -62,19 +68,7 @@ describe('refresh tokens of a client whose tokens were revoked', () => {
 
   it('come with no code issued before the client was disabled: such a code is void once it is enabled again', async () => {
     const web = await webClient();
-    const user = aUser();
-    await server.app.get(UserRepository).create(user);
-    const client = (await server.app.get(ClientRepository).findById(web.client_id))!;
-    const codeVerifier = randomBytes(32).toString('base64url');
-    const code = await server.services.authorizationCodeIssuer.issue({
-      client,
-      redirectUri: REDIRECT_URI,
-      codeChallenge: s256Challenge(codeVerifier),
-      codeChallengeMethod: 'S256',
-      scope: ['read'],
-      resources: [],
-      subject: user.id,
-    });
+    const { code, codeVerifier } = await codeFor(web);
     await server.services.registrar.disable(web.client_id);
     await server.services.registrar.enable(web.client_id);
     const res = await postForm(`${server.url}/oauth2/token`, { grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: REDIRECT_URI }, as(web));

@@ -24,8 +24,10 @@ export class RateLimitGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
+    const limits = this.server.rateLimits;
+    if (!limits) return true; // limits off: no metadata lookup on each request
     const endpoint = this.reflector.get<RateLimitedEndpoint | undefined>(ENDPOINT, context.getHandler());
-    if (endpoint) this.server.rateLimits?.checkAddress(endpoint, context.switchToHttp().getRequest<FastifyRequest>().ip);
+    if (endpoint) limits.checkAddress(endpoint, context.switchToHttp().getRequest<FastifyRequest>().ip);
     return true;
   }
 }

@@ -152,16 +152,8 @@ const create: Command = {
     io.out.write(
       [
         `Created client ${shownName(client)}`,
-        `  client_id:      ${client.clientId}`,
+        ...describe(client),
         `  client_secret:  ${clientSecret ?? '(none: a public client)'}`,
-        `  auth method:    ${client.tokenEndpointAuthMethod}`,
-        `  grant types:    ${client.grantTypes.join(', ')}`,
-        `  scope:          ${formatScope(client.scopes)}`,
-        `  token format:   ${client.accessTokenFormat}`,
-        `  token lifetime: ${client.accessTokenTtl === null ? 'server default' : `${client.accessTokenTtl}s`}`,
-        ...(client.resources.length > 0 ? [`  resources:      ${client.resources.join(' ')}`] : []),
-        ...(client.redirectUris.length > 0 ? [`  redirect URIs:  ${client.redirectUris.join(' ')}`] : []),
-        ...(client.resourceServerFor.length > 0 ? [`  resource server for: ${client.resourceServerFor.join(' ')}`] : []),
         ...(clientSecret ? ['Store the client secret now: it is not shown again (only its hash is kept).'] : []),
         '',
       ].join('\n'),
