@@ -109,7 +109,7 @@ export class CachingAccessTokenRepository extends AccessTokenRepository {
   async insert(tokenHash: string, claims: AccessTokenClaims): Promise<void> {
     const mark = this.mark();
     await this.inner.insert(tokenHash, claims);
-    this.fill(tokenHash, { ...claims, grantId: claims.grantId ?? null, format: 'opaque' }, mark);
+    this.fill(tokenHash, claims, mark);
   }
 
   findByHash(tokenHash: string): Promise<StoredAccessToken | null> {
