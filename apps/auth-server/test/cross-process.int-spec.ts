@@ -60,3 +60,91 @@ it('a key rotated by another process signs new tokens, and the retired key stays
   const introspect = await postForm(`${server.url}/oauth2/introspect`, { token: before }, { authorization: basicAuth(rs.client_id, rs.client_secret) });
   expect((await introspect.json()).active).toBe(true);
 });
+
+/**
+ * Issue 11: each instance keeps opaque tokens' claims in memory, and answers an introspection from there only once a
+ * read of the revocation log's latest seq, started after the request came, shows every revocation committed before
+ * it applied there. So what one instance answered 200 for is seen by the next introspection at any other, at once.
+ */
+describe('two instances on one database, each holding opaque tokens in memory', () => {
+  let b: RunningAuthServer;
+  let rs: { client_id: string; client_secret: string };
+  beforeAll(async () => {
+    b = await startAuthServer({ databaseUrl: server.databaseUrl, proxy: true });
+    rs = await registerClient(server.url, { scope: '', resource_server_for: ['https://api.example'] });
+  });
+  afterAll(() => b.stop());
+
+  const opaqueClient = () => registerClient(server.url, { access_token_format: 'opaque', resources: ['https://api.example'] });
+  const issuedAtA = async (c: { client_id: string; client_secret: string }) => {
+    const res = await token(c);
+    expect(res.status).toBe(200);
+    return (await res.json()).access_token as string;
+  };
+  const introspectAtB = async (accessToken: string) => {
+    const res = await postForm(`${b.url}/oauth2/introspect`, { token: accessToken }, { authorization: basicAuth(rs.client_id, rs.client_secret) });
+    expect(res.status).toBe(200);
+    return res.json();
+  };
+  const revokeAtA = async (accessToken: string, c: { client_id: string; client_secret: string }) => {
+    const res = await postForm(`${server.url}/oauth2/revoke`, { token: accessToken }, { authorization: basicAuth(c.client_id, c.client_secret) });
+    expect(res.status).toBe(200);
+  };
+  /** The statements B sends while `work` runs that read an access token (not the fence on the log). */
+  const tokenReadsAtB = async (work: () => Promise<unknown>) => {
+    const trips = b.proxy!.roundTrips;
+    trips.length = 0;
+    await work();
+    return trips.filter((sql) => sql.includes('FROM access_tokens'));
+  };
+  /** Introspected at B until B holds it: the first read goes to the database, the next is answered from memory. */
+  const heldAtB = async (accessToken: string) => {
+    expect(await introspectAtB(accessToken)).toMatchObject({ active: true });
+    expect(await tokenReadsAtB(async () => expect(await introspectAtB(accessToken)).toMatchObject({ active: true }))).toEqual([]);
+  };
+
+  it('a token issued at another instance is read from the database once, then answered from memory', async () => {
+    const c = await opaqueClient();
+    const accessToken = await issuedAtA(c);
+    expect(await tokenReadsAtB(() => introspectAtB(accessToken))).toHaveLength(1);
+    expect(await tokenReadsAtB(() => introspectAtB(accessToken))).toEqual([]);
+    expect(await introspectAtB(accessToken)).toMatchObject({ active: true, client_id: c.client_id });
+  });
+
+  it('a token revoked at one instance is inactive at the other at once, though the other held it in memory', async () => {
+    const c = await opaqueClient();
+    const accessToken = await issuedAtA(c);
+    await heldAtB(accessToken);
+    await revokeAtA(accessToken, c);
+    expect(await introspectAtB(accessToken)).toEqual({ active: false });
+  });
+
+  it('a client disabled at one instance: its tokens held in memory at the other are inactive there at once', async () => {
+    const c = await opaqueClient();
+    const accessToken = await issuedAtA(c);
+    await heldAtB(accessToken);
+    // No notification reaches B: its cached client stays enabled; the issued-before mark in the log is what counts.
+    b.proxy!.stallListeners();
+    try {
+      await server.services.registrar.disable(c.client_id);
+      expect(await introspectAtB(accessToken)).toEqual({ active: false });
+    } finally {
+      b.proxy!.resumeListeners();
+    }
+  });
+
+  it('with its LISTEN connection stalled (no notification comes), an instance still sees a revocation made at another at once', async () => {
+    const c = await opaqueClient();
+    const [revoked, kept] = [await issuedAtA(c), await issuedAtA(c)];
+    await heldAtB(revoked);
+    await heldAtB(kept);
+    b.proxy!.stallListeners();
+    try {
+      await revokeAtA(revoked, c);
+      expect(await introspectAtB(revoked)).toEqual({ active: false });
+      expect(await introspectAtB(kept)).toMatchObject({ active: true });
+    } finally {
+      b.proxy!.resumeListeners();
+    }
+  });
+});

@@ -79,9 +79,14 @@ export class TypeOrmRevocationRepository extends RevocationRepository {
     });
   }
 
+  /**
+   * One prepared statement on the pool (the end of the primary key's index): what introspection's fence reads, once
+   * for the concurrent introspections answered from the token cache (`RevocationLogFence`). Entries commit in seq
+   * order, so every entry at or below the answer had committed when it was read.
+   */
   latestSeq(): Promise<string> {
     return translateOutage(async () => {
-      const [{ seq }] = await this.dataSource.query<{ seq: string }[]>(`SELECT coalesce(max(seq), 0)::text AS seq FROM revocations`);
+      const [{ seq }] = await preparedQuery<{ seq: string }>(this.dataSource, { name: 'tessera_revocations_latest_seq', text: LATEST_SEQ, values: [] });
       return seq;
     });
   }
@@ -122,6 +127,9 @@ const IS_REVOKED = `SELECT EXISTS (SELECT 1 FROM revocations WHERE jti = $1)
                  AND (subject IS NULL OR subject = $4)
                  AND (grant_id IS NULL OR grant_id::text = $5))
     OR EXISTS (SELECT 1 FROM revocations WHERE kind = 'key' AND kid = $6) AS revoked`;
+
+/** The log's latest committed seq ('0' when empty: after a purge, the highest left). */
+const LATEST_SEQ = `SELECT coalesce(max(seq), 0)::text AS seq FROM revocations`;
 
 /** A 'token' entry as APPEND_TOKENS reads it from its JSON parameter. */
 interface TokenRevocationRow {

@@ -10,6 +10,7 @@ import {
   AuthorizationCodeIssuer,
   AuthorizationEndpoint,
   authorizationServerMetadata,
+  CachingAccessTokenRepository,
   CachingClientRepository,
   ClientAuthenticator,
   ClientConfigurationEndpoint,
@@ -21,12 +22,16 @@ import {
   type RateLimitObserver,
   RegistrationEndpoint,
   RequestRateLimits,
+  RevocationBroadcaster,
   RevocationEndpoint,
   RevocationFeedEndpoint,
+  RevocationLogFence,
+  REVOCATION_POLL_MS,
   SignIn,
   SystemClock,
   TokenEndpoint,
   UserDirectory,
+  type AccessTokenCacheOptions,
   type AuditLog,
   type Client,
   type FormParams,
@@ -69,6 +74,10 @@ export interface ComposeOptions {
   onClientAuthenticated?: (clientId: string, params: FormParams) => void;
   /** Told of requests refused over a rate limit and of the limiter's flushes (metrics); default no one. */
   rateLimitObserver?: RateLimitObserver;
+  /** Told when reading the revocation log fails (the first failure of a run) and when it works again. */
+  revocationReads?: { failed?: (error: unknown) => void; recovered?: () => void };
+  /** The bound of the opaque access-token cache; default `DEFAULT_ACCESS_TOKEN_CACHE`. */
+  accessTokenCache?: AccessTokenCacheOptions;
 }
 
 /** The password hasher of a production server: scrypt, N=2^17, r=8, p=1. */
@@ -101,6 +110,10 @@ export interface AuthServer extends Administration {
   clients: CachingClientRepository;
   /** The signing keys, loaded, followed through the change feed. */
   keys: KeySet;
+  /** Reads the revocation log once per change notification (and on a short poll), for the feed's streams and the token cache. */
+  revocationLog: RevocationBroadcaster;
+  /** Opaque access tokens, with their claims cached in memory and kept exact by the revocation log. */
+  accessTokens: CachingAccessTokenRepository;
   accessTokenIssuer: AccessTokenIssuer;
   refreshTokenIssuer: RefreshTokenIssuer;
   /** What the authorization endpoint calls once the user has signed in and consented. */
@@ -183,7 +196,37 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
     throw error;
   }
 
-  const opaque = new OpaqueAccessTokenStrategy(storage.accessTokens, random, clock);
+  // The log, read once per notification (and every poll), for every follower of this process: the feed's streams
+  // and the access-token cache. Read at least as often as the feed's heartbeats go out, since each follows a read.
+  const pollMs = Math.min(REVOCATION_POLL_MS, Math.round(config.revocations.heartbeatSeconds * 1000));
+  let clearTokenCache = () => {};
+  const revocationLog = new RevocationBroadcaster(
+    storage.revocations,
+    storage.changes,
+    {
+      failed: (error) => {
+        // Entries may be missed meanwhile; the fence would send every token to the database anyway.
+        clearTokenCache();
+        options.revocationReads?.failed?.(error);
+      },
+      recovered: () => options.revocationReads?.recovered?.(),
+    },
+    pollMs,
+  );
+  try {
+    await revocationLog.start();
+  } catch (error) {
+    clients.close();
+    keys.close();
+    throw error;
+  }
+  // Introspection answers a cached token once a read of the log's latest seq (shared by concurrent calls) shows
+  // that every revocation committed before the call, on any instance, has been applied to the cache.
+  const fence = new RevocationLogFence(() => storage.revocations.latestSeq());
+  const accessTokens = new CachingAccessTokenRepository(storage.accessTokens, storage.revocations, revocationLog, fence, storage.changes, clock, options.accessTokenCache);
+  clearTokenCache = () => accessTokens.clear();
+
+  const opaque = new OpaqueAccessTokenStrategy(accessTokens, random, clock);
   const jwt = new JwtAccessTokenStrategy(keys, storage.revocations, clock, issuerUrl);
   const accessTokenIssuer = new AccessTokenIssuer([opaque, jwt], random, clock, {
     issuer: issuerUrl,
@@ -234,6 +277,8 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
     passwordHasher,
     clients,
     keys,
+    revocationLog,
+    accessTokens,
     accessTokenIssuer,
     refreshTokenIssuer,
     authorizationCodeIssuer,
@@ -264,6 +309,8 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
       }),
     close: () => {
       rateLimiter?.close();
+      accessTokens.close();
+      revocationLog.stop();
       keys.close();
       clients.close();
     },

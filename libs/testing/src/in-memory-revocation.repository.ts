@@ -41,8 +41,9 @@ export class InMemoryRevocationRepository extends RevocationRepository {
   async listAfter(after: string, limit: number): Promise<RevocationEntry[]> {
     return this.records.filter((r) => BigInt(r.seq) > BigInt(after)).slice(0, limit).map((r) => structuredClone(r));
   }
+  /** The highest seq left, as PostgreSQL's max(seq) reads it: a purge at the end of the log lowers it. */
   async latestSeq(): Promise<string> {
-    return this.records.at(-1)?.seq ?? String(this.seq);
+    return this.records.at(-1)?.seq ?? '0';
   }
   async purgeExpired(now: Date): Promise<number> {
     const before = this.records.length;

@@ -17,6 +17,25 @@ export class TcpProxy {
 
   constructor(private readonly target: { host: string; port: number }) {}
 
+  /** The server sides of the connections that ran LISTEN, and their clients. */
+  private readonly listening = new Map<net.Socket, net.Socket>();
+
+  /**
+   * Holds back everything PostgreSQL sends on the connections that ran LISTEN (their notifications, and the
+   * answers to their probes), as a stalled connection would, until `resumeListeners`; the sockets stay open, so
+   * the client sees no error. Other connections are not touched.
+   */
+  stallListeners(): void {
+    for (const [upstream, client] of this.listening) {
+      upstream.unpipe(client);
+      upstream.pause();
+    }
+  }
+
+  resumeListeners(): void {
+    for (const [upstream, client] of this.listening) upstream.pipe(client);
+  }
+
   /** `url` with its host and port replaced by the proxy's. */
   static async for(url: string): Promise<{ proxy: TcpProxy; url: string }> {
     const target = new URL(url);
@@ -36,9 +55,13 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => undefined);
       }
-      const reader = new PgClientMessages((sql) => this.roundTrips.push(sql));
+      const reader = new PgClientMessages((sql) => {
+        this.roundTrips.push(sql);
+        if (/^LISTEN /i.test(sql)) this.listening.set(upstream, client);
+      });
       client.on('data', (chunk: Buffer) => reader.push(chunk));
       client.pipe(upstream).pipe(client);
+      upstream.on('close', () => this.listening.delete(upstream));
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });

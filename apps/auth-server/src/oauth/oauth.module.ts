@@ -1,6 +1,6 @@
 // The HTTP face of the server that composeAuthServer builds: one provider builds it from the storage the
 // PersistenceModule provides, and the controllers get its parts. No port is wired to an adapter here.
-import { Inject, Injectable, Module, type DynamicModule, type OnModuleDestroy, type Provider } from '@nestjs/common';
+import { Inject, Injectable, Logger, Module, type DynamicModule, type OnModuleDestroy, type Provider } from '@nestjs/common';
 import type { AuthServerConfig } from '@tessera/config';
 import {
   AuthorizationEndpoint,
@@ -8,6 +8,7 @@ import {
   Clock,
   IntrospectionEndpoint,
   RegistrationEndpoint,
+  RevocationBroadcaster,
   RevocationEndpoint,
   RevocationFeedEndpoint,
   SignIn,
@@ -74,7 +75,12 @@ export class OAuthModule {
           provide: AUTH_SERVER,
           // The metrics hear of throttled requests and rate-limit flushes where they happen, off the request path.
           useFactory: async (storage: ServerStorage, metrics: OAuthMetrics | undefined) => {
-            const server = await composeAuthServer(config, storage, { rateLimitObserver: metrics, ...options });
+            const feedLog = new Logger('RevocationFeed');
+            const revocationReads = {
+              failed: (e: unknown) => feedLog.warn(`reading new revocations failed, retrying every second: ${e instanceof Error ? e.message : String(e)}`),
+              recovered: () => feedLog.log('reading new revocations works again'),
+            };
+            const server = await composeAuthServer(config, storage, { rateLimitObserver: metrics, revocationReads, ...options });
             metrics?.watchRateLimiter(server.rateLimiter);
             return server;
           },
@@ -82,6 +88,7 @@ export class OAuthModule {
         },
         part(Clock, (s) => s.clock),
         part(KeySet, (s) => s.keys),
+        part(RevocationBroadcaster, (s) => s.revocationLog),
         part(CACHED_CLIENTS, (s) => s.clients),
         part(TokenEndpoint, (s) => s.token),
         part(IntrospectionEndpoint, (s) => s.introspection),

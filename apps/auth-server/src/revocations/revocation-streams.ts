@@ -33,7 +33,6 @@ import { AUTH_SERVER_CONFIG } from '../oauth/oauth.tokens.js';
 @Injectable()
 export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('RevocationFeed');
-  private readonly broadcaster: RevocationBroadcaster;
   /** Open streams, and who reads each. */
   private readonly open = new Map<ServerResponse, FeedReader>();
   private readonly heartbeatMs: number;
@@ -42,26 +41,18 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
   private unsubscribeKeys?: () => void;
   private unsubscribeClients?: () => void;
 
+  /** @param broadcaster the server's reader of the log (built, started and stopped by `composeAuthServer`), read at least as often as heartbeats go out */
   constructor(
     private readonly revocations: RevocationRepository,
     private readonly changes: ChangeFeed,
     private readonly endpoint: RevocationFeedEndpoint,
     private readonly keys: KeySet,
+    private readonly broadcaster: RevocationBroadcaster,
     @Inject(AUTH_SERVER_CONFIG) config: AuthServerConfig,
     @Inject(DatabaseFailureLog) private readonly databaseFailures: DatabaseFailureLog,
   ) {
     this.heartbeatMs = Math.round(config.revocations.heartbeatSeconds * 1000);
-    // The log is read at least as often as heartbeats go out, since each heartbeat follows a read.
     const pollMs = Math.min(REVOCATION_POLL_MS, this.heartbeatMs);
-    this.broadcaster = new RevocationBroadcaster(
-      revocations,
-      changes,
-      {
-        failed: (e) => this.logger.warn(`reading new revocations failed, retrying every second: ${e instanceof Error ? e.message : String(e)}`),
-        recovered: () => this.logger.log('reading new revocations works again'),
-      },
-      pollMs,
-    );
     this.unsubscribeReads = this.broadcaster.onRead((latest, readStartedAt) => {
       // Reads come every pollMs (and after notifications); a heartbeat follows one every heartbeatMs, within half a poll.
       const now = Date.now();
@@ -71,8 +62,7 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.broadcaster.start();
+  onApplicationBootstrap(): void {
     // After a rotation here or on another instance, once this instance's JWKS serves the new keys.
     this.unsubscribeKeys = this.keys.onPublishedKeysChanged((kids) => this.broadcast(keysEvent(kids)));
     this.unsubscribeClients = this.changes.subscribe((event) => {
@@ -105,7 +95,6 @@ export class RevocationStreams implements OnApplicationBootstrap, BeforeApplicat
     this.unsubscribeKeys?.();
     this.unsubscribeClients?.();
     this.unsubscribeReads?.();
-    this.broadcaster.stop();
     for (const res of this.open.keys()) res.end();
   }
 

@@ -111,6 +111,9 @@ export class RevocationBroadcaster {
       })
       .finally(() => {
         this.pumping = null;
+        // Asked again after its last query (by a listener, or a notification, before this ran): read again now,
+        // rather than at the next poll. After a failure, the retry reads.
+        if (this.pending && !this.retry) this.pump();
       });
   }
 }

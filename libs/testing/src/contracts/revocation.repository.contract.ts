@@ -143,5 +143,32 @@ export function revocationRepositoryContract(name: string, makePorts: MakePorts<
       expect((await revocations.listAfter('0', 10)).map((e) => e.kind === 'token' && e.jti)).toEqual([current.jti]);
       expect(await revocations.isRevoked(current)).toBe(true);
     });
+
+    // What the access-token cache's fence reads: an entry is at or below latestSeq as soon as the call that appended
+    // it returned, whichever call it was; after a purge it is the highest seq left ('0' when none is).
+    it('has every entry whose call returned at or below latestSeq, and the highest left after a purge', async () => {
+      const seqs: bigint[] = [];
+      const latest = async () => BigInt(await revocations.latestSeq());
+      const a = someClaims();
+      await revocations.revokeToken(a.jti, a.clientId, a.aud, new Date('2026-01-01T00:10:00Z'), at);
+      seqs.push(await latest());
+      const c = aClient();
+      await clients.create(c);
+      await revocations.revokeGrant(c.clientId, randomUUID(), at);
+      seqs.push(await latest());
+      await revocations.revokeSubject('alice', at);
+      seqs.push(await latest());
+      const entries = await revocations.listAfter('0', 10);
+      expect(seqs).toEqual([0, 1, 2].map((i) => BigInt(entries[i].seq)));
+      expect(BigInt(entries.at(-1)!.seq)).toBe(seqs[2]);
+      // Purged at the end of the log: latestSeq goes down.
+      const b = someClaims();
+      await revocations.revokeToken(b.jti, b.clientId, b.aud, new Date('2026-01-01T00:10:00Z'), at);
+      expect(await latest()).toBeGreaterThan(seqs[2]);
+      expect(await revocations.purgeExpired(new Date('2026-01-01T00:20:00Z'))).toBe(2);
+      expect(await latest()).toBe(seqs[2]);
+      expect(await revocations.purgeExpired(new Date('2026-03-01T00:00:00Z'))).toBe(2);
+      expect(await revocations.latestSeq()).toBe('0');
+    });
   });
 }
