@@ -47,14 +47,14 @@ export class JwtAccessTokenStrategy extends AccessTokenStrategy {
     return JWS_SHAPE.test(token);
   }
 
-  /** The signing keys as node:crypto key objects, each converted once. */
-  private readonly keyObjects = new WeakMap<CryptoKey, KeyObject>();
+  /** Per signing key: its node:crypto key object and its encoded JOSE header, each made once. */
+  private readonly signers = new WeakMap<CryptoKey, { keyObject: KeyObject; header: string }>();
 
   async issue(claims: AccessTokenClaims): Promise<string> {
     const { kid, alg, key } = this.keySet.signingKey();
-    let keyObject = this.keyObjects.get(key);
-    if (!keyObject) this.keyObjects.set(key, (keyObject = KeyObject.from(key)));
-    const input = `${base64url({ alg, kid, typ: 'at+jwt' })}.${base64url({
+    let signer = this.signers.get(key);
+    if (!signer) this.signers.set(key, (signer = { keyObject: KeyObject.from(key), header: base64url({ alg, kid, typ: 'at+jwt' }) }));
+    const payload: Record<string, unknown> = {
       iss: claims.iss,
       sub: claims.sub,
       aud: claims.aud.length === 1 ? claims.aud[0] : claims.aud,
@@ -62,10 +62,11 @@ export class JwtAccessTokenStrategy extends AccessTokenStrategy {
       iat: claims.iat,
       jti: claims.jti,
       client_id: claims.clientId,
-      ...(claims.scope.length > 0 && { scope: claims.scope.join(' ') }),
-      ...(claims.grantId && { gid: claims.grantId }),
-    })}`;
-    return `${input}.${(await SIGNERS[alg](Buffer.from(input), keyObject)).toString('base64url')}`;
+    };
+    if (claims.scope.length > 0) payload.scope = claims.scope.join(' ');
+    if (claims.grantId) payload.gid = claims.grantId;
+    const input = `${signer.header}.${base64url(payload)}`;
+    return `${input}.${(await SIGNERS[alg](Buffer.from(input), signer.keyObject)).toString('base64url')}`;
   }
 
   /**
