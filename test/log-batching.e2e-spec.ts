@@ -1,8 +1,8 @@
-// Issue 11 (the per-request pipeline): the auth server writes its log lines in batches, one write per turn of the
-// event loop (libs/logging BatchedDestination), not one system call per line. What a batch holds must still reach
-// standard output whenever the process stops normally:
+// Issue 11 (the per-request pipeline): the auth server writes its log lines in batches, one write per 10 ms at most
+// (libs/logging BatchedDestination), not one system call per line. What a batch holds must still reach standard
+// output whenever the process stops normally:
 // - SIGTERM under load: every request answered 200 has its request line, exactly one, and the process exits 0;
-// - a process that exits in the very turn it logged (process.exit, an uncaught error) writes out every line.
+// - a process that exits right after it logged (process.exit, an uncaught error) writes out every line.
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -80,9 +80,9 @@ it('writes the request line of every request answered 200 when SIGTERM stops it 
 it.each([
   ['process.exit', 'process.exit(3);', { code: 3, signal: null }],
   ['an uncaught error', "throw new Error('boom');", { code: 1, signal: null }],
-])('writes out the lines of the last turn when the process ends by %s in that turn', async (_name, ending, expected) => {
+])('writes out the pending lines when the process ends by %s right after logging them', async (_name, ending, expected) => {
   const logging = pathToFileURL(resolve(ROOT, 'dist/apps/auth-server/libs/logging/src/index.js')).href;
-  // 100 lines (under the 16 KiB that would make the batch be written at once), then the end, in the same turn.
+  // 100 lines (under the 16 KiB that would make the batch be written at once), then the end, at once.
   const script = [
     `const { createLogger } = await import(${JSON.stringify(logging)});`,
     `const logger = createLogger({ level: 'info', format: 'json' }, { app: 'test', batched: true });`,

@@ -49,7 +49,7 @@ export interface AuthServerLogging {
 
 /** `destination`: where the lines go instead of stdout (tests read them). */
 export function authServerLogging(config: AuthServerConfig, destination?: DestinationStream): AuthServerLogging {
-  // Batched: the lines of one turn of the event loop in one write (see BatchedDestination); configureApp makes a
+  // Batched: the lines of up to 10 ms in one write (see BatchedDestination); configureApp makes a
   // signal stop the process through process.exit, which writes out what is pending.
   const logger = createLogger(config.logging, { app: 'auth-server', destination, batched: true });
   const requestLog = new RequestLog(logger);

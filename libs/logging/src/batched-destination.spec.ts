@@ -8,20 +8,21 @@ function writer() {
   return { writes, out: { write: (data: string) => void writes.push(data) } };
 }
 
-const nextTurn = () => new Promise<void>((done) => setImmediate(done));
+/** Fires after a destination's 1 ms delay, set before it: Node runs timers of one duration in the order they were set. */
+const afterDelay = () => new Promise<void>((done) => setTimeout(done, 1));
 
 describe('BatchedDestination', () => {
-  it('writes the lines of one turn of the event loop together, in order, once the turn ends', async () => {
+  it('writes the lines logged within its delay together, in order, once the delay is up', async () => {
     const { writes, out } = writer();
-    const destination = new BatchedDestination(out);
+    const destination = new BatchedDestination(out, 1);
     destination.write('a\n');
     destination.write('b\n');
     destination.write('c\n');
     expect(writes).toEqual([]);
-    await nextTurn();
+    await afterDelay();
     expect(writes).toEqual(['a\nb\nc\n']);
     destination.write('d\n');
-    await nextTurn();
+    await afterDelay();
     expect(writes).toEqual(['a\nb\nc\n', 'd\n']);
   });
 

@@ -51,7 +51,7 @@ export interface LoggerOptions {
   /** Standard output (1, the servers) or standard error (2, the CLI, whose standard output is its answer). Default 1. */
   fd?: 1 | 2;
   /**
-   * JSON lines written once per turn of the event loop (BatchedDestination) instead of one write each. For a
+   * JSON lines written in batches, at most 10 ms after the first (BatchedDestination), instead of one write each. For a
    * process that exits through `process.exit` on a signal (the auth server), so that a normal stop loses no line.
    */
   batched?: boolean;
