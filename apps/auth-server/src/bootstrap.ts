@@ -49,7 +49,9 @@ export interface AuthServerLogging {
 
 /** `destination`: where the lines go instead of stdout (tests read them). */
 export function authServerLogging(config: AuthServerConfig, destination?: DestinationStream): AuthServerLogging {
-  const logger = createLogger(config.logging, { app: 'auth-server', destination });
+  // Batched: the lines of up to 10 ms in one write (see BatchedDestination); configureApp makes a
+  // signal stop the process through process.exit, which writes out what is pending.
+  const logger = createLogger(config.logging, { app: 'auth-server', destination, batched: true });
   const requestLog = new RequestLog(logger);
   return {
     logger,
@@ -116,7 +118,9 @@ export function configureApp(app: NestFastifyApplication, logging: AuthServerLog
     }
   });
   installCors(app.getHttpAdapter().getInstance(), CROSS_ORIGIN_PATHS, CROSS_ORIGIN);
-  app.enableShutdownHooks();
+  // process.exit once closed (instead of re-raising the signal): the 'exit' event writes out the log lines still
+  // pending in the batched destination, so a normal stop loses none.
+  app.enableShutdownHooks([], { useProcessExit: true });
   return app;
 }
 

@@ -4,3 +4,4 @@ export * from './pino-audit.log.js';
 export * from './request-log.js';
 export * from './log-capture.js';
 export * from './error-text.js';
+export * from './batched-destination.js';

@@ -1,7 +1,10 @@
 import { AuditLog, type AuditEvent } from '@tessera/oauth-core';
 import type { Logger } from 'pino';
 
-/** Audit events as lines of their own: `event` and the event's fields in snake_case, at info, with `audit: true`. */
+/**
+ * Audit events as lines of their own: `event` and the event's fields in snake_case, at info, with `audit: true`.
+ * Each is written out at once (`flush`), with whatever a batched destination held before it.
+ */
 export class PinoAuditLog extends AuditLog {
   private readonly logger: Logger;
 
@@ -16,5 +19,6 @@ export class PinoAuditLog extends AuditLog {
       if (value !== undefined) fields[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
     }
     this.logger.info(fields, event.event);
+    this.logger.flush();
   }
 }

@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
-import { ClientSecretHasher } from './client-secret.hasher.js';
+import { createHmac, randomBytes } from 'node:crypto';
+import { ClientSecretHasher, HmacSha256 } from './client-secret.hasher.js';
 import { generateKeyEncryptionKey, KeyEncryptionKeys } from './key-encryption.js';
 
 describe('ClientSecretHasher', () => {
@@ -93,5 +94,30 @@ describe('ClientSecretHasher', () => {
       expect(sealed.verify('s3cret', hash.slice(0, -2) + (hash.endsWith('AA') ? 'BA' : 'AA'))).toBe(false);
       expect(sealed.verify('s3cret', 'hmac-sha256$enc:v2:garbage')).toBe(false);
     });
+  });
+});
+
+describe('HmacSha256', () => {
+  // RFC 4231 §4: test cases 1, 2, 3 and 6 (a key longer than the block, hashed first).
+  it.each([
+    ['0b'.repeat(20), Buffer.from('Hi There'), 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7'],
+    [Buffer.from('Jefe').toString('hex'), Buffer.from('what do ya want for nothing?'), '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'],
+    ['aa'.repeat(20), Buffer.alloc(50, 0xdd), '773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe'],
+    ['aa'.repeat(131), Buffer.from('Test Using Larger Than Block-Size Key - Hash Key First'), '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54'],
+  ])('gives RFC 4231 vectors (key %s)', (key, message, expected) => {
+    expect(new HmacSha256(Buffer.from(key, 'hex')).mac(message.toString('latin1')).toString('hex')).toBe(
+      // Messages are UTF-8 strings here: the vectors whose bytes are not ASCII are checked through createHmac instead.
+      message.every((b) => b < 0x80) ? expected : createHmac('sha256', Buffer.from(key, 'hex')).update(message.toString('latin1'), 'utf8').digest('hex'),
+    );
+  });
+
+  it('agrees with createHmac for short, long, empty and non-ASCII messages and keys, one after another', () => {
+    for (const keyLength of [0, 1, 24, 64, 65, 200]) {
+      const key = randomBytes(keyLength);
+      const hmac = new HmacSha256(key);
+      for (const message of ['', 's3cret', randomBytes(32).toString('base64url'), 'é'.repeat(200), 'x'.repeat(256), 'x'.repeat(257), randomBytes(3000).toString('hex'), '🔑 secret']) {
+        expect(hmac.mac(message).equals(createHmac('sha256', key).update(message, 'utf8').digest())).toBe(true);
+      }
+    }
   });
 });

@@ -52,13 +52,22 @@ export function presentedCredentials(authorization: string | undefined, params: 
   return { method: 'none', clientId: bodyId, clientSecret: null };
 }
 
+/** Stateless between calls (no streaming): one decoder for every Basic header. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const BASIC = /^Basic ([A-Za-z0-9+/]+={0,2})$/i;
+
+/** §2.3.1: id and secret are form-encoded before Basic encoding. Most have nothing encoded: kept as they are. */
+function unform(s: string): string {
+  return s.includes('%') || s.includes('+') ? decodeURIComponent(s.replace(/\+/g, ' ')) : s;
+}
+
 function parseBasic(header: string): { clientId: string; clientSecret: string } {
-  const match = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(header.trim());
+  const match = BASIC.exec(header.trim());
   if (!match) throw OAuthError.invalidClient('malformed Basic authorization header', 'Basic');
   const decoded = Buffer.from(match[1], 'base64');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(decoded);
+    text = UTF8.decode(decoded);
   } catch {
     throw OAuthError.invalidClient('malformed Basic authorization header', 'Basic');
   }
@@ -66,8 +75,6 @@ function parseBasic(header: string): { clientId: string; clientSecret: string } 
   if (colon < 1) throw OAuthError.invalidClient('malformed Basic authorization header', 'Basic');
   let credentials: { clientId: string; clientSecret: string };
   try {
-    // §2.3.1: id and secret are form-encoded before Basic encoding.
-    const unform = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
     credentials = { clientId: unform(text.slice(0, colon)), clientSecret: unform(text.slice(colon + 1)) };
   } catch {
     throw OAuthError.invalidClient('malformed Basic authorization header', 'Basic');

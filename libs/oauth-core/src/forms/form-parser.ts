@@ -1,6 +1,7 @@
 import { OAuthError } from '../errors/oauth-error.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is kept, as decodeURIComponent keeps it (WHATWG URL: UTF-8 decode without BOM).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Parses an application/x-www-form-urlencoded body (WHATWG URL §5.1) strictly:
@@ -20,7 +21,24 @@ export function parseForm(body: Buffer | string): Record<string, string[]> {
   return params;
 }
 
+/** A character that is not ASCII (a raw byte above 0x7f of the body, read as latin1). */
+const NOT_ASCII = /[^\x00-\x7f]/;
+/** A `%` not followed by two hex digits. */
+const BROKEN_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+
 function decodeComponent(raw: string): string {
+  // Most names and values are plain ASCII: as they are, or through decodeURIComponent once their escapes are known
+  // to be well formed (it refuses invalid UTF-8 as the decoder below does). Raw bytes above 0x7f take the long way.
+  if (!NOT_ASCII.test(raw)) {
+    const text = raw.includes('+') ? raw.replace(/\+/g, ' ') : raw;
+    if (!text.includes('%')) return text;
+    if (BROKEN_ESCAPE.test(text)) throw OAuthError.invalidRequest('malformed percent-encoding in the request body');
+    try {
+      return decodeURIComponent(text);
+    } catch (cause) {
+      throw OAuthError.invalidRequest('the request body is not valid UTF-8', cause);
+    }
+  }
   const bytes: number[] = [];
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
