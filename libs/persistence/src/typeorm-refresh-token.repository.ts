@@ -1,9 +1,8 @@
 import { issuedBeforeNow, RefreshTokenRepository, type RefreshToken, type StoredRefreshToken } from '@tessera/oauth-core';
 import type { DataSource } from 'typeorm';
 import { CHANGE_CHANNEL, changePayload } from './change-notification.js';
-import { isDatabaseOutage, translateOutage } from './database-outage.js';
+import { translateOutage } from './database-outage.js';
 import { RefreshTokenEntity } from './entities/refresh-token.entity.js';
-import { GroupCommit } from './group-commit.js';
 import { preparedQuery } from './pg-pool.js';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, REVOCATION_LOG_LOCK } from './typeorm-revocation.repository.js';
 
@@ -30,52 +29,16 @@ export class TypeOrmRefreshTokenRepository extends RefreshTokenRepository {
     });
   }
 
-  /**
-   * Concurrent rotations share one statement (one commit), see ROTATE; each call answers once that statement has
-   * committed, true when its token was the one rotated. Of the calls for one token in one batch, only the first goes
-   * to the statement and the others are false at once: whichever way the statement goes for it, they would not win.
-   */
-  private readonly rotations = new GroupCommit<RotationRow, boolean>((batch) => this.rotateBatch(batch), {
-    maxRows: MAX_ROTATIONS_PER_BATCH,
-    maxInFlight: MAX_ROTATIONS_IN_FLIGHT,
-  });
-
+  /** One statement (autocommit), see ROTATE. */
   rotate(tokenHash: string, at: Date, nextHash: string, next: RefreshToken): Promise<boolean> {
-    return translateOutage(() =>
-      this.rotations.add({
-        token_hash: tokenHash,
-        rotated_at: at,
-        next_hash: nextHash,
-        family_id: next.familyId,
-        client_id: next.clientId,
-        subject: next.subject,
-        scopes: next.scope,
-        audience: next.audience,
-        grant_id: next.grantId,
-        issued_at: next.issuedAt,
-        family_issued_at: next.familyIssuedAt,
-        expires_at: next.expiresAt,
-      }),
-    );
-  }
-
-  /**
-   * One statement for the batch. When it fails for a reason other than an outage (a deadlock between two batches
-   * that share tokens, say) and it carried several rotations, each is tried alone, so only its own caller fails.
-   */
-  private async rotateBatch(batch: RotationRow[]): Promise<boolean[]> {
-    const hashes = new Set<string>();
-    const sent = new Set(batch.filter((row) => !hashes.has(row.token_hash) && hashes.add(row.token_hash)));
-    let rotated: Set<string>;
-    try {
-      const rows = await preparedQuery<{ token_hash: string }>(this.dataSource, { name: 'tessera_refresh_token_rotate_batch', text: ROTATE, values: [JSON.stringify([...sent])] });
-      rotated = new Set(rows.map((r) => r.token_hash));
-    } catch (error) {
-      if (sent.size === 1 || isDatabaseOutage(error)) throw error;
-      const alone = await Promise.all([...sent].map(async (row) => ((await this.rotateBatch([row]))[0] ? row.token_hash : null)));
-      rotated = new Set(alone.filter((hash): hash is string => hash !== null));
-    }
-    return batch.map((row) => sent.has(row) && rotated.has(row.token_hash));
+    return translateOutage(async () => {
+      const rows = await preparedQuery(this.dataSource, {
+        name: 'tessera_refresh_token_rotate',
+        text: ROTATE,
+        values: [tokenHash, at, nextHash, next.familyId, next.clientId, next.subject, next.scope, next.audience, next.grantId, next.issuedAt, next.familyIssuedAt, next.expiresAt],
+      });
+      return rows.length > 0;
+    });
   }
 
   /** One statement (autocommit), see REVOKE_GRANT. */
@@ -108,47 +71,17 @@ interface RefreshTokenRow {
 const FIND_BY_HASH =
   'SELECT family_id, client_id, subject, scopes, audience, grant_id, issued_at, family_issued_at, expires_at, rotated_at, revoked_at FROM refresh_tokens WHERE token_hash = $1';
 
-/** One rotation as ROTATE reads it from its JSON parameter. */
-interface RotationRow {
-  token_hash: string;
-  rotated_at: Date;
-  next_hash: string;
-  family_id: string;
-  client_id: string;
-  subject: string;
-  scopes: string[];
-  audience: string[];
-  grant_id: string;
-  issued_at: Date;
-  family_issued_at: Date;
-  expires_at: Date;
-}
-
-/** Rotations per statement at most. */
-const MAX_ROTATIONS_PER_BATCH = 64;
-/** Statements running at once: while they run, new rotations queue for the next one. */
-const MAX_ROTATIONS_IN_FLIGHT = 2;
-
 /**
- * Rotations in one statement, so in one transaction: mark each token rotated (when it is neither rotated nor revoked)
- * and insert the next one of each token that was, returning the tokens rotated. The row lock makes a concurrent
- * rotation of the same token (in another statement, on any instance) wait, then find rotated_at set: it updates
- * nothing, inserts nothing and returns no row for it, so of two exactly one succeeds. A token appears once per batch.
+ * Rotation in one statement, so in one transaction: mark the token rotated (when it is neither rotated nor revoked)
+ * and insert the next one only if it was. The row lock makes a concurrent rotation of the same token wait, then find
+ * rotated_at set: it updates nothing, inserts nothing and returns no row, so of two exactly one succeeds.
  */
-const ROTATE = `WITH batch AS (
-    SELECT * FROM jsonb_to_recordset($1::jsonb) AS b(token_hash text, rotated_at timestamptz, next_hash text, family_id uuid, client_id text,
-      subject text, scopes text[], audience text[], grant_id uuid, issued_at timestamptz, family_issued_at timestamptz, expires_at timestamptz)
-  ),
-  rotated AS (
-    UPDATE refresh_tokens t SET rotated_at = b.rotated_at FROM batch b
-    WHERE t.token_hash = b.token_hash AND t.rotated_at IS NULL AND t.revoked_at IS NULL RETURNING t.token_hash
-  ),
-  inserted AS (
-    INSERT INTO refresh_tokens (token_hash, family_id, client_id, subject, scopes, audience, grant_id, issued_at, family_issued_at, expires_at)
-    SELECT b.next_hash, b.family_id, b.client_id, b.subject, b.scopes, b.audience, b.grant_id, b.issued_at, b.family_issued_at, b.expires_at
-    FROM batch b JOIN rotated r ON r.token_hash = b.token_hash
+const ROTATE = `WITH rotated AS (
+    UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL RETURNING token_hash
   )
-  SELECT token_hash FROM rotated`;
+  INSERT INTO refresh_tokens (token_hash, family_id, client_id, subject, scopes, audience, grant_id, issued_at, family_issued_at, expires_at)
+  SELECT $3, $4, $5, $6, $7::text[], $8::text[], $9, $10, $11, $12 FROM rotated
+  RETURNING token_hash`;
 
 /**
  * A grant's revocation in one statement, so in one transaction: revoke every refresh token of its family still
