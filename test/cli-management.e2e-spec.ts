@@ -167,6 +167,9 @@ describe('operator CLI: managing clients, keys and users', () => {
     expect(await json('users', 'list')).toContainEqual({ ...erin, disabled_at: null });
     expect(await cli('users', 'enable', 'erin')).toMatchObject({ code: 0, stdout: 'User erin was not disabled.\n' });
     expect(await cli('users', 'enable', 'nobody')).toMatchObject({ code: 1, stderr: 'error: no user nobody\n' });
+    // A password may start with '-' (bench/code-flow.mjs makes random base64url ones, a 1-in-64 chance): the option's value.
+    const frank = await json('users', 'create', 'frank', '--password', '-h8Vx_-random-password');
+    expect(await json('users', 'list')).toContainEqual({ ...frank, disabled_at: null });
     const table = await cli('users', 'list');
     expect(table.stdout).toMatch(new RegExp(`^erin\\s+${erin.id}\\s+active\\s`, 'm'));
   }, 180_000);

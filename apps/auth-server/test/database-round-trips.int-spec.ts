@@ -129,7 +129,7 @@ describe('refresh with rotation', () => {
 
   const lookup = expect.stringMatching(/^SELECT .* FROM refresh_tokens WHERE token_hash = \$1$/);
 
-  it('refreshes in four round trips: the token, its user, one statement that rotates it and inserts the next, the access token', async () => {
+  it('refreshes in four round trips, three in turn: the token, its user, then at once one statement that rotates it and inserts the next, and the access token', async () => {
     const first = await aRefreshToken();
     let rotated = '';
     const trips = await roundTripsOf(async () => {
@@ -137,12 +137,12 @@ describe('refresh with rotation', () => {
       expect(res.status).toBe(200);
       rotated = (await res.json()).refresh_token;
     });
-    expect(trips).toEqual([
-      lookup,
-      expect.stringMatching(/^SELECT .* FROM users WHERE id = \$1$/),
-      expect.stringMatching(/UPDATE refresh_tokens SET rotated_at[\s\S]*INSERT INTO refresh_tokens/),
-      expect.stringMatching(/^INSERT INTO access_tokens/),
-    ]);
+    expect(trips.slice(0, 2)).toEqual([lookup, expect.stringMatching(/^SELECT .* FROM users WHERE id = \$1$/)]);
+    // Sent together (RefreshTokenGrant), so they reach the wire in either order.
+    expect(trips.slice(2)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/UPDATE refresh_tokens SET rotated_at[\s\S]*INSERT INTO refresh_tokens/), expect.stringMatching(/^INSERT INTO access_tokens/)]),
+    );
+    expect(trips).toHaveLength(4);
     expect((await refresh(rotated)).status).toBe(200);
   });
 

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { FixedClock, LocalChangeFeed, SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tessera/oauth-core';
 import { InMemoryRevocationRepository, InMemorySigningKeyRepository, someClaims } from '@tessera/testing';
-import { JwtAccessTokenStrategy } from './jwt-access-token.strategy.js';
+import { JwtAccessTokenStrategy, MAX_VERIFIED_TOKENS } from './jwt-access-token.strategy.js';
 import { KeySet, RETIRED_KEY_SKEW_SECONDS, RETIREMENT_GRACE_SECONDS } from './key-set.js';
 
 const ISSUER = 'http://localhost:3000';
@@ -179,6 +179,27 @@ describe('JwtAccessTokenStrategy', () => {
       expect(await strategy.verify(token)).not.toBeNull();
       clock.advance(3600);
       expect(await strategy.verify(token)).toBeNull();
+    });
+
+    it('is dropped once revoked: the cache does not fill with revoked tokens, and one seen again is checked again', async () => {
+      const claims = someClaims({ format: 'jwt' });
+      const token = await strategy.issue(claims);
+      expect(await strategy.verify(token)).toEqual(signed(claims));
+      await strategy.revoke(token, claims, clock.now());
+      expect(await strategy.verify(token)).toEqual(signed(claims)); // revocation is the caller's check, not this one's
+      expect(verifications).toHaveBeenCalledTimes(2);
+    });
+
+    it('holds a bounded number of tokens: past it, the oldest one is checked again', async () => {
+      const first = await strategy.issue(someClaims({ format: 'jwt' }));
+      await strategy.verify(first);
+      for (let i = 0; i < MAX_VERIFIED_TOKENS - 1; i++) await strategy.verify(await strategy.issue(someClaims({ format: 'jwt' })));
+      expect(verifications).toHaveBeenCalledTimes(MAX_VERIFIED_TOKENS);
+      await strategy.verify(first); // still held: the cache is full, not over
+      expect(verifications).toHaveBeenCalledTimes(MAX_VERIFIED_TOKENS);
+      await strategy.verify(await strategy.issue(someClaims({ format: 'jwt' }))); // one more: the oldest goes
+      await strategy.verify(first);
+      expect(verifications).toHaveBeenCalledTimes(MAX_VERIFIED_TOKENS + 2);
     });
 
     it('is refused once its key is dropped', async () => {

@@ -1,11 +1,11 @@
 import { KeyObject, sign, type SignKeyObjectInput } from 'node:crypto';
-import { AccessTokenStrategy, Clock, OAuthError, RevocationRepository, type AccessTokenClaims, type SigningAlgorithm } from '@tessera/oauth-core';
+import { AccessTokenStrategy, Clock, hashToken, OAuthError, RevocationRepository, type AccessTokenClaims, type SigningAlgorithm } from '@tessera/oauth-core';
 import { JwtAccessTokenVerifier } from './jwt-access-token.verifier.js';
 import type { KeySet } from './key-set.js';
 
 const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Verified tokens kept at most; past it, the oldest goes. */
-const MAX_VERIFIED = 10_000;
+export const MAX_VERIFIED_TOKENS = 10_000;
 
 /**
  * The JWS signature of each algorithm (RFC 7518 §3.3 and §3.4, RFC 8037 §3.1) by node:crypto: jose signs through
@@ -74,17 +74,24 @@ export class JwtAccessTokenStrategy extends AccessTokenStrategy {
    * taken alone could be moved onto other claims), with the key that verified each. Introspection and revocation
    * see the same token again and again; a hit costs a map lookup instead of a signature check. What can change
    * after the check is checked again at each hit: expiry, the key still published (and so still trusted) as the
-   * very key that verified the token, and its retirement. Revocation is not cached here: the caller checks it.
+   * very key that verified the token, and its retirement. Revocation is not cached here: the caller checks it, and
+   * a token revoked here leaves the cache (it would only hold memory: such a token is refused from the log).
+   *
+   * Keyed by the SHA-256 of the whole token, not by the token: the key string of a cached token was most of its
+   * entry (a JWT runs to 500 bytes, its digest to 43), and a full cache of them stayed in the heap for good; V8 then
+   * lets the heap grow to a multiple of what is live before collecting, so every byte kept here counted several
+   * times in the server's peak RSS.
    */
   private readonly verified = new Map<string, { claims: AccessTokenClaims; key: unknown }>();
 
   /** Any audience is accepted: this serves introspection, which answers for every resource. */
   async verify(token: string): Promise<AccessTokenClaims | null> {
     if (!this.recognizes(token)) return null;
-    const hit = this.verified.get(token);
+    const digest = hashToken(token);
+    const hit = this.verified.get(digest);
     if (hit) {
       if (this.stillValid(hit.claims, hit.key)) return hit.claims;
-      this.verified.delete(token);
+      this.verified.delete(digest);
     }
     // Built per call: the pinned algorithms follow the key set across rotations.
     const verifier = new JwtAccessTokenVerifier({
@@ -106,8 +113,9 @@ export class JwtAccessTokenStrategy extends AccessTokenStrategy {
     }
     const key = claims.kid === undefined ? undefined : this.keySet.verificationKey(claims.kid)?.key;
     if (key) {
-      if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, { claims, key });
+      if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+      // The issuer was checked equal to ours: one string for every cached token, not a copy each.
+      this.verified.set(digest, { claims: { ...claims, iss: this.issuer }, key });
     }
     return claims;
   }
@@ -120,7 +128,8 @@ export class JwtAccessTokenStrategy extends AccessTokenStrategy {
     return found !== undefined && found.key === key && (found.retiredAt === undefined || claims.iat <= found.retiredAt);
   }
 
-  async revoke(_token: string, claims: AccessTokenClaims, at: Date): Promise<void> {
+  async revoke(token: string, claims: AccessTokenClaims, at: Date): Promise<void> {
     await this.revocations.revokeToken(claims.jti, claims.clientId, claims.aud, new Date(claims.exp * 1000), at);
+    this.verified.delete(hashToken(token));
   }
 }

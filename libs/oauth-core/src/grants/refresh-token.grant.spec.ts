@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { hashToken } from '../tokens/token-hash.js';
 import { API, form, REDIRECT_URI, REFRESH_TOKEN_MAX_LIFETIME, REFRESH_TOKEN_TTL, userGrantsSetup } from './user-grants.spec-setup.js';
 
@@ -53,6 +54,29 @@ describe('RefreshTokenGrant (RFC 6749 §6, OAuth 2.1 rotation)', () => {
     const s = await signedIn();
     const results = await Promise.allSettled([s.refresh(s.tokens.refreshToken), s.refresh(s.tokens.refreshToken)]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+  });
+
+  it('writes the access token while the rotation runs, not after it (two statements at once); a rotation that loses still answers invalid_grant', async () => {
+    const s = await signedIn();
+    const rotate = s.refreshTokens.rotate.bind(s.refreshTokens);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const rotations = jest.spyOn(s.refreshTokens, 'rotate').mockImplementation(async (...args) => {
+      await held;
+      return rotate(...args);
+    });
+    const inserts = jest.spyOn(s.accessTokenRepo, 'insert');
+    const first = s.refresh(s.tokens.refreshToken);
+    const second = s.refresh(s.tokens.refreshToken);
+    await new Promise((resolve) => setImmediate(resolve)); // every pending step of both requests has run
+    expect(rotations).toHaveBeenCalledTimes(2);
+    expect(inserts).toHaveBeenCalledTimes(2); // while both rotations are still held
+    release();
+    const results = await Promise.allSettled([first, second]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const won = results.find((r): r is PromiseFulfilledResult<Awaited<typeof first>> => r.status === 'fulfilled')!.value;
+    // The loser's grant is revoked, so the access token written beside the winning rotation is inactive too.
+    expect(await s.introspect(won.accessToken)).toEqual({ active: false });
   });
 
   it('refuses a refresh token of another client, without revoking it', async () => {

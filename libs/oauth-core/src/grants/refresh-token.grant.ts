@@ -50,9 +50,16 @@ export class RefreshTokenGrant implements Grant {
     const scope = requestedScope.length > 0 ? requestedScope : stored.scope;
     const audience = narrowAudience(requestedResources, stored.audience);
 
-    const refreshToken = await this.refreshTokenIssuer.rotate(hash, stored);
-    if (refreshToken === null) return this.reused(stored.clientId, stored.grantId, now); // a concurrent use rotated it first
-    const issued = await this.accessTokens.issue({ client, subject: stored.subject, scope, audience, grantId: stored.grantId });
+    // The access token is written while the rotation runs: two statements at once, not one after the other (a
+    // round trip less on the path of each refresh). Neither is answered before both have succeeded. When the
+    // rotation loses (a concurrent use rotated the token first), the access token is never sent, and the grant's
+    // revocation below (marked as of now, after its issue) makes it inactive anyway; when either fails, the request
+    // fails as it did when they ran in turn.
+    const [refreshToken, issued] = await Promise.all([
+      this.refreshTokenIssuer.rotate(hash, stored),
+      this.accessTokens.issue({ client, subject: stored.subject, scope, audience, grantId: stored.grantId }),
+    ]);
+    if (refreshToken === null) return this.reused(stored.clientId, stored.grantId, this.clock.now()); // a concurrent use rotated it first
     return { accessToken: issued.token, tokenType: 'Bearer', expiresIn: issued.expiresIn, scope, refreshToken };
   }
 

@@ -110,5 +110,5 @@ export function userGrantsSetup() {
     return introspection.handle(undefined, form({ ...rs.credentials, token }));
   };
 
-  return { clock, clients, users, codes, refreshTokens, revocations, codeIssuer, endpoint, introspection, revocation, addClient, addUser, issueCode, introspect };
+  return { clock, clients, users, codes, refreshTokens, accessTokenRepo, revocations, codeIssuer, endpoint, introspection, revocation, addClient, addUser, issueCode, introspect };
 }

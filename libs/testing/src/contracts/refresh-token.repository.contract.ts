@@ -66,6 +66,23 @@ export function refreshTokenRepositoryContract(name: string, makePorts: MakePort
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 
+    it("rotates many tokens at once, each once: every caller told its own outcome, and each winner's next token stored", async () => {
+      const tokens = [aToken(), aToken(), aToken(), aToken()];
+      const hashes = tokens.map(() => aHash());
+      for (const [i, token] of tokens.entries()) await refreshTokens.insert(hashes[i], token);
+      const at = new Date('2026-01-02T00:00:00Z');
+      // Each token three times, interleaved, all at once (so that a store which groups them sees repeats in one go).
+      const calls = [0, 1, 2].flatMap(() => tokens.map((token, i) => ({ i, next: aHash(), token })));
+      const results = await Promise.all(calls.map(({ i, next, token }) => refreshTokens.rotate(hashes[i], at, next, { ...token, issuedAt: at })));
+      for (const [i, token] of tokens.entries()) {
+        const won = calls.filter((c, k) => c.i === i && results[k]);
+        expect(won).toHaveLength(1);
+        expect(await refreshTokens.findByHash(won[0].next)).toEqual({ ...token, issuedAt: at, rotatedAt: null, revokedAt: null });
+        for (const lost of calls.filter((c, k) => c.i === i && !results[k])) expect(await refreshTokens.findByHash(lost.next)).toBeNull();
+        expect((await refreshTokens.findByHash(hashes[i]))?.rotatedAt).toEqual(at);
+      }
+    });
+
     it('revokes a grant: every token of its family, and its access tokens through an issued-before mark', async () => {
       const first = aToken();
       const other = aToken();
