@@ -188,13 +188,6 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
 
   const clients = new CachingClientRepository(storage.clients, storage.changes, clock);
   const keys = base.keySet();
-  try {
-    await keys.init();
-  } catch (error) {
-    clients.close();
-    keys.close();
-    throw error;
-  }
 
   // The log, read once per notification (and every poll), for every follower of this process: the feed's streams
   // and the access-token cache. Read at least as often as the feed's heartbeats go out, since each follows a read.
@@ -214,10 +207,12 @@ export async function composeAuthServer(config: AuthServerConfig, storage: Serve
     pollMs,
   );
   try {
+    await keys.init();
     await revocationLog.start();
   } catch (error) {
-    clients.close();
+    revocationLog.stop();
     keys.close();
+    clients.close();
     throw error;
   }
   // Introspection answers a cached token once a read of the log's latest seq (shared by concurrent calls) shows

@@ -34,8 +34,18 @@ async function anInstance(options?: AccessTokenCacheOptions) {
       });
       broadcaster.pump();
     });
+  /**
+   * The next read of the store answers what it would say of `hash` now (its snapshot), but only once the returned
+   * function is called: what happens meanwhile happens while that read runs.
+   */
+  const holdNextRead = async (hash: string) => {
+    const snapshot = await store.findByHashWithLog(hash);
+    let release!: () => void;
+    storeReads.mockImplementationOnce(() => new Promise((resolve) => (release = () => resolve(snapshot))));
+    return () => release();
+  };
   stops.push(() => broadcaster.stop());
-  return { log, store, changes, clock, cache, storeReads, latestSeqReads, readLog };
+  return { log, store, changes, clock, cache, storeReads, latestSeqReads, readLog, holdNextRead };
 }
 
 /** Issued at another instance: in the store, not in this cache. */
@@ -162,13 +172,11 @@ describe('CachingAccessTokenRepository', () => {
   });
 
   it('does not keep what a read found active when an entry covering it was applied while the read ran', async () => {
-    const { cache, store, readLog, storeReads } = await anInstance();
+    const { cache, store, readLog, holdNextRead } = await anInstance();
     const claims = someClaims();
     await storedElsewhere(store, 'h1', claims);
     // The read is answered as of before the revocation (its snapshot), and returns after the entry was applied.
-    const before = await store.findByHashWithLog('h1');
-    let release!: () => void;
-    storeReads.mockImplementationOnce(() => new Promise((resolve) => (release = () => resolve(before))));
+    const release = await holdNextRead('h1');
     const lookup = cache.findByHashWithLog('h1');
     await store.revoke('h1', new Date());
     await readLog();
@@ -196,12 +204,10 @@ describe('CachingAccessTokenRepository', () => {
   });
 
   it("keeps what a read found when the entries applied meanwhile cover other tokens", async () => {
-    const { cache, store, readLog, storeReads } = await anInstance();
+    const { cache, store, readLog, holdNextRead } = await anInstance();
     await storedElsewhere(store, 'h1', someClaims());
     await storedElsewhere(store, 'h2', someClaims());
-    const before = await store.findByHashWithLog('h1');
-    let release!: () => void;
-    storeReads.mockImplementationOnce(() => new Promise((resolve) => (release = () => resolve(before))));
+    const release = await holdNextRead('h1');
     const lookup = cache.findByHashWithLog('h1');
     await store.revoke('h2', new Date());
     await readLog();
@@ -211,7 +217,7 @@ describe('CachingAccessTokenRepository', () => {
   });
 
   it("empties itself when the change feed says 'all', and on clear(); a read started before is not kept", async () => {
-    const { cache, store, changes, storeReads } = await anInstance();
+    const { cache, store, changes, holdNextRead } = await anInstance();
     await cache.insert('h1', someClaims());
     changes.publish({ kind: 'all' });
     expect(cache.size).toBe(0);
@@ -220,9 +226,7 @@ describe('CachingAccessTokenRepository', () => {
     expect(cache.size).toBe(0);
 
     await storedElsewhere(store, 'h3', someClaims());
-    const before = await store.findByHashWithLog('h3');
-    let release!: () => void;
-    storeReads.mockImplementationOnce(() => new Promise((resolve) => (release = () => resolve(before))));
+    const release = await holdNextRead('h3');
     const lookup = cache.findByHashWithLog('h3');
     cache.clear();
     release();
