@@ -251,6 +251,7 @@ async function hammer(spec, feed, connections, seconds, pid, postmaster) {
   }, 100);
   const cpuBefore = cpuSeconds(pid);
   const postgresBefore = postgresCpuSeconds(postmaster);
+  const selfBefore = process.cpuUsage();
   let result;
   try {
     // sampleInt 100: a stop (or the end) takes effect within 100 ms, not at the next whole second.
@@ -258,6 +259,7 @@ async function hammer(spec, feed, connections, seconds, pid, postmaster) {
   } finally {
     clearInterval(sampler);
   }
+  const self = process.cpuUsage(selfBefore);
   const cpu = cpuSeconds(pid) - cpuBefore;
   const postgresCpu = postgresCpuSeconds(postmaster) - postgresBefore;
   const peakRss = hwm ? Math.max(sampled, memoryBytes(pid, 'VmHWM')) : sampled;
@@ -279,6 +281,7 @@ async function hammer(spec, feed, connections, seconds, pid, postmaster) {
     failures,
     cpuMsPerRequest: total ? (cpu * 1000) / total : NaN,
     postgresCpuMsPerRequest: total ? (postgresCpu * 1000) / total : NaN,
+    loadCpuMsPerRequest: total ? (self.user + self.system) / 1000 / total : NaN,
     peakRss,
     stoppedEarly: stoppedEarly && result.duration < seconds * 0.98,
   };
@@ -512,6 +515,7 @@ function results({ chosen, specs, levels, pool, backends, revocations }) {
       failures,
       cpu: median(rs.map((r) => r.cpuMsPerRequest)),
       postgresCpu: median(rs.map((r) => r.postgresCpuMsPerRequest)),
+      loadCpu: median(rs.map((r) => r.loadCpuMsPerRequest)),
       // The baseline's CPU per request over this one's, the process's and PostgreSQL's together: what the throughput
       // ratio would be were both bound by these CPUs alone. Steadier than req/s on a shared machine.
       cpuRatio: base ? median(rs.map((r, i) => cpuOf(base.rounds[i]) / cpuOf(r))) : undefined,
@@ -550,7 +554,7 @@ function results({ chosen, specs, levels, pool, backends, revocations }) {
       }
       const ratio = s.ratio === undefined ? '' : `${s.ratio.toFixed(2)}x ${spec.baseline} (${s.ratios.map((r) => r.toFixed(2)).join(', ')})`;
       const problems = `${s.non2xx} / ${s.errors} / ${s.failures.length} of ${s.checked}`;
-      rows.push(`| ${flagged(s) ? '⚠ FLAGGED ' : ''}${name} | ${c} | ${Math.round(s.rps)} | ${ratio} | ${ms(s.p50)} | ${ms(s.p99)} (max ${ms(s.p99max)}) | ${flagged(s) ? `**${problems}**` : problems} | ${s.cpu.toFixed(2)} | ${Number.isNaN(s.postgresCpu) ? 'n/a' : s.postgresCpu.toFixed(2)} | ${s.cpuRatio === undefined ? '' : `${s.cpuRatio.toFixed(2)}x`} | ${Math.round(mb(s.rss))} | ${goals.join('; ')} |`);
+      rows.push(`| ${flagged(s) ? '⚠ FLAGGED ' : ''}${name} | ${c} | ${Math.round(s.rps)} | ${ratio} | ${ms(s.p50)} | ${ms(s.p99)} (max ${ms(s.p99max)}) | ${flagged(s) ? `**${problems}**` : problems} | ${s.cpu.toFixed(2)} | ${Number.isNaN(s.postgresCpu) ? 'n/a' : s.postgresCpu.toFixed(2)} | ${s.loadCpu.toFixed(2)} | ${s.cpuRatio === undefined ? '' : `${s.cpuRatio.toFixed(2)}x`} | ${Math.round(mb(s.rss))} | ${goals.join('; ')} |`);
     }
   }
   const notes = [];
@@ -576,7 +580,7 @@ Written by \`node bench/run.mjs auth-server\` (part of \`npm run bench\`); overw
 - Baselines: bare Fastify routes in a process of their own (bench/baseline-server.mjs), with fastify, pg and jose: **INSERT** is one INSERT of a token-sized row (a copy of access_tokens: same columns, keys, index and foreign key) through a prepared statement; **SELECT** is one SELECT by primary key (the SHA-256 of the posted token) among ${CYCLED_TOKENS} rows, cycled; **ES256** is one ES256 signature of a JWT with Tessera's claims and header. Their pg pool has ${pool.size} connections, the auth server's pool size (${pool.source}), so the comparison is fair.${backends !== undefined ? ` Under load at ${Math.max(...levels)} connections the auth server held ${backends} connections on its database (its pool, and its change-feed listener).` : ''}
 - Scenarios: client_credentials (scope \`bench\`, one RFC 8707 resource); introspection by a resource server of that audience, cycling through ${CYCLED_TOKENS} active tokens (or ${CYCLED_TOKENS} unknown ones); revocation by the token's client (clients of their own, so that their marks do not weigh on the other scenarios' checks by client; the log still grows through the run, to ${revocations} entries at the end, and a check that scans all of it slows down as it does), each request a different token minted before the round (enough for ${SECONDS} s at twice the fastest rate seen so far; should a round still use them up, it stops there and says so below); refresh by a public client, each refresh token used once (a pool from code flows, which every answer refills with its rotated token).
 - Checks: every ${SAMPLE_EVERY}th 2xx answer is parsed and checked (a token answer with a well-formed token; introspection \`active: true\` with the right client_id, or \`active: false\` for unknown tokens; revocation's empty 200), and up to ${AFTER_CHECKS} tokens per measurement are introspected afterwards (issued: active; revoked: inactive). A measurement with any non-2xx, error or failed check is flagged.
-- CPU per request: the server's (or the baselines' process's) user + system CPU time over the measurement (from /proc), divided by the requests answered; PostgreSQL's CPU per request (its postmaster and every backend and helper process, all the run's databases: nothing else uses them during a measurement) is a column of its own (n/a when DATABASE_URL points elsewhere). The CPU ratio is the baseline's CPU per request (its process's and PostgreSQL's) over the scenario's, median of the rounds: the throughput ratio were both bound by those CPUs alone (the load generator's share left out), and far steadier than req/s on this shared machine. Peak RSS: the process's VmHWM, reset before each measurement (MiB).
+- CPU per request: the server's (or the baselines' process's) user + system CPU time over the measurement (from /proc), divided by the requests answered; PostgreSQL's CPU per request (its postmaster and every backend and helper process, all the run's databases: nothing else uses them during a measurement) is a column of its own (n/a when DATABASE_URL points elsewhere), and so is the load generator's: this benchmark's own process (autocannon, the checks, everything else it does meanwhile) on the same cores. The CPU ratio is the baseline's CPU per request (its process's and PostgreSQL's) over the scenario's, median of the rounds: the throughput ratio were both bound by those CPUs alone (the load generator's share left out), and far steadier than req/s on this shared machine. Peak RSS: the process's VmHWM, reset before each measurement (MiB).
 
 ## Targets (issue 11), at ${CONNECTIONS} connections
 
@@ -586,8 +590,8 @@ ${targets.join('\n')}
 
 ## All measurements
 
-| scenario | connections | req/s | ratio to baseline (per round) | p50 ms | p99 ms | non-2xx / errors / failed checks of checked | CPU ms per request | PostgreSQL CPU ms per request | CPU ratio to baseline | peak RSS MiB | targets |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| scenario | connections | req/s | ratio to baseline (per round) | p50 ms | p99 ms | non-2xx / errors / failed checks of checked | CPU ms per request | PostgreSQL CPU ms per request | load generator CPU ms per request | CPU ratio to baseline | peak RSS MiB | targets |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 ${notes.length ? `\nNotes:\n${notes.join('\n')}\n` : ''}`;
 }
