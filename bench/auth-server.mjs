@@ -465,7 +465,7 @@ export async function authServerBenchmark() {
     const multiLevel = new Set(['client_credentials, opaque', 'introspection, active opaque', 'INSERT', 'SELECT']);
     const measurements = [];
     for (const c of levels) for (const name of Object.keys(specs)) if (c === CONNECTIONS || multiLevel.has(name)) measurements.push({ name, connections: c, rounds: [] });
-    // BENCH_ONLY=<text>: only the measurements whose name contains it, their baselines, and those's baselines ('rate limits
+    // BENCH_ONLY=<text>: only the measurements whose name contains it, their baselines, and the baselines' own ('rate limits
     // on' is measured against opaque issuance, itself against INSERT).
     const only = process.env.BENCH_ONLY;
     const wanted = new Set(measurements.filter((m) => m.name.includes(only ?? '')));
