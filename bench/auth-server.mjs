@@ -6,14 +6,17 @@
 //   client_credentials, opaque (INSERT) and JWT (ES256); introspection by a resource server of an active opaque
 //   token, of a JWT and of an unknown token (SELECT); revocation of an opaque token and of a JWT (INSERT), each
 //   request a different token minted before the round; a refresh with rotation (INSERT), each refresh token used
-//   once (a pool from code flows, which each refresh's answer refills with its rotated token).
+//   once (a pool from code flows, which each refresh's answer refills with its rotated token); opaque issuance with
+//   the rate limits on, from a second auth server (against the first), which runs only for that scenario's
+//   measurements.
+// The apps' output goes to files (BenchRun), never read by this process, which runs the load, while they run.
 // Every scenario and baseline runs at BENCH_CONNECTIONS (32), and opaque issuance and introspection, with their
 // baselines, also at BENCH_AUTH_LEVELS (8,128). BENCH_ROUNDS rounds (3) of BENCH_SECONDS (4) per measurement,
 // after one warm-up of BENCH_WARMUP_SECONDS (1) each; each round starts at a later place in the list, and the
 // ratios are medians of per-round ratios, so that a noisy moment hits a scenario and its baseline alike.
 // Reported per measurement: req/s, ratio to the baseline, p50 / p99, non-2xx, errors and failed checks (every
 // 50th 2xx answer is checked, and a few tokens per measurement afterwards by introspection), the server's CPU
-// milliseconds per request (/proc), its peak RSS (VmHWM, reset before each measurement). Written to
+// milliseconds per request (/proc), PostgreSQL's and the load generator's (this process's), its peak RSS (VmHWM, reset before each measurement). Written to
 // bench/RESULTS.md and printed.
 //   node bench/run.mjs auth-server          (after `npm run build`)
 import { execFileSync } from 'node:child_process';
@@ -29,6 +32,11 @@ import { AUTH_MAIN, autocannonRun, basic, BenchRun, cpuSeconds, freePort, interr
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
+/**
+ * The warm-up of a server started for one measurement (the rate-limited one): longer, since its code has not run yet
+ * (with 1 s, its CPU per request came out 0.15 to 0.20 ms against 0.12 to 0.15 ms with 3 s, in the same runs).
+ */
+const FRESH_WARMUP_SECONDS = Math.max(3, WARMUP_SECONDS);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const MORE_LEVELS = (process.env.BENCH_AUTH_LEVELS ?? '8,128').split(',').filter(Boolean).map(Number);
 /** Revocation tokens minted for one measurement: at most this many (the run then stops when they are used up). */
@@ -251,6 +259,7 @@ async function hammer(spec, feed, connections, seconds, pid, postmaster) {
   }, 100);
   const cpuBefore = cpuSeconds(pid);
   const postgresBefore = postgresCpuSeconds(postmaster);
+  const selfBefore = process.cpuUsage();
   let result;
   try {
     // sampleInt 100: a stop (or the end) takes effect within 100 ms, not at the next whole second.
@@ -258,6 +267,7 @@ async function hammer(spec, feed, connections, seconds, pid, postmaster) {
   } finally {
     clearInterval(sampler);
   }
+  const self = process.cpuUsage(selfBefore);
   const cpu = cpuSeconds(pid) - cpuBefore;
   const postgresCpu = postgresCpuSeconds(postmaster) - postgresBefore;
   const peakRss = hwm ? Math.max(sampled, memoryBytes(pid, 'VmHWM')) : sampled;
@@ -279,6 +289,7 @@ async function hammer(spec, feed, connections, seconds, pid, postmaster) {
     failures,
     cpuMsPerRequest: total ? (cpu * 1000) / total : NaN,
     postgresCpuMsPerRequest: total ? (postgresCpu * 1000) / total : NaN,
+    loadCpuMsPerRequest: total ? (self.user + self.system) / 1000 / total : NaN,
     peakRss,
     stoppedEarly: stoppedEarly && result.duration < seconds * 0.98,
   };
@@ -299,11 +310,25 @@ export async function authServerBenchmark() {
     await until(async () => (await fetch(`${baselineBase}/ready`)).ok, 'baseline server');
 
     // The rate limiter's cost (issue 12): a second instance on the same database with the limits on, high enough
-    // never to trip; 'client_credentials, opaque, rate limits on' is measured against the first (limits off).
-    const limitedPort = await freePort();
-    const limitedBase = `http://127.0.0.1:${limitedPort}`;
-    const limited = run.spawn('auth-limited', AUTH_MAIN, [], { ...serverEnv, TESSERA_AUTH_PORT: String(limitedPort), ...HIGH_RATE_LIMITS });
-    await until(async () => (await fetch(`${limitedBase}/health/ready`)).ok, 'auth server with rate limits', 60_000);
+    // never to trip; 'client_credentials, opaque, rate limits on' is measured against the first (limits off). It runs
+    // only for that scenario's measurements (started before each, with a warm-up of its own, stopped after): idle, it
+    // would still take CPU from the measured server, and follow the revocation log, reading it at every revocation
+    // batch's NOTIFY as the measured server does, doubling that work of PostgreSQL's in the revocation scenarios.
+    const limited = {
+      child: undefined,
+      base: undefined,
+      async start() {
+        const port = await freePort();
+        this.base = `http://127.0.0.1:${port}`;
+        this.child = run.spawn('auth-limited', AUTH_MAIN, [], { ...serverEnv, TESSERA_AUTH_PORT: String(port), ...HIGH_RATE_LIMITS });
+        await until(async () => (await fetch(`${this.base}/health/ready`)).ok, 'auth server with rate limits', 60_000);
+        return { base: this.base, pid: this.child.pid };
+      },
+      async stop() {
+        if (this.child) await run.stop(this.child);
+        this.child = undefined;
+      },
+    };
 
     // Clients: client_credentials ones per format, a resource server for AUDIENCE, a public code-flow client.
     const common = { scope: 'bench', resources: [AUDIENCE] };
@@ -384,7 +409,11 @@ export async function authServerBenchmark() {
 
     const server_ = { base: issuer, pid: server.pid };
     const baseline_ = { base: baselineBase, pid: baseline.pid, side: 'baseline' };
-    /** name → spec. `feed(connections, seconds)` builds a measurement's request bodies; `prepare` runs before each round. */
+    /**
+     * name → spec. `feed(connections, seconds)` builds a measurement's request bodies; `prepare` runs before each round;
+     * `instance`, a server started for each of the spec's measurements (`start` resolves to its base URL and pid) and
+     * stopped after.
+     */
     const specs = {
       INSERT: { ...baseline_, path: '/insert', headers: { authorization: basic(cc.opaque.client_id, cc.opaque.client_secret) }, feed: () => fixed(ccBody),
         check: issuedCheck(OPAQUE_SHAPE), keep: (body) => JSON.parse(body).access_token,
@@ -394,7 +423,7 @@ export async function authServerBenchmark() {
       ES256: { ...baseline_, path: '/sign', headers: { authorization: basic(cc.jwt.client_id, cc.jwt.client_secret) }, feed: () => fixed(ccBody), check: issuedCheck(JWS_SHAPE) },
       'client_credentials, opaque': { ...server_, baseline: 'INSERT', path: '/oauth2/token', headers: { authorization: basic(cc.opaque.client_id, cc.opaque.client_secret) },
         feed: () => fixed(ccBody), check: issuedCheck(OPAQUE_SHAPE), keep: (body) => JSON.parse(body).access_token, afterCheck: expectActive(true) },
-      'client_credentials, opaque, rate limits on': { ...server_, base: limitedBase, pid: limited.pid, baseline: 'client_credentials, opaque', path: '/oauth2/token',
+      'client_credentials, opaque, rate limits on': { instance: limited, baseline: 'client_credentials, opaque', path: '/oauth2/token',
         headers: { authorization: basic(cc.opaque.client_id, cc.opaque.client_secret) },
         feed: () => fixed(ccBody), check: issuedCheck(OPAQUE_SHAPE), keep: (body) => JSON.parse(body).access_token, afterCheck: expectActive(true) },
       'client_credentials, JWT': { ...server_, baseline: 'ES256', path: '/oauth2/token', headers: { authorization: basic(cc.jwt.client_id, cc.jwt.client_secret) },
@@ -436,26 +465,41 @@ export async function authServerBenchmark() {
     const multiLevel = new Set(['client_credentials, opaque', 'introspection, active opaque', 'INSERT', 'SELECT']);
     const measurements = [];
     for (const c of levels) for (const name of Object.keys(specs)) if (c === CONNECTIONS || multiLevel.has(name)) measurements.push({ name, connections: c, rounds: [] });
-    // BENCH_ONLY=<text>: only the measurements whose name contains it (and their baselines).
+    // BENCH_ONLY=<text>: only the measurements whose name contains it, their baselines, and the baselines' own ('rate limits
+    // on' is measured against opaque issuance, itself against INSERT).
     const only = process.env.BENCH_ONLY;
-    const chosen = only ? measurements.filter((m) => m.name.includes(only) || measurements.some((s) => s.name.includes(only) && specs[s.name].baseline === m.name && s.connections === m.connections)) : measurements;
+    const wanted = new Set(measurements.filter((m) => m.name.includes(only ?? '')));
+    for (const m of wanted) {
+      const base = measurements.find((s) => s.name === specs[m.name].baseline && s.connections === m.connections);
+      if (base) wanted.add(base); // visited later by this loop (a Set's iteration includes what is added during it)
+    }
+    const chosen = measurements.filter((m) => wanted.has(m));
     const key = (m) => `${m.name} @${m.connections}`;
 
     const prepareRound = async (seconds) => {
       for (const m of chosen) await specs[m.name].prepare?.(m.connections, seconds);
     };
+    /** One measurement; for a spec with an instance of its own: the instance started, warmed up, measured, stopped. */
     const measure = async (m, seconds) => {
-      const spec = specs[m.name];
-      const result = await hammer(spec, spec.feed(), m.connections, seconds, spec.pid, postmaster);
-      spec.seen?.(result.rps);
-      return result;
+      let spec = specs[m.name];
+      if (spec.instance) spec = { ...spec, ...(await spec.instance.start()) };
+      try {
+        if (spec.instance) await hammer(spec, spec.feed(), m.connections, FRESH_WARMUP_SECONDS, spec.pid, postmaster);
+        const result = await hammer(spec, spec.feed(), m.connections, seconds, spec.pid, postmaster);
+        spec.seen?.(result.rps);
+        return result;
+      } finally {
+        await spec.instance?.stop();
+      }
     };
 
     console.log(`Auth-server benchmark: ${ROUNDS} rounds x ${chosen.length} measurements, ${SECONDS}s each after a ${WARMUP_SECONDS}s warm-up each, 127.0.0.1; baseline pg pool ${pool.size} (${pool.source})`);
-    // Warm-up (JIT, pools, caches), which also gives the revocation pools their first rate.
+    // Warm-up (JIT, pools, caches), which also gives the revocation pools their first rate. Not for a spec with an
+    // instance of its own: each of its measurements starts a fresh one and warms it up first.
     await prepareRound(WARMUP_SECONDS);
     let backends;
     for (const m of chosen) {
+      if (specs[m.name].instance) continue;
       if (m.name === 'client_credentials, opaque' && m.connections === Math.max(...levels)) {
         // Half-way through, how many connections the auth server holds on its database (its pool and its change-feed listener).
         const counting = new Promise((res) => setTimeout(() => queryOnce(databaseUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name NOT LIKE 'tessera-bench-%'`).then((rows) => res(rows[0].n), () => res(undefined)), (WARMUP_SECONDS * 1000) / 2));
@@ -512,6 +556,7 @@ function results({ chosen, specs, levels, pool, backends, revocations }) {
       failures,
       cpu: median(rs.map((r) => r.cpuMsPerRequest)),
       postgresCpu: median(rs.map((r) => r.postgresCpuMsPerRequest)),
+      loadCpu: median(rs.map((r) => r.loadCpuMsPerRequest)),
       // The baseline's CPU per request over this one's, the process's and PostgreSQL's together: what the throughput
       // ratio would be were both bound by these CPUs alone. Steadier than req/s on a shared machine.
       cpuRatio: base ? median(rs.map((r, i) => cpuOf(base.rounds[i]) / cpuOf(r))) : undefined,
@@ -550,7 +595,7 @@ function results({ chosen, specs, levels, pool, backends, revocations }) {
       }
       const ratio = s.ratio === undefined ? '' : `${s.ratio.toFixed(2)}x ${spec.baseline} (${s.ratios.map((r) => r.toFixed(2)).join(', ')})`;
       const problems = `${s.non2xx} / ${s.errors} / ${s.failures.length} of ${s.checked}`;
-      rows.push(`| ${flagged(s) ? '⚠ FLAGGED ' : ''}${name} | ${c} | ${Math.round(s.rps)} | ${ratio} | ${ms(s.p50)} | ${ms(s.p99)} (max ${ms(s.p99max)}) | ${flagged(s) ? `**${problems}**` : problems} | ${s.cpu.toFixed(2)} | ${Number.isNaN(s.postgresCpu) ? 'n/a' : s.postgresCpu.toFixed(2)} | ${s.cpuRatio === undefined ? '' : `${s.cpuRatio.toFixed(2)}x`} | ${Math.round(mb(s.rss))} | ${goals.join('; ')} |`);
+      rows.push(`| ${flagged(s) ? '⚠ FLAGGED ' : ''}${name} | ${c} | ${Math.round(s.rps)} | ${ratio} | ${ms(s.p50)} | ${ms(s.p99)} (max ${ms(s.p99max)}) | ${flagged(s) ? `**${problems}**` : problems} | ${s.cpu.toFixed(2)} | ${Number.isNaN(s.postgresCpu) ? 'n/a' : s.postgresCpu.toFixed(2)} | ${s.loadCpu.toFixed(2)} | ${s.cpuRatio === undefined ? '' : `${s.cpuRatio.toFixed(2)}x`} | ${Math.round(mb(s.rss))} | ${goals.join('; ')} |`);
     }
   }
   const notes = [];
@@ -572,11 +617,11 @@ Written by \`node bench/run.mjs auth-server\` (part of \`npm run bench\`); overw
 
 - Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, at commit ${commit}.
 - Machine: ${MACHINE} (${os.cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${os.cpus().length} CPUs seen, Node ${process.version}, embedded PostgreSQL unless DATABASE_URL was set).
-- Settings: ${ROUNDS} rounds of ${SECONDS} s per measurement, after a ${WARMUP_SECONDS} s warm-up each; each round starts at a later place in the list, so a scenario and its baseline share the machine's noisy moments. Medians over the rounds; a ratio is the median of the per-round ratios (listed). Targets are judged at ${CONNECTIONS} connections.
+- Settings: ${ROUNDS} rounds of ${SECONDS} s per measurement, after a ${WARMUP_SECONDS} s warm-up each; each round starts at a later place in the list, so a scenario and its baseline share the machine's noisy moments. Medians over the rounds; a ratio is the median of the per-round ratios (listed). Targets are judged at ${CONNECTIONS} connections. The load generator (autocannon) runs in the benchmark's own process, which never reads the apps' output while they run: each app's stdout and stderr go to a file of the run's (removed at its end), written by the kernel, read only for a report (the tail of an app that exits on its own, or after a failure). So the server, which logs every request, pays nothing for its logs in the load generator's process, and its writes never wait for a reader; the baselines log nothing.
 - Baselines: bare Fastify routes in a process of their own (bench/baseline-server.mjs), with fastify, pg and jose: **INSERT** is one INSERT of a token-sized row (a copy of access_tokens: same columns, keys, index and foreign key) through a prepared statement; **SELECT** is one SELECT by primary key (the SHA-256 of the posted token) among ${CYCLED_TOKENS} rows, cycled; **ES256** is one ES256 signature of a JWT with Tessera's claims and header. Their pg pool has ${pool.size} connections, the auth server's pool size (${pool.source}), so the comparison is fair.${backends !== undefined ? ` Under load at ${Math.max(...levels)} connections the auth server held ${backends} connections on its database (its pool, and its change-feed listener).` : ''}
-- Scenarios: client_credentials (scope \`bench\`, one RFC 8707 resource); introspection by a resource server of that audience, cycling through ${CYCLED_TOKENS} active tokens (or ${CYCLED_TOKENS} unknown ones); revocation by the token's client (clients of their own, so that their marks do not weigh on the other scenarios' checks by client; the log still grows through the run, to ${revocations} entries at the end, and a check that scans all of it slows down as it does), each request a different token minted before the round (enough for ${SECONDS} s at twice the fastest rate seen so far; should a round still use them up, it stops there and says so below); refresh by a public client, each refresh token used once (a pool from code flows, which every answer refills with its rotated token).
+- Scenarios: client_credentials (scope \`bench\`, one RFC 8707 resource); introspection by a resource server of that audience, cycling through ${CYCLED_TOKENS} active tokens (or ${CYCLED_TOKENS} unknown ones); revocation by the token's client (clients of their own, so that their marks do not weigh on the other scenarios' checks by client; the log still grows through the run, to ${revocations} entries at the end, and a check that scans all of it slows down as it does), each request a different token minted before the round (enough for ${SECONDS} s at twice the fastest rate seen so far; should a round still use them up, it stops there and says so below); refresh by a public client, each refresh token used once (a pool from code flows, which every answer refills with its rotated token); \`client_credentials, opaque, rate limits on\`: opaque issuance from a second auth server on the same database with every rate limit on at its highest (never reached), against the first (limits off). That second server runs only for its scenario's measurements: started before each, warmed up for ${FRESH_WARMUP_SECONDS} s (a fresh process's code needs longer than the others' ${WARMUP_SECONDS} s), measured, stopped; during the other scenarios it takes no CPU and does not follow the revocation log (which every instance reads at each revocation batch's notification).
 - Checks: every ${SAMPLE_EVERY}th 2xx answer is parsed and checked (a token answer with a well-formed token; introspection \`active: true\` with the right client_id, or \`active: false\` for unknown tokens; revocation's empty 200), and up to ${AFTER_CHECKS} tokens per measurement are introspected afterwards (issued: active; revoked: inactive). A measurement with any non-2xx, error or failed check is flagged.
-- CPU per request: the server's (or the baselines' process's) user + system CPU time over the measurement (from /proc), divided by the requests answered; PostgreSQL's CPU per request (its postmaster and every backend and helper process, all the run's databases: nothing else uses them during a measurement) is a column of its own (n/a when DATABASE_URL points elsewhere). The CPU ratio is the baseline's CPU per request (its process's and PostgreSQL's) over the scenario's, median of the rounds: the throughput ratio were both bound by those CPUs alone (the load generator's share left out), and far steadier than req/s on this shared machine. Peak RSS: the process's VmHWM, reset before each measurement (MiB).
+- CPU per request: the server's (or the baselines' process's) user + system CPU time over the measurement (from /proc), divided by the requests answered; PostgreSQL's CPU per request (its postmaster and every backend and helper process, all the run's databases: nothing else uses them during a measurement) is a column of its own (n/a when DATABASE_URL points elsewhere), and so is the load generator's: this benchmark's own process (autocannon, the checks, everything else it does meanwhile) on the same cores. The CPU ratio is the baseline's CPU per request (its process's and PostgreSQL's) over the scenario's, median of the rounds: the throughput ratio were both bound by those CPUs alone (the load generator's share left out), and far steadier than req/s on this shared machine. Peak RSS: the process's VmHWM, reset before each measurement (MiB).
 
 ## Targets (issue 11), at ${CONNECTIONS} connections
 
@@ -586,8 +631,8 @@ ${targets.join('\n')}
 
 ## All measurements
 
-| scenario | connections | req/s | ratio to baseline (per round) | p50 ms | p99 ms | non-2xx / errors / failed checks of checked | CPU ms per request | PostgreSQL CPU ms per request | CPU ratio to baseline | peak RSS MiB | targets |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| scenario | connections | req/s | ratio to baseline (per round) | p50 ms | p99 ms | non-2xx / errors / failed checks of checked | CPU ms per request | PostgreSQL CPU ms per request | load generator CPU ms per request | CPU ratio to baseline | peak RSS MiB | targets |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 ${notes.length ? `\nNotes:\n${notes.join('\n')}\n` : ''}`;
 }

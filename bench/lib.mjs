@@ -2,7 +2,7 @@
 // apps as child processes, RFC 7591 registration and client_credentials tokens, autocannon, statistics,
 // and cleanup of everything a run started, on success, on failure and on Ctrl-C.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -159,13 +159,18 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 /**
  * What one benchmark started: apps (detached, stopped with SIGTERM, and stopping themselves should this
- * process die), and PostgreSQL (its own process, stopped last, its data folder then removed).
+ * process die), and PostgreSQL (its own process, stopped last, its data folder then removed). Every process's
+ * output goes to a file of its own in the run's log folder (removed last), written by the kernel: this process,
+ * which runs the load, never reads it while the process runs (an auth server logs every request), only its
+ * tail for a report (a process that exits on its own, `output()` after a failure).
  */
 export class BenchRun {
   children = new Set();
   stopping = false;
   #postgres;
   #dataDir;
+  #logDir;
+  #logs = 0;
   #drop;
   #cleanup;
 
@@ -173,16 +178,25 @@ export class BenchRun {
     active.add(this);
   }
 
-  /** Starts `node main args` with env added; its output is kept and shown if it dies on its own. */
+  /** A new file in the run's log folder (created at the first), for the output of the process `label`. */
+  #logFile(label) {
+    if (!this.#logDir) {
+      this.#logDir = resolve(ROOT, '.tessera', `bench-logs-${process.pid}-${randomBytes(3).toString('hex')}`);
+      mkdirSync(this.#logDir, { recursive: true });
+    }
+    return resolve(this.#logDir, `${++this.#logs}-${label.replace(/[^A-Za-z0-9_-]+/g, '_')}.log`);
+  }
+
+  /** Starts `node main args` with env added; its output goes to a file, whose tail is shown if it dies on its own. */
   spawn(label, main, args, env = {}) {
     if (this.stopping) throw new Error('interrupted');
     // BENCH_PROFILE=<dir>: each app writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
     const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-    const child = spawnNode(label, [...profile, main, ...args], { env: { ...process.env, ...env }, quiet: true, exitWithParent: true });
+    const child = spawnNode(label, [...profile, main, ...args], { env: { ...process.env, ...env }, logFile: this.#logFile(label), exitWithParent: true });
     this.children.add(child);
     child.closed.then(({ code, signal }) => {
       if (!this.stopping && !child.stopRequested) {
-        console.error(`${label} exited on its own (${signal ?? `exit code ${code}`}):\n${child.output.slice(-30).join('\n')}`);
+        console.error(`${label} exited on its own (${signal ?? `exit code ${code}`}):\n${child.tail(30).join('\n')}`);
       }
     });
     return child;
@@ -201,10 +215,10 @@ export class BenchRun {
       this.#dataDir = resolve(ROOT, '.tessera', `bench-pg-${process.pid}-${randomBytes(3).toString('hex')}`);
       const port = await freePort();
       if (this.stopping) throw new Error('interrupted');
-      const child = (this.#postgres = spawnNode('postgres', [POSTGRES_CHILD, '--data-dir', this.#dataDir, '--port', String(port), '--database', 'postgres'], { quiet: true }));
+      const child = (this.#postgres = spawnNode('postgres', [POSTGRES_CHILD, '--data-dir', this.#dataDir, '--port', String(port), '--database', 'postgres'], { logFile: this.#logFile('postgres') }));
       adminUrl = await new Promise((res, rej) => {
         child.on('message', (m) => (m?.type === 'ready' ? res(m.url) : m?.type === 'error' ? rej(new Error(m.message)) : undefined));
-        child.closed.then(({ code, signal }) => rej(new Error(`embedded PostgreSQL exited before it was ready (${signal ?? `exit code ${code}`}):\n${child.output.slice(-10).join('\n')}`)));
+        child.closed.then(({ code, signal }) => rej(new Error(`embedded PostgreSQL exited before it was ready (${signal ?? `exit code ${code}`}):\n${child.tail(10).join('\n')}`)));
       });
     }
     const name = `tessera_bench_${randomBytes(4).toString('hex')}`;
@@ -237,7 +251,7 @@ export class BenchRun {
     return { issuer, iat, env: serverEnv, child };
   }
 
-  /** Apps first, then the database, then PostgreSQL and its data folder. Safe to call more than once. */
+  /** Apps first, then the database, then PostgreSQL and its data folder, then the log folder. Safe to call more than once. */
   cleanup() {
     this.#cleanup ??= (async () => {
       this.stopping = true;
@@ -255,15 +269,22 @@ export class BenchRun {
           console.error(`could not remove ${this.#dataDir}: ${e.message}`);
         }
       }
+      if (this.#logDir) {
+        try {
+          rmSync(this.#logDir, { recursive: true, force: true });
+        } catch (e) {
+          console.error(`could not remove ${this.#logDir}: ${e.message}`);
+        }
+      }
       active.delete(this);
     })();
     return this.#cleanup;
   }
 
-  /** The last lines of every child's output (Nest's info-level LOG lines left out), for a failure report. */
+  /** The last lines of every child's output (info-level lines left out: Nest's LOG lines, JSON lines at "info"), for a failure report. */
   output(lines = 20) {
     return [...this.children]
-      .map((c) => c.output.filter((line) => !/\bLOG\b/.test(line)).slice(-lines))
+      .map((c) => c.tail(lines, (line) => !/\bLOG\b|"level":"info"/.test(line)))
       .filter((kept) => kept.length)
       .map((kept) => kept.join('\n'))
       .join('\n');
