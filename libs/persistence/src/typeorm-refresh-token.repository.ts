@@ -1,4 +1,4 @@
-import { issuedBeforeNow, RefreshTokenRepository, type RefreshToken, type StoredRefreshToken } from '@tessera/oauth-core';
+import { issuedBeforeNow, RefreshTokenRepository, type RefreshToken, type RefreshTokenWithUser, type StoredRefreshToken } from '@tessera/oauth-core';
 import type { DataSource } from 'typeorm';
 import { CHANGE_CHANNEL, changePayload } from './change-notification.js';
 import { translateOutage } from './database-outage.js';
@@ -21,11 +21,22 @@ export class TypeOrmRefreshTokenRepository extends RefreshTokenRepository {
     });
   }
 
-  /** A prepared statement: the refresh grant's first read. */
   findByHash(tokenHash: string): Promise<StoredRefreshToken | null> {
     return translateOutage(async () => {
       const [row] = await preparedQuery<RefreshTokenRow>(this.dataSource, { name: 'tessera_refresh_token_by_hash', text: FIND_BY_HASH, values: [tokenHash] });
       return row ? fromRow(row) : null;
+    });
+  }
+
+  /** A prepared statement, see FIND_FOR_REFRESH: the refresh grant's first read. */
+  override findForRefresh(tokenHash: string): Promise<RefreshTokenWithUser | null> {
+    return translateOutage(async () => {
+      const [row] = await preparedQuery<RefreshTokenRow & { user_active: boolean }>(this.dataSource, {
+        name: 'tessera_refresh_token_for_refresh',
+        text: FIND_FOR_REFRESH,
+        values: [tokenHash],
+      });
+      return row ? { token: fromRow(row), userActive: row.user_active } : null;
     });
   }
 
@@ -68,8 +79,21 @@ interface RefreshTokenRow {
   revoked_at: Date | null;
 }
 
-const FIND_BY_HASH =
-  'SELECT family_id, client_id, subject, scopes, audience, grant_id, issued_at, family_issued_at, expires_at, rotated_at, revoked_at FROM refresh_tokens WHERE token_hash = $1';
+const COLUMNS = 'family_id, client_id, subject, scopes, audience, grant_id, issued_at, family_issued_at, expires_at, rotated_at, revoked_at';
+
+const FIND_BY_HASH = `SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = $1`;
+
+/**
+ * The token and whether its subject is a user allowed to sign in, by the users' primary key. A subject that is no
+ * UUID names no user (as in TypeOrmUserRepository.findById), rather than failing the cast.
+ */
+const FIND_FOR_REFRESH = `SELECT ${COLUMNS},
+    EXISTS (
+      SELECT 1 FROM users u
+      WHERE u.id = CASE WHEN t.subject ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN t.subject::uuid END
+        AND u.disabled_at IS NULL
+    ) AS user_active
+  FROM refresh_tokens t WHERE t.token_hash = $1`;
 
 /**
  * Rotation in one statement, so in one transaction: mark the token rotated (when it is neither rotated nor revoked)
