@@ -1,13 +1,14 @@
 // Issue 11: concurrent refresh-token rotations share one statement and one commit (group commit), counted on the
 // wire through a TCP proxy that logs the statement of each round trip.
 import type { RefreshToken } from '@tessera/oauth-core';
-import { aClient, createTestDatabase, TcpProxy } from '@tessera/testing';
+import { aClient, aUser, createTestDatabase, TcpProxy } from '@tessera/testing';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from './data-source.js';
 import type { GroupCommitStatement } from './group-commit.js';
 import { TypeOrmClientRepository } from './typeorm-client.repository.js';
 import { TypeOrmRefreshTokenRepository } from './typeorm-refresh-token.repository.js';
+import { TypeOrmUserRepository } from './typeorm-user.repository.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let proxy: TcpProxy;
@@ -108,5 +109,68 @@ it('lets shared statements of two instances rotate the same tokens at once, in o
     const won = calls.map((c, k) => ({ ...c, k })).filter((c) => c.i === i && results[c.k]);
     expect(won).toHaveLength(1);
     expect(await a.findByHash(nexts[won[0].k])).toEqual({ ...token, issuedAt: at, rotatedAt: null, revokedAt: null });
+  }
+});
+
+it('reads the tokens (and their users) asked for while a read runs in one shared statement, each caller given its own', async () => {
+  const { refreshTokens, tokens, hashes } = await stored(6);
+  const user = aUser();
+  await new TypeOrmUserRepository(dataSource).create(user);
+  const withUser = aToken();
+  const withUserHash = aHash();
+  await refreshTokens.insert(withUserHash, { ...withUser, subject: user.id });
+  // Two go out alone; the rest (a repeat, an unknown hash, the token of a known user among them) share the next.
+  const asked = [...hashes, hashes[1], aHash(), withUserHash];
+  proxy.roundTrips.length = 0;
+  const found = await Promise.all(asked.map((hash) => refreshTokens.findForRefresh(hash)));
+
+  expect(found).toEqual([
+    ...tokens.map((token) => ({ token: { ...token, rotatedAt: null, revokedAt: null }, userActive: false })),
+    { token: { ...tokens[1], rotatedAt: null, revokedAt: null }, userActive: false },
+    null,
+    { token: { ...withUser, subject: user.id, rotatedAt: null, revokedAt: null }, userActive: true },
+  ]);
+  const one = expect.stringMatching(/FROM refresh_tokens t WHERE t\.token_hash = \$1$/);
+  const many = expect.stringMatching(/FROM refresh_tokens t WHERE t\.token_hash = ANY\(\$1::text\[\]\)$/);
+  expect([...proxy.roundTrips].sort()).toEqual([one, one, many]);
+});
+
+it('rotates in place: the rotation updates its row on the same page, touching no index (a HOT update), nearly always', async () => {
+  // A database of its own, so that the table's counts are this test's only.
+  const own = await createTestDatabase();
+  const ds = await createDataSource(own.url).initialize();
+  try {
+    await ds.runMigrations();
+    const client = aClient({ grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb'] });
+    await new TypeOrmClientRepository(ds).create(client);
+    const refreshTokens = new TypeOrmRefreshTokenRepository(ds);
+    // 16 chains rotated in turn, as refreshes of 16 clients would.
+    const chains = Array.from({ length: 16 }, () => ({ hash: aHash(), token: { ...aToken(), clientId: client.clientId } }));
+    for (const c of chains) await refreshTokens.insert(c.hash, c.token);
+    for (let round = 0; round < 25; round++) {
+      await Promise.all(
+        chains.map(async (c) => {
+          const next = aHash();
+          expect(await refreshTokens.rotate(c.hash, new Date(), next, c.token)).toBe(true);
+          c.hash = next;
+        }),
+      );
+    }
+  } finally {
+    await ds.destroy(); // its backends report their counts as they exit
+  }
+  const reader = await createDataSource(own.url).initialize();
+  try {
+    let counts: { updated: number; hot: number } = { updated: 0, hot: 0 };
+    // The counts of exited backends reach the view as they exit: read until all 400 updates are in.
+    for (let i = 0; i < 50 && counts.updated < 400; i++) {
+      [counts] = await reader.query(`SELECT n_tup_upd::int AS updated, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables WHERE relname = 'refresh_tokens'`);
+      if (counts.updated < 400) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(counts.updated).toBe(400);
+    expect(counts.hot).toBeGreaterThanOrEqual(360);
+  } finally {
+    await reader.destroy();
+    await own.drop();
   }
 });

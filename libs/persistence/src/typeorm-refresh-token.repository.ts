@@ -17,7 +17,7 @@ export class TypeOrmRefreshTokenRepository extends RefreshTokenRepository {
     super();
   }
 
-  /** Concurrent rotations share one statement (one commit): see `GroupCommit` and ROTATE_BATCH. */
+  /** Concurrent rotations share one statement (one commit): see `GroupCommit` and `rotateStatement`. */
   private readonly rotations = new GroupCommit<RotationRow, RotationOutcome>((rows) => this.rotateRows(rows), {
     maxRows: MAX_ROTATIONS_PER_STATEMENT,
     maxInFlight: MAX_ROTATIONS_IN_FLIGHT,
@@ -37,20 +37,34 @@ export class TypeOrmRefreshTokenRepository extends RefreshTokenRepository {
     });
   }
 
-  /** A prepared statement, see FIND_FOR_REFRESH: the refresh grant's first read. */
+  /**
+   * A prepared statement, see FIND_FOR_REFRESH: the refresh grant's first read. Lookups that arrive while one runs
+   * share the next statement (`GroupCommit`'s batching, for reads): one round trip each still, fewer statements.
+   */
   override findForRefresh(tokenHash: string): Promise<RefreshTokenWithUser | null> {
-    return translateOutage(async () => {
-      const [row] = await preparedQuery<RefreshTokenRow & { user_active: boolean }>(this.dataSource, {
-        name: 'tessera_refresh_token_for_refresh',
-        text: FIND_FOR_REFRESH,
-        values: [tokenHash],
-      });
+    return translateOutage(() => this.lookups.add(tokenHash));
+  }
+
+  private readonly lookups = new GroupCommit<string, RefreshTokenWithUser | null>((hashes) => this.findForRefreshRows(hashes), {
+    maxRows: MAX_LOOKUPS_PER_STATEMENT,
+    maxInFlight: MAX_LOOKUPS_IN_FLIGHT,
+  });
+
+  private async findForRefreshRows(hashes: string[]): Promise<(RefreshTokenWithUser | null)[]> {
+    type Row = RefreshTokenRow & { token_hash: string; user_active: boolean };
+    const rows =
+      hashes.length === 1
+        ? await preparedQuery<Row>(this.dataSource, { name: 'tessera_refresh_token_for_refresh', text: FIND_FOR_REFRESH, values: hashes })
+        : await preparedQuery<Row>(this.dataSource, { name: 'tessera_refresh_tokens_for_refresh', text: FIND_MANY_FOR_REFRESH, values: [hashes] });
+    const found = new Map(rows.map((row) => [row.token_hash, row]));
+    return hashes.map((hash) => {
+      const row = found.get(hash);
       return row ? { token: fromRow(row), userActive: row.user_active } : null;
     });
   }
 
   /**
-   * Resolves once committed, in one statement with the rotations of concurrent calls (ROTATE_BATCH), each caller told
+   * Resolves once committed, in one statement with the rotations of concurrent calls (`rotateStatement`), each caller told
    * its own outcome.
    */
   rotate(tokenHash: string, at: Date, nextHash: string, next: RefreshToken): Promise<boolean> {
@@ -65,7 +79,7 @@ export class TypeOrmRefreshTokenRepository extends RefreshTokenRepository {
 
   /**
    * One statement on the pool's connection (autocommit: it returns once committed), prepared per row count (a lone
-   * rotation: ROTATE, else ROTATE_BATCH). When it fails for a reason other than an outage and it carried several
+   * rotation: ROTATE, else `rotateStatement`'s). When it fails for a reason other than an outage and it carried several
    * rows, nothing of it was committed and each row is tried alone, so only its own caller fails.
    */
   private async rotateRows(rows: RotationRow[]): Promise<RotationOutcome[]> {
@@ -116,13 +130,19 @@ const FIND_BY_HASH = `SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = $
  * The token and whether its subject is a user allowed to sign in, by the users' primary key. A subject that is no
  * UUID names no user (as in TypeOrmUserRepository.findById), rather than failing the cast.
  */
-const FIND_FOR_REFRESH = `SELECT ${COLUMNS},
+const FOR_REFRESH_COLUMNS = `t.token_hash, ${COLUMNS},
     EXISTS (
       SELECT 1 FROM users u
       WHERE u.id = CASE WHEN t.subject ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN t.subject::uuid END
         AND u.disabled_at IS NULL
-    ) AS user_active
-  FROM refresh_tokens t WHERE t.token_hash = $1`;
+    ) AS user_active`;
+const FIND_FOR_REFRESH = `SELECT ${FOR_REFRESH_COLUMNS} FROM refresh_tokens t WHERE t.token_hash = $1`;
+/** The same for several tokens (each hash once in the result, however often asked for). */
+const FIND_MANY_FOR_REFRESH = `SELECT ${FOR_REFRESH_COLUMNS} FROM refresh_tokens t WHERE t.token_hash = ANY($1::text[])`;
+
+/** Lookups per statement at most, and statements running at once (the pool has 6 connections). */
+const MAX_LOOKUPS_PER_STATEMENT = 64;
+const MAX_LOOKUPS_IN_FLIGHT = 2;
 
 /** Rotations per statement at most (12 parameters each, far below PostgreSQL's 65535). */
 const MAX_ROTATIONS_PER_STATEMENT = 64;
