@@ -7,8 +7,8 @@
 // its family; and after a restart on the same database, each chain goes on from its last answered token, unless a
 // refresh in flight at the kill had already rotated it (its next token stored, though never answered: using the
 // answered one again is then reuse, which revokes the family, as it must). The test cannot pass vacuously: it
-// asserts that requests were in flight when the process died, and that rotations shared commits (tokens inserted
-// by one transaction share an `xmin`).
+// asserts that requests were in flight when the process died, and that rotations shared commits (the tokens one
+// transaction rotated share its `xmin`).
 import { hashToken } from '@tessera/oauth-core';
 import { createTestDatabase, freePort } from '@tessera/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -132,9 +132,9 @@ it('keeps every refresh token answered 200 before the server was killed during g
     const hashes = answered.map((a) => hashToken(a.token));
     const rows = (await admin.query<{ token_hash: string; family_id: string }>('SELECT token_hash, family_id FROM refresh_tokens WHERE token_hash = ANY($1)', [hashes])).rows;
     const commits = await admin.query<{ largest: number }>(
-      // Tokens not rotated since their insert, by the transaction that inserted them (a rotation also updates the
-      // token it rotates, which then takes that transaction's xmin: those are left out).
-      'SELECT max(n)::int AS largest FROM (SELECT count(*) AS n FROM refresh_tokens WHERE rotated_at IS NULL GROUP BY xmin::text) AS commits',
+      // Rotated tokens by the transaction that rotated them (its xmin, as it updated them last): a lone rotation
+      // rotates one token, a shared statement several.
+      'SELECT max(n)::int AS largest FROM (SELECT count(*) AS n FROM refresh_tokens WHERE rotated_at IS NOT NULL GROUP BY xmin::text) AS commits',
     );
     const rotated = await admin.query<{ token_hash: string }>('SELECT token_hash FROM refresh_tokens WHERE token_hash = ANY($1) AND rotated_at IS NOT NULL', [latest.map(hashToken)]);
     return { stored: new Map(rows.map((r) => [r.token_hash, r.family_id])), largestCommit: commits.rows[0].largest, rotatedLatest: new Set(rotated.rows.map((r) => r.token_hash)) };
@@ -154,7 +154,7 @@ it('keeps every refresh token answered 200 before the server was killed during g
   expect(outcomes).toEqual(expected);
   expect(expected.filter((s) => s === 200).length).toBeGreaterThan(0);
   console.log(
-    `refresh crash: ${answered.length} refreshes answered 200 before the kill, ${unanswered} unanswered, largest commit ${largestCommit} rows, ` +
+    `refresh crash: ${answered.length} refreshes answered 200 before the kill, ${unanswered} unanswered, largest commit ${largestCommit} rotations, ` +
       `${lost.length} lost, ${rotatedLatest.size} chains rotated by a refresh never answered`,
   );
 }, 180_000);

@@ -151,7 +151,7 @@ const MAX_ROTATIONS_IN_FLIGHT = 2;
 
 /** Whether the entry rotated its token, or why its statement failed (its own, when tried alone). */
 type RotationOutcome = boolean | { error: unknown };
-/** The token to rotate, the time, the next token's hash and its columns (`ROTATION_COLUMNS`), in order. */
+/** The token to rotate, the time, the next token's hash and its columns, in order (cast as `ROTATION_CASTS`). */
 type RotationRow = [string, Date, string, string, string, string, string[], string[], string, Date, Date, Date];
 const ROTATION_CASTS = ['text', 'timestamptz', 'text', 'uuid', 'text', 'text', 'text[]', 'text[]', 'uuid', 'timestamptz', 'timestamptz', 'timestamptz'];
 
