@@ -17,6 +17,7 @@ import { ResourceServers1767800000000 } from './migrations/1767800000000-resourc
 import { RateLimitCounts1768100000000 } from './migrations/1768100000000-rate-limit-counts.migration.js';
 import { RevocationIndexes1768000000000 } from './migrations/1768000000000-revocation-indexes.migration.js';
 import { PurgeIndexes1768300000000 } from './migrations/1768300000000-purge-indexes.migration.js';
+import { RefreshTokenFillfactor1769100000000 } from './migrations/1769100000000-refresh-token-fillfactor.migration.js';
 import { SigningKeyRevocations1767400000000 } from './migrations/1767400000000-signing-key-revocations.migration.js';
 import { SignIn1767500000000 } from './migrations/1767500000000-sign-in.migration.js';
 import { Users1767398400000 } from './migrations/1767398400000-users.migration.js';
@@ -46,6 +47,7 @@ export const migrations = [
   RateLimitCounts1768100000000,
   ClientManagement1768200000000,
   PurgeIndexes1768300000000,
+  RefreshTokenFillfactor1769100000000,
 ];
 
 /** A request must fail fast, not hang, when PostgreSQL is down or stuck. */

@@ -50,7 +50,7 @@ export class GroupCommit<Row, Result = void> {
 }
 
 /** The statements that group-commit their rows. */
-export type GroupCommitStatement = 'access_token_insert' | 'access_token_revocation' | 'token_revocation';
+export type GroupCommitStatement = 'access_token_insert' | 'access_token_revocation' | 'token_revocation' | 'refresh_token_rotation';
 
 /** Told the rows of each group-commit statement (`GroupCommit`'s `observe`), by statement. */
 export type GroupCommitObserver = (statement: GroupCommitStatement, rows: number) => void;

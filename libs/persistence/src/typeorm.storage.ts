@@ -32,7 +32,7 @@ export function typeOrmStorage(dataSource: DataSource, options: TypeOrmStorageOp
   return {
     clients: new TypeOrmClientRepository(dataSource, ttl),
     accessTokens: new TypeOrmAccessTokenRepository(dataSource, options.groupCommits),
-    refreshTokens: new TypeOrmRefreshTokenRepository(dataSource, ttl),
+    refreshTokens: new TypeOrmRefreshTokenRepository(dataSource, ttl, options.groupCommits),
     authorizationCodes: new TypeOrmAuthorizationCodeRepository(dataSource),
     revocations: new TypeOrmRevocationRepository(dataSource, ttl, options.groupCommits),
     signingKeys: new TypeOrmSigningKeyRepository(dataSource),

@@ -1,8 +1,11 @@
-import { issuedBeforeNow, RefreshTokenRepository, type RefreshToken, type StoredRefreshToken } from '@tessera/oauth-core';
+import { issuedBeforeNow, RefreshTokenRepository, type RefreshToken, type RefreshTokenWithUser, type StoredRefreshToken } from '@tessera/oauth-core';
 import type { InMemoryRevocationRepository } from './in-memory-revocation.repository.js';
+import type { InMemoryUserRepository } from './in-memory-user.repository.js';
 
 export class InMemoryRefreshTokenRepository extends RefreshTokenRepository {
   readonly tokens = new Map<string, StoredRefreshToken>();
+  /** The users of the same store (set by InMemoryUserRepository), for `findForRefresh`. */
+  users?: InMemoryUserRepository;
 
   constructor(private readonly revocations?: InMemoryRevocationRepository) {
     super();
@@ -16,6 +19,13 @@ export class InMemoryRefreshTokenRepository extends RefreshTokenRepository {
   async findByHash(tokenHash: string): Promise<StoredRefreshToken | null> {
     const t = this.tokens.get(tokenHash);
     return t ? structuredClone(t) : null;
+  }
+
+  override async findForRefresh(tokenHash: string): Promise<RefreshTokenWithUser | null> {
+    const t = this.tokens.get(tokenHash);
+    if (!t) return null;
+    const user = this.users?.users.get(t.subject);
+    return { token: structuredClone(t), userActive: user !== undefined && !user.disabledAt };
   }
 
   async rotate(tokenHash: string, at: Date, nextHash: string, next: RefreshToken): Promise<boolean> {

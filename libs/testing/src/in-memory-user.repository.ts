@@ -13,6 +13,7 @@ export class InMemoryUserRepository extends UserRepository {
     private readonly refreshTokens?: InMemoryRefreshTokenRepository,
   ) {
     super();
+    if (refreshTokens) refreshTokens.users = this;
   }
 
   async findById(id: string): Promise<User | null> {

@@ -101,10 +101,39 @@ describe('RefreshTokenGrant (RFC 6749 §6, OAuth 2.1 rotation)', () => {
     await expect(s.refresh(others.refreshToken)).resolves.toMatchObject({ tokenType: 'Bearer' });
   });
 
-  it('refuses a disabled user even when the refresh token itself was not revoked', async () => {
-    const s = await signedIn();
-    s.users.users.get(s.user.id)!.disabledAt = s.clock.now();
-    await expect(s.refresh(s.tokens.refreshToken)).rejects.toMatchObject({ code: 'invalid_grant' });
+  describe.each([
+    ['the store reads the token and its user in one go', false],
+    ['a store without findForRefresh (the user read after the token)', true],
+  ])('the user at each refresh (%s)', (_, withoutFindForRefresh) => {
+    async function signedInTo() {
+      const s = await signedIn();
+      if (withoutFindForRefresh) Object.assign(s.refreshTokens, { findForRefresh: undefined });
+      return s;
+    }
+
+    it('refuses a disabled user even when the refresh token itself was not revoked, without spending the token', async () => {
+      const s = await signedInTo();
+      s.users.users.get(s.user.id)!.disabledAt = s.clock.now();
+      await expect(s.refresh(s.tokens.refreshToken)).rejects.toMatchObject({ code: 'invalid_grant', description: 'the user is not allowed to sign in' });
+      s.users.users.get(s.user.id)!.disabledAt = null;
+      await expect(s.refresh(s.tokens.refreshToken)).resolves.toMatchObject({ tokenType: 'Bearer' });
+    });
+
+    it('refuses the refresh token of a deleted user', async () => {
+      const s = await signedInTo();
+      s.users.users.delete(s.user.id);
+      const findById = jest.spyOn(s.users, 'findById');
+      await expect(s.refresh(s.tokens.refreshToken)).rejects.toMatchObject({ code: 'invalid_grant', description: 'the user is not allowed to sign in' });
+      expect(findById).toHaveBeenCalledTimes(withoutFindForRefresh ? 1 : 0);
+    });
+
+    it('still treats reuse as reuse (the grant revoked), whatever the user', async () => {
+      const s = await signedInTo();
+      const next = await s.refresh(s.tokens.refreshToken);
+      await expect(s.refresh(s.tokens.refreshToken)).rejects.toMatchObject({ code: 'invalid_grant', description: expect.stringContaining('already used') });
+      await expect(s.refresh(next.refreshToken)).rejects.toMatchObject({ code: 'invalid_grant' });
+      expect(await s.introspect(next.accessToken)).toEqual({ active: false });
+    });
   });
 
   it('grants a narrower scope on request, keeping the original one for the next refresh; a wider one is invalid_scope', async () => {

@@ -4,7 +4,7 @@ import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams } from '../forms/form-params.js';
 import { NoAuditLog, type AuditLog } from '../ports/audit-log.port.js';
 import type { Clock } from '../ports/clock.port.js';
-import { RefreshTokenRepository } from '../ports/refresh-token.repository.js';
+import { RefreshTokenRepository, type RefreshTokenWithUser } from '../ports/refresh-token.repository.js';
 import { UserRepository } from '../ports/user.repository.js';
 import { parseScope } from '../scopes/scope.js';
 import type { AccessTokenIssuer } from '../tokens/access-token.issuer.js';
@@ -35,14 +35,15 @@ export class RefreshTokenGrant implements Grant {
     if (!REFRESH_TOKEN_SHAPE.test(value)) throw OAuthError.invalidGrant('invalid refresh token');
 
     const hash = hashToken(value);
-    const stored = await this.refreshTokens.findByHash(hash);
+    // The token and its user's standing in one round trip where the store offers it, else the user after the token.
+    const found = this.refreshTokens.findForRefresh ? await this.refreshTokens.findForRefresh(hash) : await this.findThenUser(hash);
+    const stored = found?.token;
     const now = this.clock.now();
     // §6: the refresh token must have been issued to the authenticated client.
     if (!stored || stored.clientId !== client.clientId || stored.revokedAt) throw OAuthError.invalidGrant('invalid refresh token');
     if (stored.rotatedAt) return this.reused(stored.clientId, stored.grantId, now);
     if (stored.expiresAt.getTime() <= now.getTime()) throw OAuthError.invalidGrant('refresh token expired');
-    const user = await this.users.findById(stored.subject);
-    if (!user || user.disabledAt) throw OAuthError.invalidGrant('the user is not allowed to sign in');
+    if (!found.userActive) throw OAuthError.invalidGrant('the user is not allowed to sign in');
 
     // §6: a narrower scope may be asked for; the new refresh token keeps the original one.
     const denied = requestedScope.filter((s) => !stored.scope.includes(s));
@@ -61,6 +62,14 @@ export class RefreshTokenGrant implements Grant {
     ]);
     if (refreshToken === null) return this.reused(stored.clientId, stored.grantId, this.clock.now()); // a concurrent use rotated it first
     return { accessToken: issued.token, tokenType: 'Bearer', expiresIn: issued.expiresIn, scope, refreshToken };
+  }
+
+  /** Two reads in turn, for a store without `findForRefresh`: the user only for a token that may be used. */
+  private async findThenUser(hash: string): Promise<RefreshTokenWithUser | null> {
+    const token = await this.refreshTokens.findByHash(hash);
+    if (!token || token.revokedAt || token.rotatedAt) return token && { token, userActive: false };
+    const user = await this.users.findById(token.subject);
+    return { token, userActive: user !== null && !user.disabledAt };
   }
 
   private async reused(clientId: string, grantId: string, now: Date): Promise<never> {

@@ -1,9 +1,22 @@
 import type { RefreshToken, StoredRefreshToken } from '../domain/refresh-token.js';
 
+/** A stored refresh token and its user's standing, read together. */
+export interface RefreshTokenWithUser {
+  token: StoredRefreshToken;
+  /** The subject is a known user, not disabled. */
+  userActive: boolean;
+}
+
 /** Refresh tokens, kept only by the SHA-256 of the token. */
 export abstract class RefreshTokenRepository {
   abstract insert(tokenHash: string, token: RefreshToken): Promise<void>;
   abstract findByHash(tokenHash: string): Promise<StoredRefreshToken | null>;
+  /**
+   * Optional (the refresh grant reads the token and then its user when a store lacks it): the token of `tokenHash`
+   * and, read with it in one go (one statement), whether its subject is a user allowed to sign in (known and not
+   * disabled). Null when no token has that hash.
+   */
+  findForRefresh?(tokenHash: string): Promise<RefreshTokenWithUser | null>;
   /**
    * In one transaction: marks `tokenHash` rotated at `at` and inserts `next`.
    * False (and nothing inserted) when the token was already rotated or revoked,

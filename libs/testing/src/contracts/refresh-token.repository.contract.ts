@@ -2,18 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { RefreshToken } from '@tessera/oauth-core';
 import { aClient, someClaims } from '../fixtures.js';
 import type { ContractPorts, MakePorts } from './contract-ports.js';
+import { aUser } from './user.repository.contract.js';
 
 /** The behaviour every RefreshTokenRepository shares; `makePorts` returns empty stores. */
-export function refreshTokenRepositoryContract(name: string, makePorts: MakePorts<'refreshTokens' | 'clients' | 'revocations'>): void {
+export function refreshTokenRepositoryContract(name: string, makePorts: MakePorts<'refreshTokens' | 'clients' | 'revocations' | 'users'>): void {
   describe(`${name}: RefreshTokenRepository contract`, () => {
     let refreshTokens: ContractPorts['refreshTokens'];
     let revocations: ContractPorts['revocations'];
+    let users: ContractPorts['users'];
     let clientId: string;
     let seq = 0;
     const aHash = () => `rt-${++seq}-${randomUUID()}`;
     beforeEach(async () => {
       const ports = await makePorts();
-      ({ refreshTokens, revocations } = ports);
+      ({ refreshTokens, revocations, users } = ports);
       const client = aClient({ grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example/cb'] });
       await ports.clients.create(client);
       clientId = client.clientId;
@@ -41,6 +43,29 @@ export function refreshTokenRepositoryContract(name: string, makePorts: MakePort
       expect(await refreshTokens.findByHash(hash)).toEqual({ ...token, rotatedAt: null, revokedAt: null });
       expect(await refreshTokens.findByHash(aHash())).toBeNull();
       await expect(refreshTokens.insert(hash, aToken())).rejects.toThrow();
+    });
+
+    it("reads a token with its user's standing in one go (findForRefresh): allowed only for a known user not disabled", async () => {
+      // Optional in the port; both adapters offer it (the refresh grant's first read).
+      expect(refreshTokens.findForRefresh).toBeInstanceOf(Function);
+      const find = (hash: string) => refreshTokens.findForRefresh!(hash);
+      const [active, disabled] = [aUser(), aUser({ disabledAt: new Date('2026-01-01T12:00:00Z') })];
+      for (const user of [active, disabled]) await users.create(user);
+      const tokens = { active: aToken({ subject: active.id }), disabled: aToken({ subject: disabled.id }), unknown: aToken(), notAUuid: aToken({ subject: 'svc:no-user' }) };
+      const hashes = { active: aHash(), disabled: aHash(), unknown: aHash(), notAUuid: aHash() };
+      for (const key of Object.keys(tokens) as (keyof typeof tokens)[]) await refreshTokens.insert(hashes[key], tokens[key]);
+
+      expect(await find(hashes.active)).toEqual({ token: { ...tokens.active, rotatedAt: null, revokedAt: null }, userActive: true });
+      expect(await find(hashes.disabled)).toEqual({ token: { ...tokens.disabled, rotatedAt: null, revokedAt: null }, userActive: false });
+      expect(await find(hashes.unknown)).toEqual({ token: { ...tokens.unknown, rotatedAt: null, revokedAt: null }, userActive: false });
+      expect(await find(hashes.notAUuid)).toEqual({ token: { ...tokens.notAUuid, rotatedAt: null, revokedAt: null }, userActive: false });
+      expect(await find(aHash())).toBeNull();
+
+      const at = new Date('2026-01-02T00:00:00.500Z');
+      expect(await refreshTokens.rotate(hashes.active, at, aHash(), tokens.active)).toBe(true);
+      expect(await find(hashes.active)).toEqual({ token: { ...tokens.active, rotatedAt: at, revokedAt: null }, userActive: true });
+      await users.disable(active.id, at);
+      expect(await find(hashes.active)).toEqual({ token: { ...tokens.active, rotatedAt: at, revokedAt: at }, userActive: false });
     });
 
     it('rotates once: marks the old token and stores the next one of the family, with the family’s issue time', async () => {
